@@ -1,0 +1,184 @@
+/**
+ * Shared value shapes of the perfloop core. Every module of the core speaks these; the results
+ * schema (`evidence/results-schema.ts`) validates the ones that cross to the App and the Action.
+ * Units are in the field names or docstrings: ms, bytes, %, W, °C, MHz.
+ */
+
+/** One reading of the measured process tree by the `/proc` sampler (`measure/proc-sampler.ts`). */
+export interface ProcSample {
+  /** Time since the sampler started, ms. */
+  tMs: number;
+  /** Live processes in the tree (root included). */
+  procs: number;
+  /** User + system CPU time of the live tree, cumulative since each process started, ms. */
+  cpuMs: number;
+  /** Resident set size summed over the tree, bytes. */
+  rssBytes: number;
+  /** Major page faults of the live tree, cumulative (a major fault = a page read from disk or swap). */
+  majorFaults: number;
+  /** Bytes the tree caused to be read from / written to storage, cumulative (`/proc/<pid>/io`). */
+  readBytes: number;
+  writeBytes: number;
+  /** Busy share of each logical core since the previous sample, system-wide (`/proc/stat`), %. */
+  coreBusyPct: number[];
+}
+
+/** Slowdown reasons nvidia-smi reports (`clocks_event_reasons.*`, formerly `clocks_throttle_reasons.*`). */
+export type GpuSlowdownReason =
+  | "sw_power_cap"
+  | "hw_slowdown"
+  | "hw_thermal_slowdown"
+  | "hw_power_brake_slowdown"
+  | "sw_thermal_slowdown"
+  | "sync_boost";
+
+/** One GPU reading from the long-lived `nvidia-smi --query-gpu … -lms` process. `null` = `[N/A]`. */
+export interface GpuSample {
+  tMs: number;
+  /** GPU index as nvidia-smi numbers it. */
+  index: number;
+  /** "A kernel was running" share of the last sample period, % (not SM occupancy). */
+  utilGpuPct: number | null;
+  /** Memory-controller busy share, %. */
+  utilMemPct: number | null;
+  memUsedMiB: number | null;
+  memTotalMiB: number | null;
+  powerW: number | null;
+  powerLimitW: number | null;
+  tempC: number | null;
+  smClockMHz: number | null;
+  smClockMaxMHz: number | null;
+  /** Active slowdown reasons at this reading (empty = none active or not reported). */
+  slowdown: GpuSlowdownReason[];
+}
+
+/** What the GPU sampler saw over one measurement. */
+export interface GpuTrace {
+  /** False when there is no GPU, no nvidia-smi, or it failed; `reason` says which. */
+  available: boolean;
+  reason?: string;
+  /** The query fields nvidia-smi accepted on this machine (probed). */
+  fields: string[];
+  samples: GpuSample[];
+}
+
+/** A hot spot from profiling, limited to files of the repository. */
+export interface HotSpot {
+  /** Path relative to the repository root, POSIX separators. */
+  file: string;
+  /** 1-based line of the function's definition. */
+  line: number;
+  function: string;
+  /** Time spent in the function itself, % of profiled time. */
+  selfPct: number;
+  /** Time spent in the function and its callees, % of profiled time. */
+  cumulativePct: number;
+  /** Call count where the profiler gives one (cProfile), else null. */
+  calls: number | null;
+}
+
+/** Bottleneck categories of DESIGN.md ("Bottleneck categories"). */
+export type BottleneckCategory =
+  | "cpu-single-thread"
+  | "cpu-parallel"
+  | "waiting"
+  | "disk-io"
+  | "host-memory"
+  | "gpu-starved"
+  | "gpu-launch-bound"
+  | "gpu-memory"
+  | "gpu-compute"
+  | "throttled";
+
+/** The signals a verdict is computed from: one baseline measurement, summarized. */
+export interface SignalSummary {
+  /** Median wall time of the measured runs, ms. */
+  wallMs: number;
+  /** Median user + system CPU time of the measured runs (whole process tree), ms. */
+  cpuMs: number;
+  /** Logical cores of the machine. */
+  cores: number;
+  /** Mean busy share of each core across the sampled runs, %. */
+  coreBusyPct: number[];
+  /** Largest RSS of the tree seen, bytes; and the machine's total memory, bytes. */
+  peakRssBytes: number;
+  memTotalBytes: number;
+  /** RSS at the end of a run minus RSS at its first quarter, median over runs, bytes. */
+  rssGrowthBytes: number;
+  /** Major faults per run (median). */
+  majorFaults: number;
+  /** Storage bytes read / written per run (median). */
+  readBytes: number;
+  writeBytes: number;
+  /** GPU signals, or null when no GPU was seen. */
+  gpu: GpuSignals | null;
+  hotSpots: HotSpot[];
+}
+
+/** GPU signals over the measured runs (means over samples unless said otherwise). */
+export interface GpuSignals {
+  samples: number;
+  utilGpuPct: number | null;
+  /** Peak memory.used / memory.total, 0..1. */
+  memUsedFrac: number | null;
+  /** Mean power.draw / power.limit, 0..1. */
+  powerFrac: number | null;
+  /** Every slowdown reason that was active in at least one sample (sync_boost excluded). */
+  slowdown: GpuSlowdownReason[];
+}
+
+/** One bottleneck verdict: why the program is slow, with the numbers behind it. */
+export interface Verdict {
+  category: BottleneckCategory;
+  /** The rule that fired, in words, with its thresholds. */
+  rule: string;
+  /** The numbers that fired it, by name (units in the names: `cpuPerWall`, `majorFaults`, ...). */
+  numbers: Record<string, number>;
+  /** 0..1: how clearly the numbers clear the thresholds. */
+  confidence: number;
+  /** Share of run time this bottleneck explains, %. */
+  sharePct: number;
+  /** Best possible speedup if that share vanished (Amdahl): 1 / (1 - share), ×. */
+  amdahlBound: number;
+  /** What the optimizer should try, best first. */
+  remedies: string[];
+}
+
+/** Summary statistics of one side of a measurement. */
+export interface SampleStats {
+  n: number;
+  median: number;
+  q1: number;
+  q3: number;
+  iqr: number;
+  mean: number;
+  stdev: number;
+  /** Coefficient of variation: stdev / mean, % (0 when mean is 0). */
+  cvPct: number;
+  min: number;
+  max: number;
+}
+
+/** The verdict words of DESIGN.md's measurement protocol. */
+export type ComparisonVerdict = "faster" | "slower" | "no significant change" | "inconclusive";
+
+/** An A/B comparison of one metric. */
+export interface Comparison {
+  metric: string;
+  unit: string;
+  direction: "lower" | "higher";
+  a: SampleStats;
+  b: SampleStats;
+  /** median(B) / median(A). */
+  ratio: number;
+  /** 95% (or configured) bootstrap confidence interval of the ratio. */
+  ci: [number, number];
+  confidence: number;
+  /** Mann–Whitney U two-sided p-value. */
+  pValue: number;
+  /** Improvement of B over A in %, positive = better in the metric's direction. */
+  improvementPct: number;
+  verdict: ComparisonVerdict;
+  /** Why this verdict, in words (thresholds included). */
+  reason: string;
+}
