@@ -1,0 +1,167 @@
+/**
+ * `results.json`: the one versioned contract between the runner side (CLI, Action) and the App side.
+ * Both ends validate it with this schema; a bundle that does not parse is reported, never trusted.
+ * Bump {@link RESULTS_SCHEMA} on any breaking change.
+ */
+import { z } from "zod";
+
+/** The schema id written into every results.json. */
+export const RESULTS_SCHEMA = "perfloop.results/v1";
+
+const sampleStats = z.object({
+  n: z.number().int(),
+  median: z.number(),
+  q1: z.number(),
+  q3: z.number(),
+  iqr: z.number(),
+  mean: z.number(),
+  stdev: z.number(),
+  cvPct: z.number(),
+  min: z.number(),
+  max: z.number(),
+});
+
+/** An A/B comparison (see `Comparison` in types.ts). */
+export const comparisonSchema = z.object({
+  metric: z.string(),
+  unit: z.string(),
+  direction: z.enum(["lower", "higher"]),
+  a: sampleStats,
+  b: sampleStats,
+  ratio: z.number(),
+  ci: z.tuple([z.number(), z.number()]),
+  confidence: z.number(),
+  pValue: z.number(),
+  improvementPct: z.number(),
+  verdict: z.enum(["faster", "slower", "no significant change", "inconclusive"]),
+  reason: z.string(),
+});
+
+const category = z.enum([
+  "cpu-single-thread",
+  "cpu-parallel",
+  "waiting",
+  "disk-io",
+  "host-memory",
+  "gpu-starved",
+  "gpu-launch-bound",
+  "gpu-memory",
+  "gpu-compute",
+  "throttled",
+]);
+
+const verdictSchema = z.object({
+  category,
+  rule: z.string(),
+  numbers: z.record(z.string(), z.number()),
+  confidence: z.number(),
+  sharePct: z.number(),
+  amdahlBound: z.number(),
+  remedies: z.array(z.string()),
+});
+
+const hotSpotSchema = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  function: z.string(),
+  selfPct: z.number(),
+  cumulativePct: z.number(),
+  calls: z.number().nullable(),
+});
+
+/** Who asked for the run; empty for a CLI run. */
+export const requestSchema = z.object({
+  trigger: z.enum(["cli", "comment", "label", "workflow", "schedule"]).default("cli"),
+  repository: z.string().optional(),
+  pr: z.number().int().positive().optional(),
+  headSha: z.string().optional(),
+  baseSha: z.string().optional(),
+  requestId: z.string().optional(),
+  runUrl: z.string().optional(),
+});
+
+/** The gate that stopped a candidate (null = accepted). */
+export const gateSchema = z.enum(["parse", "apply", "policy", "tests", "output", "performance", "error"]);
+
+const roundSchema = z.object({
+  n: z.number().int().positive(),
+  strategy: z.enum(["llm", "tune"]),
+  description: z.string(),
+  rationale: z.string(),
+  files: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  outcome: z.enum(["accepted", "rejected"]),
+  gate: gateSchema.nullable(),
+  reason: z.string(),
+  comparison: comparisonSchema.nullable(),
+  /** Improvement of the best tree over the baseline after this round, % in the primary metric. */
+  bestImprovementPct: z.number(),
+  durationMs: z.number(),
+  tokens: z.number().int().nonnegative(),
+});
+
+const recommendationSchema = z.object({ knob: z.string(), env: z.string(), value: z.string(), improvementPct: z.number() });
+
+/** The whole results.json. */
+export const resultsSchema = z.object({
+  schema: z.literal(RESULTS_SCHEMA),
+  perfloopVersion: z.string(),
+  request: requestSchema,
+  /** improved: a verified improvement; no-improvement: nothing significant; baseline-failed: tests or
+   *  benchmark failed on the unmodified code; inconclusive: measurements too noisy or throttled;
+   *  error: perfloop itself failed (message says why). */
+  status: z.enum(["improved", "no-improvement", "baseline-failed", "inconclusive", "error"]),
+  message: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  mode: z.enum(["optimize", "profile"]),
+  benchmark: z.object({ command: z.string(), test: z.string(), metric: z.string(), unit: z.string(), direction: z.enum(["lower", "higher"]) }),
+  isolation: z.string(),
+  environment: z.object({ cpu: z.string(), cores: z.number(), memoryBytes: z.number(), os: z.string(), gpus: z.array(z.string()) }),
+  verdicts: z.array(verdictSchema),
+  hotSpots: z.array(hotSpotSchema),
+  baseline: z.object({ wallMs: sampleStats, cpuMs: sampleStats, maxRssBytes: sampleStats, metric: sampleStats.nullable() }).nullable(),
+  rounds: z.array(roundSchema),
+  final: z
+    .object({
+      comparisons: z.array(comparisonSchema),
+      primary: comparisonSchema,
+      changedFiles: z.array(z.string()),
+      patchFile: z.string().nullable(),
+      recommendations: z.array(recommendationSchema),
+    })
+    .nullable(),
+  stopReason: z.string(),
+  reproduce: z.array(z.string()),
+  usage: z.object({ modelCalls: z.number().int(), promptTokens: z.number().int(), completionTokens: z.number().int() }),
+});
+
+/** A validated results.json. */
+export type Results = z.infer<typeof resultsSchema>;
+/** One optimization round as recorded in results.json. */
+export type RoundRecord = z.infer<typeof roundSchema>;
+/** The request part of results.json. */
+export type ResultsRequest = z.infer<typeof requestSchema>;
+/** The gate names. */
+export type Gate = z.infer<typeof gateSchema>;
+
+/** A results.json that does not match the schema. `problems` lists the keys. */
+export class ResultsValidationError extends Error {
+  override name = "ResultsValidationError";
+  readonly problems: string[];
+  constructor(problems: string[], options?: { cause?: unknown }) {
+    super(`results.json does not match ${RESULTS_SCHEMA}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Validates parsed results.json content (used by the App before it trusts an artifact).
+ * @throws ResultsValidationError naming every offending key.
+ */
+export function parseResults(raw: unknown): Results {
+  const result = resultsSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ResultsValidationError(result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`));
+}

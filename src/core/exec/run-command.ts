@@ -1,0 +1,115 @@
+/**
+ * Runs one user command the way every user command runs in perfloop: `sh -c <command>` in its own
+ * process group, with an allow-listed environment, optional network isolation, a timeout that kills
+ * the whole process tree, and output captured up to a byte limit.
+ */
+import { execa } from "execa";
+import { CappedBuffer } from "./capped-buffer.ts";
+import type { Isolation } from "./isolation.ts";
+
+/** How to run a command. */
+export interface RunCommandOptions {
+  cwd: string;
+  /** The complete environment (see `buildChildEnv`); nothing else is inherited. */
+  env: Record<string, string>;
+  /** Kill the whole tree after this many ms (SIGTERM, then SIGKILL 2 s later). */
+  timeoutMs: number;
+  /** Bytes kept per stream (head + tail). */
+  outputLimit: number;
+  isolation: Isolation;
+  /** Arguments put between the isolation prefix and `sh -c` (e.g. the rusage wrapper). */
+  wrapper?: string[];
+  /** Called with the pid of the process group leader as soon as it exists (for the sampler). */
+  onSpawn?: (pid: number) => void;
+}
+
+/** What a command did. */
+export interface CommandResult {
+  command: string;
+  cwd: string;
+  /** Exit code, or null when killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** Wall time seen from perfloop (spawn to exit), ms. */
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  /** True when output was longer than the limit and the middle was cut. */
+  truncated: boolean;
+  /** The command could not be started at all (e.g. `sh` missing); the message says why. */
+  spawnError?: string;
+}
+
+/** True when the command ran and exited 0. */
+export function succeeded(result: CommandResult): boolean {
+  return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
+}
+
+/**
+ * Runs `sh -c command`. Never throws for a failing command: the result records exit code, signal,
+ * timeout and output. After the command ends, any process it left behind in its group is killed.
+ */
+export async function runCommand(command: string, options: RunCommandOptions): Promise<CommandResult> {
+  const argv = [...options.isolation.prefix, ...(options.wrapper ?? []), "sh", "-c", command];
+  const [file, ...args] = argv as [string, ...string[]];
+  const stdout = new CappedBuffer(options.outputLimit);
+  const stderr = new CappedBuffer(options.outputLimit);
+  const started = performance.now();
+  const child = execa(file, args, {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+    stdin: "ignore",
+    detached: true, // own process group, so the whole tree can be signalled at once
+    cleanup: true,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+
+  let timedOut = false;
+  let forceKill: NodeJS.Timeout | undefined;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, "SIGTERM");
+    forceKill = setTimeout(() => killGroup(child.pid, "SIGKILL"), 2000);
+  }, options.timeoutMs);
+  const result = await child;
+  clearTimeout(timer);
+  clearTimeout(forceKill);
+  killGroup(child.pid, "SIGKILL"); // stragglers the command left running in the background
+
+  const spawnError = result.failed && result.exitCode === undefined && !result.signal && !timedOut ? result.shortMessage : undefined;
+  return {
+    command,
+    cwd: options.cwd,
+    exitCode: result.exitCode ?? null,
+    signal: result.signal ?? null,
+    timedOut,
+    durationMs: performance.now() - started,
+    stdout: stdout.toString(),
+    stderr: stderr.toString(),
+    truncated: stdout.truncated || stderr.truncated,
+    ...(spawnError ? { spawnError } : {}),
+  };
+}
+
+/** One line describing how a command ended, for logs and reports. */
+export function describeOutcome(result: CommandResult): string {
+  if (result.spawnError) return `could not start: ${result.spawnError}`;
+  if (result.timedOut) return `timed out after ${Math.round(result.durationMs / 1000)} s (process tree killed)`;
+  if (result.signal) return `killed by ${result.signal}`;
+  return `exit code ${result.exitCode}`;
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
