@@ -1,0 +1,1 @@
+"""textstats: the most frequent word stems of a text corpus."""

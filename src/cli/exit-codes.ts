@@ -1,0 +1,24 @@
+/** perfloop's exit codes (documented in README.md, "CLI"). */
+export const EXIT = {
+  /** optimize: a verified improvement; profile: measured and classified. */
+  ok: 0,
+  /** perfloop itself failed (the message says why; results.json has status "error"). */
+  error: 1,
+  /** Bad command line or invalid config. */
+  usage: 2,
+  /** No candidate was a significant improvement. */
+  noImprovement: 3,
+  /** Measurements too noisy or throttled to decide. */
+  inconclusive: 4,
+  /** Set-up, tests or benchmark fail on the unmodified code. */
+  baselineFailed: 5,
+} as const;
+
+/** The exit code for a results status. */
+export function exitCodeFor(status: "improved" | "no-improvement" | "baseline-failed" | "inconclusive" | "error", mode: "optimize" | "profile"): number {
+  if (status === "error") return EXIT.error;
+  if (status === "baseline-failed") return EXIT.baselineFailed;
+  if (mode === "profile") return EXIT.ok;
+  if (status === "improved") return EXIT.ok;
+  return status === "inconclusive" ? EXIT.inconclusive : EXIT.noImprovement;
+}

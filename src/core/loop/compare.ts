@@ -1,0 +1,97 @@
+/**
+ * Turns a two-sided measurement into comparisons (the program metric when configured, then wall
+ * time, CPU time and peak RSS) and checks the output gate.
+ */
+import type { Config } from "../config/schema.ts";
+import { countedRuns, type Measurement } from "../measure/protocol.ts";
+import type { RunRecord } from "../measure/run-once.ts";
+import { compareSamples } from "../measure/stats.ts";
+import type { Comparison, GpuSlowdownReason, GpuTrace } from "../types.ts";
+
+/** Slowdown reasons that compromise a measurement (DESIGN.md: thermal, power brake, HW slowdown). */
+export const COMPROMISING_SLOWDOWN: GpuSlowdownReason[] = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown"];
+
+/** The primary metric's name, unit and direction: the program's metric if declared, else wall time. */
+export function primaryMetric(config: Config): { metric: string; unit: string; direction: "lower" | "higher" } {
+  const m = config.benchmark.metric;
+  return m ? { metric: m.name, unit: m.unit, direction: m.direction } : { metric: "wall time", unit: "ms", direction: "lower" };
+}
+
+/**
+ * Compares side B against side A.
+ * @returns the primary comparison first, then the others.
+ * @throws StatsInputError (from stats.ts) when a side has no counted runs.
+ */
+export function compareMeasurement(measurement: Measurement, config: Config, seed = 1): Comparison[] {
+  const a = countedRuns(measurement, "A");
+  const b = countedRuns(measurement, "B");
+  const compromised = gpuCompromise(measurement.gpu);
+  const stats = config.statistics;
+  const common = {
+    alpha: stats.alpha,
+    confidence: stats.confidence,
+    maxCvPct: stats.max_cv,
+    minImprovementPct: config.min_improvement,
+    iterations: stats.bootstrap,
+    seed,
+    ...(compromised ? { compromised } : {}),
+  };
+  const pick = (runs: RunRecord[], f: (r: RunRecord) => number | null) => runs.map(f).filter((v): v is number => v !== null);
+  const comparisons: Comparison[] = [];
+  const metric = config.benchmark.metric;
+  if (metric) {
+    const av = pick(a, (r) => r.metric);
+    const bv = pick(b, (r) => r.metric);
+    if (av.length < a.length || bv.length < b.length) {
+      throw new Error(`the benchmark did not print its metric in every run: /${metric.pattern}/ matched ${av.length}/${a.length} runs of A and ${bv.length}/${b.length} of B`);
+    }
+    comparisons.push(compareSamples(av, bv, { ...common, metric: metric.name, unit: metric.unit, direction: metric.direction }));
+  }
+  comparisons.push(compareSamples(pick(a, (r) => r.wallMs), pick(b, (r) => r.wallMs), { ...common, metric: "wall time", unit: "ms", direction: "lower" }));
+  comparisons.push(compareSamples(pick(a, (r) => Math.max(r.cpuMs, 0.001)), pick(b, (r) => r.cpuMs), { ...common, metric: "CPU time", unit: "ms", direction: "lower" }));
+  comparisons.push(compareSamples(pick(a, (r) => Math.max(r.maxRssBytes, 1)), pick(b, (r) => r.maxRssBytes), { ...common, metric: "peak RSS", unit: "bytes", direction: "lower" }));
+  return comparisons;
+}
+
+/** A sentence when the GPU reported a compromising slowdown during the measurement, else null. */
+export function gpuCompromise(gpu: GpuTrace): string | null {
+  const seen = new Set<GpuSlowdownReason>();
+  for (const sample of gpu.samples) for (const reason of sample.slowdown) if (COMPROMISING_SLOWDOWN.includes(reason)) seen.add(reason);
+  return seen.size > 0 ? `the GPU reported ${[...seen].join(", ")} during the measurement` : null;
+}
+
+/**
+ * The output gate: is the candidate's benchmark output the baseline's?
+ * @param mode exact: byte-equal after dropping metric lines; numeric: equal text with numbers within
+ *   the relative `tolerance`; ignore: always equal.
+ * @returns null when equal, else a reason naming the first differing line.
+ */
+export function outputDifference(baseline: string, candidate: string, config: Config): string | null {
+  const mode = config.benchmark.output;
+  if (mode === "ignore") return null;
+  const metric = config.benchmark.metric ? new RegExp(config.benchmark.metric.pattern) : null;
+  const lines = (text: string) => text.split("\n").filter((line) => !metric?.test(line));
+  const a = lines(baseline);
+  const b = lines(candidate);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? "";
+    const y = b[i] ?? "";
+    if (x === y) continue;
+    if (mode === "numeric" && numericallyEqual(x, y, config.benchmark.tolerance)) continue;
+    return `benchmark output differs from the baseline's at line ${i + 1}: expected ${JSON.stringify(x.slice(0, 200))}, got ${JSON.stringify(y.slice(0, 200))}`;
+  }
+  return null;
+}
+
+const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g;
+
+function numericallyEqual(x: string, y: string, tolerance: number): boolean {
+  if (x.replace(NUMBER, "#") !== y.replace(NUMBER, "#")) return false;
+  const xs = x.match(NUMBER) ?? [];
+  const ys = y.match(NUMBER) ?? [];
+  return xs.every((value, i) => {
+    const p = Number(value);
+    const q = Number(ys[i]);
+    return Math.abs(p - q) <= tolerance * Math.max(Math.abs(p), Math.abs(q), Number.MIN_VALUE);
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * Step 10: the evidence bundle and the report. Assembles results.json from the recordings, validates
+ * it against the contract, writes every bundle file, and (only when asked and verified) applies the
+ * best state to the user's tree.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type Results, RESULTS_SCHEMA, parseResults } from "../evidence/results-schema.ts";
+import { countedRuns } from "../measure/protocol.ts";
+import type { RunRecord } from "../measure/run-once.ts";
+import { summarize } from "../measure/stats.ts";
+import { renderPerfSummary } from "../report/perf-summary.ts";
+import { renderReport, type Utilization } from "../report/report.ts";
+import { primaryMetric } from "./compare.ts";
+import type { LoopContext } from "./context.ts";
+import type { RunRecordings } from "./recordings.ts";
+import type { PerfloopOptions } from "./run.ts";
+import { diffTrees } from "./workspace.ts";
+
+/** perfloop's version, written into results.json. */
+export const PERFLOOP_VERSION = "0.1.0";
+
+/** What finish needs besides the context. */
+export interface FinishInput {
+  options: PerfloopOptions;
+  startedAt: Date;
+  recordings: RunRecordings;
+  environment: Results["environment"];
+  status: Results["status"];
+  message: string;
+}
+
+/**
+ * Writes results.json, report.md, perf_summary.md, perf_raw.json, optimization_rounds.json and
+ * final.patch (when the improvement is verified).
+ * @returns the validated results.
+ * @throws ResultsValidationError if perfloop produced results that break its own contract (a bug).
+ */
+export async function finish(ctx: LoopContext, input: FinishInput): Promise<Results> {
+  const { options, recordings } = input;
+  const finishedAt = new Date();
+  const verified = input.status === "improved";
+  const patch = verified && recordings.changedFiles.length > 0 ? await diffTrees(ctx.workspace.baseline, ctx.workspace.best, recordings.changedFiles) : "";
+  if (patch) await ctx.evidence.text("final.patch", patch);
+  const primary = primaryMetric(ctx.config);
+  const baselineRuns = recordings.baseline ? countedRuns(recordings.baseline.measurement, "A") : [];
+  const outDir = path.relative(process.cwd(), options.outDir) || ".";
+  const repoDir = path.relative(process.cwd(), options.repoDir) || ".";
+
+  const results: Results = parseResults({
+    schema: RESULTS_SCHEMA,
+    perfloopVersion: PERFLOOP_VERSION,
+    request: options.request ?? { trigger: "cli" },
+    status: input.status,
+    message: input.message,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - input.startedAt.getTime(),
+    mode: options.mode,
+    benchmark: { command: ctx.config.benchmark.command, test: ctx.config.test, ...primary },
+    isolation: ctx.isolation.description,
+    environment: input.environment,
+    verdicts: recordings.baseline?.verdicts ?? [],
+    hotSpots: recordings.baseline?.hotSpots ?? [],
+    baseline: baselineRuns.length > 0 ? baselineStats(baselineRuns) : null,
+    rounds: recordings.rounds,
+    final: recordings.final
+      ? {
+          comparisons: recordings.final.comparisons,
+          primary: recordings.final.comparisons[0],
+          changedFiles: [...new Set(recordings.changedFiles)].sort(),
+          patchFile: patch ? "final.patch" : null,
+          recommendations: recordings.recommendations,
+        }
+      : null,
+    stopReason: recordings.stopReason || (options.mode === "profile" ? "profile only" : input.status),
+    reproduce: [
+      `perfloop ${options.mode} ${repoDir} --out ${outDir}`,
+      ...(patch ? [`git apply ${path.join(outDir, "final.patch")}`] : []),
+      `hyperfine --warmup ${ctx.config.repetitions.warmup} --runs ${ctx.config.repetitions.runs} '${ctx.config.benchmark.command}'`,
+    ],
+    usage: recordings.usage,
+  });
+
+  await ctx.evidence.json("results.json", results);
+  await ctx.evidence.json("optimization_rounds.json", recordings.rounds);
+  await ctx.evidence.json("perf_raw.json", {
+    protocol: { warmup: ctx.config.repetitions.warmup, runs: ctx.config.repetitions.runs, order: "warm-ups, then AB BA AB …", sampleIntervalMs: 100, bootstrapSeed: ctx.seed },
+    baseline: recordings.baseline?.measurement ?? null,
+    rounds: recordings.roundMeasurements,
+    final: recordings.final?.measurement ?? null,
+  });
+  await ctx.evidence.text("perf_summary.md", renderPerfSummary(results));
+  const utilization = baselineRuns[0] ? utilizationOf(baselineRuns[0]) : undefined;
+  await ctx.evidence.text("report.md", renderReport(results, utilization ? { utilization } : {}));
+  if (options.apply && verified) await applyToRepo(ctx, recordings.changedFiles);
+  await ctx.evidence.audit("finish", `${results.status}: ${results.message}`);
+  return results;
+}
+
+function baselineStats(runs: RunRecord[]): NonNullable<Results["baseline"]> {
+  const metric = runs.map((r) => r.metric).filter((m): m is number => m !== null);
+  return {
+    wallMs: summarize(runs.map((r) => r.wallMs)),
+    cpuMs: summarize(runs.map((r) => r.cpuMs)),
+    maxRssBytes: summarize(runs.map((r) => r.maxRssBytes)),
+    metric: metric.length === runs.length ? summarize(metric) : null,
+  };
+}
+
+/** CPU busy share of the measured process tree over one run: Δcpu / Δt between samples, %. */
+function utilizationOf(run: RunRecord): Utilization | undefined {
+  const s = run.procSamples;
+  if (s.length < 3) return undefined;
+  const tMs: number[] = [];
+  const cpuPct: number[] = [];
+  for (let i = 1; i < s.length; i++) {
+    const prev = s[i - 1];
+    const cur = s[i];
+    if (!prev || !cur || cur.tMs <= prev.tMs) continue;
+    tMs.push(cur.tMs);
+    cpuPct.push(Math.max(0, ((cur.cpuMs - prev.cpuMs) / (cur.tMs - prev.tMs)) * 100));
+  }
+  return { tMs, cpuPct };
+}
+
+/**
+ * Writes the best state's changed files into the user's tree — refusing, file by file, when the
+ * user's copy changed since the run started (nothing of theirs is overwritten).
+ */
+async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
+  for (const file of [...new Set(files)]) {
+    const mine = await readFile(path.join(ctx.repoDir, file), "utf8").catch(() => null);
+    const started = await readFile(path.join(ctx.workspace.baseline, file), "utf8").catch(() => null);
+    if (mine !== started) {
+      ctx.emit({ type: "note", message: `not applied: ${file} changed since the run started; use final.patch` });
+      continue;
+    }
+    const best = await readFile(path.join(ctx.workspace.best, file), "utf8").catch(() => null);
+    if (best !== null) await writeFile(path.join(ctx.repoDir, file), best);
+    await ctx.evidence.audit("applied", file);
+  }
+}

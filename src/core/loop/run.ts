@@ -1,0 +1,98 @@
+/**
+ * `runPerfloop`: the whole loop of DESIGN.md, orchestrated. It only sequences the steps; each step
+ * lives in its own module. Whatever happens, the bundle ends with a results.json (status "error" and
+ * the message when perfloop itself failed) and the user's tree is untouched unless `apply` is set
+ * and the improvement was verified.
+ */
+import path from "node:path";
+import type OpenAI from "openai";
+import type { Config } from "../config/schema.ts";
+import type { Results, ResultsRequest } from "../evidence/results-schema.ts";
+import { createEvidenceWriter } from "../evidence/writer.ts";
+import { buildChildEnv } from "../exec/env.ts";
+import { resolveIsolation } from "../exec/isolation.ts";
+import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
+import { prepareBaseline } from "./baseline.ts";
+import type { LoopContext } from "./context.ts";
+import type { LoopEventHandler } from "./events.ts";
+import { finish } from "./finish.ts";
+import { newRecordings } from "./recordings.ts";
+import { optimizeRounds } from "./rounds.ts";
+import { createWorkspace, disposeWorkspace } from "./workspace.ts";
+
+/** What to run. */
+export interface PerfloopOptions {
+  /** The directory to optimize (holds the code, the tests, the benchmark). */
+  repoDir: string;
+  /** The evidence bundle directory. */
+  outDir: string;
+  mode: "optimize" | "profile";
+  config: Config;
+  /** Who asked (the App and the Action fill this in; the CLI leaves the default). */
+  request?: ResultsRequest;
+  /** An OpenAI-compatible client; null = no model, knob tuning only. */
+  model: OpenAI | null;
+  onEvent?: LoopEventHandler;
+  /** Bootstrap seed (recorded in results for exact recomputation). Default 1. */
+  seed?: number;
+  /** Write the verified best state back into repoDir. Default false: only final.patch is written. */
+  apply?: boolean;
+  /** The parent environment the allow-list is applied to. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs the loop and writes the evidence bundle into `outDir`.
+ * @returns the validated results (also written as results.json).
+ * @throws only when the bundle directory itself cannot be written; every other failure is recorded
+ *   in results.json with status "error" and returned.
+ */
+export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
+  const startedAt = new Date();
+  const emit: LoopEventHandler = options.onEvent ?? (() => undefined);
+  const evidence = await createEvidenceWriter(options.outDir);
+  await evidence.audit("start", `${options.mode} ${options.repoDir}`);
+  const recordings = newRecordings();
+
+  emit({ type: "phase", phase: "environment", detail: "snapshot of CPU, memory, OS and GPUs" });
+  const [snapshot, isolation] = await Promise.all([collectEnvSnapshot(), resolveIsolation(options.config.sandbox.network)]);
+  await evidence.json("env_snapshot.json", { ...snapshot, isolation: isolation.description });
+  const done = { options, startedAt, recordings, environment: environmentSummary(snapshot) };
+  if (!isolation.networkOff && options.config.sandbox.network === "off") emit({ type: "note", message: isolation.description });
+
+  const workspace = await createWorkspace(options.repoDir, [options.outDir]);
+  const ctx: LoopContext = {
+    config: options.config,
+    repoDir: options.repoDir,
+    workspace,
+    evidence,
+    isolation,
+    baseEnv: buildChildEnv(options.env ?? process.env, options.config.sandbox.env),
+    emit,
+    deadline: startedAt.getTime() + options.config.timeouts.total * 1000,
+    seed: options.seed ?? 1,
+  };
+  try {
+    const baseline = await prepareBaseline(ctx);
+    if (!baseline.ok) return await finish(ctx, { ...done, status: "baseline-failed", message: baseline.message });
+    recordings.baseline = baseline;
+    if (options.mode === "profile") {
+      return await finish(ctx, { ...done, status: "no-improvement", message: "profile only: measured and classified, nothing changed" });
+    }
+    const outcome = await optimizeRounds(ctx, baseline, options.model, recordings);
+    return await finish(ctx, { ...done, ...outcome });
+  } catch (error) {
+    await evidence.audit("error", (error as Error).stack ?? String(error));
+    return await finish(ctx, { ...done, status: "error", message: `perfloop failed: ${(error as Error).message}` });
+  } finally {
+    await disposeWorkspace(workspace);
+  }
+}
+
+/** The bundle's file names (DESIGN.md), for adapters that upload or link them. */
+export const BUNDLE_FILES = ["results.json", "report.md", "final.patch", "perf_raw.json", "perf_summary.md", "feedback_report.md", "optimization_rounds.json", "env_snapshot.json", "audit.log"] as const;
+
+/** The path of a bundle file. */
+export function bundlePath(outDir: string, file: (typeof BUNDLE_FILES)[number]): string {
+  return path.join(outDir, file);
+}

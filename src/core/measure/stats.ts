@@ -1,0 +1,376 @@
+/**
+ * Hand-written statistics for the A/B measurement protocol (DESIGN.md, "Measurement protocol"):
+ * per-side summaries, the Mann–Whitney U test, a seeded percentile bootstrap of the ratio of
+ * medians, and the verdict rule that turns them into "faster" / "slower" / "no significant change" /
+ * "inconclusive". No stats library: every formula is here, with its source.
+ */
+import type { Comparison, ComparisonVerdict, SampleStats } from "../types.ts";
+
+/** Thrown on input the statistics cannot be computed from (empty, non-finite, out-of-range options). */
+export class StatsInputError extends Error {
+  override name = "StatsInputError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+function need(ok: boolean, message: string): void {
+  if (!ok) throw new StatsInputError(message);
+}
+
+function checkSample(xs: readonly number[], what: string): void {
+  need(xs.length > 0, `${what}: empty sample`);
+  const bad = xs.findIndex((x) => !Number.isFinite(x));
+  need(bad < 0, `${what}: non-finite value ${xs[bad]} at index ${bad}`);
+}
+
+/** Type-7 quantile of an ascending, non-empty array (see `quantile`). */
+function quantileSorted(s: ArrayLike<number>, q: number): number {
+  const h = (s.length - 1) * q;
+  const lo = Math.floor(h);
+  const x0 = s[lo] as number;
+  return lo + 1 < s.length ? x0 + (h - lo) * ((s[lo + 1] as number) - x0) : x0;
+}
+
+/**
+ * Quantile `q` (0..1) of `xs` by linear interpolation between order statistics — Hyndman & Fan
+ * type 7, the default of numpy.quantile and R: h = (n−1)·q, x[⌊h⌋] + (h−⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
+ * Same unit as `xs`. Throws StatsInputError on an empty/non-finite sample or q outside [0, 1].
+ */
+export function quantile(xs: readonly number[], q: number): number {
+  checkSample(xs, "quantile");
+  need(q >= 0 && q <= 1, `quantile: q must be in [0, 1], got ${q}`);
+  return quantileSorted(Float64Array.from(xs).sort(), q);
+}
+
+/** Median of `xs` (type-7 quantile 0.5: mean of the two middle values when n is even). Throws as `quantile`. */
+export function median(xs: readonly number[]): number {
+  return quantile(xs, 0.5);
+}
+
+/**
+ * Summary of one side of a measurement (shape: `SampleStats`, same unit as `xs`; cvPct in %).
+ * Quartiles are type-7 (numpy default); stdev is the sample standard deviation (divisor n−1, 0 when
+ * n = 1); cvPct = stdev / |mean| · 100 (0 when mean is 0). Throws StatsInputError on empty input or
+ * non-finite values.
+ */
+export function summarize(xs: readonly number[]): SampleStats {
+  checkSample(xs, "summarize");
+  const s = Float64Array.from(xs).sort();
+  const n = s.length;
+  const mean = s.reduce((t, x) => t + x, 0) / n;
+  const ss = s.reduce((t, x) => t + (x - mean) ** 2, 0);
+  const stdev = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
+  const q1 = quantileSorted(s, 0.25);
+  const q3 = quantileSorted(s, 0.75);
+  const cvPct = mean === 0 ? 0 : (stdev / Math.abs(mean)) * 100;
+  const min = s[0] as number;
+  const max = s[n - 1] as number;
+  return { n, median: quantileSorted(s, 0.5), q1, q3, iqr: q3 - q1, mean, stdev, cvPct, min, max };
+}
+
+/**
+ * Seeded PRNG (mulberry32, Tommy Ettinger's 32-bit generator): returns a function giving uniform
+ * floats in [0, 1). The same seed gives the same stream; the seed is taken modulo 2^32.
+ */
+export function createRng(seed: number): () => number {
+  let t = seed >>> 0;
+  return () => {
+    t = (t + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(t ^ (t >>> 15), t | 1);
+    r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Upper tail of the standard normal, P(Z > z), to ~1e-15 absolute (series / continued fraction for erfc). */
+export function normalSf(z: number): number {
+  if (Number.isNaN(z)) return Number.NaN;
+  if (z < 0) return 1 - normalSf(-z);
+  const x = z / Math.SQRT2;
+  if (x < 2.5) {
+    // erf(x) = 2/√π · e^(−x²) · Σ 2^k x^(2k+1) / (1·3·…·(2k+1))  (A&S 7.1.6; all terms positive)
+    let term = x;
+    let sum = x;
+    for (let k = 1; term > sum * 1e-17; k++) {
+      term *= (2 * x * x) / (2 * k + 1);
+      sum += term;
+    }
+    return 0.5 * (1 - (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum);
+  }
+  // erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …))))  (A&S 7.1.14), evaluated bottom-up
+  let f = x;
+  for (let k = 200; k >= 1; k--) f = x + k / 2 / f;
+  return (0.5 * Math.exp(-x * x)) / Math.sqrt(Math.PI) / f;
+}
+
+/** Result of `mannWhitneyU`: U of sample a, two-sided p-value (0..1), and how p was computed. */
+export interface MannWhitneyResult {
+  u: number;
+  p: number;
+  method: "exact" | "normal";
+}
+
+/** Largest size of either sample for which `mannWhitneyU` uses the exact null distribution. */
+export const MWU_EXACT_MAX_N = 50;
+
+/** P(U ≥ u) under H0 for sample sizes m, n without ties (recurrence of Mann & Whitney 1947, on probabilities). */
+function exactUpperTail(u: number, m: number, n: number): number {
+  // pmf(i, j)[k] = P(U = k) for sizes (i, j). The largest of the i+j values is from the first sample
+  // with probability i/(i+j) and then beats all j others: pmf(i,j)[k] = i/(i+j)·pmf(i−1,j)[k−j] + j/(i+j)·pmf(i,j−1)[k].
+  let prev: Float64Array[] = Array.from({ length: n + 1 }, () => Float64Array.of(1));
+  for (let i = 1; i <= m; i++) {
+    const cur: Float64Array[] = [Float64Array.of(1)];
+    for (let j = 1; j <= n; j++) {
+      const d = new Float64Array(i * j + 1);
+      const up = prev[j] as Float64Array;
+      const left = cur[j - 1] as Float64Array;
+      const wUp = i / (i + j);
+      const wLeft = j / (i + j);
+      for (let k = 0; k < up.length; k++) d[k + j] = wUp * (up[k] as number);
+      for (let k = 0; k < left.length; k++) d[k] = (d[k] as number) + wLeft * (left[k] as number);
+      cur.push(d);
+    }
+    prev = cur;
+  }
+  const pmf = prev[n] as Float64Array;
+  let tail = 0;
+  for (let k = pmf.length - 1; k >= Math.ceil(u); k--) tail += pmf[k] as number;
+  return tail;
+}
+
+/**
+ * Two-sided Mann–Whitney U test of samples a and b (any unit, same for both).
+ * `u` is U1 = R1 − n1(n1+1)/2 with R1 the sum of a's (mid-)ranks: the count of pairs with a > b,
+ * ties counting ½ (scipy.stats.mannwhitneyu's convention). With U = max(U1, U2):
+ * - "exact" when there are no ties and both n ≤ MWU_EXACT_MAX_N: p = 2·P(U' ≥ U) from the exact null
+ *   distribution (scipy method='exact');
+ * - otherwise "normal": z = (U − n1n2/2 − ½) / √(n1n2/12 · ((n+1) − Σ(t³−t)/(n(n−1)))), p = 2·P(Z > z)
+ *   (scipy method='asymptotic', use_continuity=True; tie correction over tie groups of size t).
+ * p is clamped to ≤ 1; p = 1 when every value is equal. Throws StatsInputError on empty/non-finite input.
+ */
+export function mannWhitneyU(a: readonly number[], b: readonly number[]): MannWhitneyResult {
+  checkSample(a, "mannWhitneyU(a)");
+  checkSample(b, "mannWhitneyU(b)");
+  const n1 = a.length;
+  const n2 = b.length;
+  const n = n1 + n2;
+  const v = [...a, ...b];
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => (v[i] as number) - (v[j] as number));
+  let r1 = 0;
+  let tieTerm = 0;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && v[order[j] as number] === v[order[i] as number]) j++;
+    const t = j - i;
+    const rank = (i + 1 + j) / 2; // mid-rank of 1-based positions i+1..j
+    for (let k = i; k < j; k++) if ((order[k] as number) < n1) r1 += rank;
+    tieTerm += t * t * t - t;
+    i = j;
+  }
+  const u1 = r1 - (n1 * (n1 + 1)) / 2;
+  const big = Math.max(u1, n1 * n2 - u1);
+  if (tieTerm === 0 && n1 <= MWU_EXACT_MAX_N && n2 <= MWU_EXACT_MAX_N) {
+    const p = 2 * exactUpperTail(big, Math.min(n1, n2), Math.max(n1, n2));
+    return { u: u1, p: Math.min(1, p), method: "exact" };
+  }
+  const variance = ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)));
+  if (!(variance > 0)) return { u: u1, p: 1, method: "normal" };
+  const z = (big - (n1 * n2) / 2 - 0.5) / Math.sqrt(variance);
+  return { u: u1, p: Math.min(1, 2 * normalSf(z)), method: "normal" };
+}
+
+/** Moves the k-th smallest (0-based) of x into x[k], smaller before, larger after (Hoare/Wirth select). */
+function selectInPlace(x: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = x.length - 1;
+  while (hi > lo) {
+    const pivot = x[(lo + hi) >> 1] as number;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while ((x[i] as number) < pivot) i++;
+      while ((x[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = x[i] as number;
+        x[i++] = x[j] as number;
+        x[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return x[k] as number;
+}
+
+/** Median of a scratch typed array (reorders it); same definition as `median`. */
+function medianInPlace(x: Float64Array): number {
+  const n = x.length;
+  const k = (n - 1) >> 1;
+  const lo = selectInPlace(x, k);
+  if (n % 2 === 1) return lo;
+  let hi = Number.POSITIVE_INFINITY;
+  for (let i = k + 1; i < n; i++) if ((x[i] as number) < hi) hi = x[i] as number;
+  return (lo + hi) / 2;
+}
+
+/** Options of `bootstrapRatioCI`. */
+export interface BootstrapOptions {
+  /** Resamples (integer ≥ 1), default 10,000. */
+  iterations?: number;
+  /** Two-sided coverage in (0, 1), default 0.95. */
+  confidence?: number;
+  /** PRNG seed (`createRng`), default 1: the same inputs and seed give the same interval. */
+  seed?: number;
+}
+
+/**
+ * Percentile-bootstrap confidence interval [lo, hi] of median(b) / median(a) (unitless ratio):
+ * each iteration resamples a and b independently with replacement (seeded `createRng`), and the
+ * interval is the type-7 quantiles (1−c)/2 and (1+c)/2 of the resampled ratios (Efron & Tibshirani
+ * 1993, ch. 13). So that no resample can have median 0, every a must be > 0 and every b ≥ 0.
+ * Throws StatsInputError otherwise, on empty/non-finite input, or on bad options.
+ */
+export function bootstrapRatioCI(
+  a: readonly number[],
+  b: readonly number[],
+  opts: BootstrapOptions = {},
+): [number, number] {
+  const { iterations = 10_000, confidence = 0.95, seed = 1 } = opts;
+  checkSample(a, "bootstrapRatioCI(a)");
+  checkSample(b, "bootstrapRatioCI(b)");
+  need(
+    a.every((x) => x > 0),
+    "bootstrapRatioCI: every baseline (a) value must be > 0",
+  );
+  need(
+    b.every((x) => x >= 0),
+    "bootstrapRatioCI: every candidate (b) value must be ≥ 0",
+  );
+  need(Number.isInteger(iterations) && iterations >= 1, `bootstrapRatioCI: iterations ${iterations} < 1`);
+  need(confidence > 0 && confidence < 1, `bootstrapRatioCI: confidence ${confidence} not in (0, 1)`);
+  const rng = createRng(seed);
+  const av = Float64Array.from(a);
+  const bv = Float64Array.from(b);
+  const ra = new Float64Array(av.length);
+  const rb = new Float64Array(bv.length);
+  const ratios = new Float64Array(iterations);
+  for (let it = 0; it < iterations; it++) {
+    for (let i = 0; i < ra.length; i++) ra[i] = av[Math.floor(rng() * av.length)] as number;
+    for (let i = 0; i < rb.length; i++) rb[i] = bv[Math.floor(rng() * bv.length)] as number;
+    ratios[it] = medianInPlace(rb) / medianInPlace(ra);
+  }
+  ratios.sort();
+  const tail = (1 - confidence) / 2;
+  return [quantileSorted(ratios, tail), quantileSorted(ratios, 1 - tail)];
+}
+
+/** Fewest decimals from `from` (at most 12) at which rounding keeps each x's side (<, =, >) of each limit. */
+function honestDecimals(xs: readonly number[], limits: readonly number[], from: number): number {
+  let d = from;
+  const keeps = (x: number, t: number) => Math.sign(+x.toFixed(d) - t) === Math.sign(x - t);
+  while (d < 12 && !xs.every((x) => limits.every((t) => keeps(x, t)))) d++;
+  return d;
+}
+
+/** "95% CI [0.930, 0.970]": a ratio interval with `decimals` decimals (default 3), labelled with its coverage. */
+export function formatCi(ci: readonly [number, number], confidence: number, decimals = 3): string {
+  return `${+(confidence * 100).toFixed(2)}% CI [${ci[0].toFixed(decimals)}, ${ci[1].toFixed(decimals)}]`;
+}
+
+/**
+ * A p-value for prose: 2 significant digits ("0.0079"), exponent form below 1e-4 ("3.2e-6"); more
+ * digits when needed so the text keeps p's side of `alpha` (never "p = 0.01 < 0.01").
+ */
+export function formatP(p: number, alpha?: number): string {
+  for (let d = 2; d < 12; d++) {
+    const s = p < 1e-4 ? p.toExponential(d - 1) : String(+p.toPrecision(d));
+    if (alpha === undefined || Math.sign(+s - alpha) === Math.sign(p - alpha)) return s;
+  }
+  return String(p);
+}
+
+/** Options of `compareSamples`. Percentages are in %; alpha and confidence are fractions. */
+export interface CompareOptions {
+  metric: string;
+  unit: string;
+  /** Which way is better for the metric: "lower" (wall time) or "higher" (throughput). */
+  direction: "lower" | "higher";
+  /** Significance level of the Mann–Whitney test, default 0.01 (DESIGN.md). */
+  alpha?: number;
+  /** Improvement the whole CI must clear to claim "faster", %, default 5 (DESIGN.md `min_improvement`). */
+  minImprovementPct?: number;
+  /** Baseline CV above which the comparison is "inconclusive", %, default 10 (DESIGN.md). */
+  maxCvPct?: number;
+  /** Bootstrap CI coverage, default 0.95 (DESIGN.md); bootstrap seed, default 1; iterations, default 10,000. */
+  confidence?: number;
+  seed?: number;
+  iterations?: number;
+  /** Why the measurement cannot be trusted (e.g. "GPU reported thermal slowdown"): makes it "inconclusive". */
+  compromised?: string;
+}
+
+/**
+ * A/B comparison of one metric, `base` = A (baseline), `cand` = B (shape: `Comparison`; ratio =
+ * median(B) / median(A); improvementPct = (1 − ratio)·100 for "lower", (ratio − 1)·100 for "higher").
+ * Rules of DESIGN.md "Measurement protocol", checked in order:
+ * 1. "inconclusive" if A's cvPct > maxCvPct or `compromised` is set (ratio, CI and p still reported);
+ * 2. "faster" if p < alpha and the whole CI clears the minimum (lower: ci[1] ≤ 1 − min/100; higher:
+ *    ci[0] ≥ 1 + min/100). "faster" means *better in the metric's direction*, also for "higher";
+ * 3. "slower" if p < alpha and the whole CI is on the worse side of 1 (lower: ci[0] > 1; higher: ci[1] < 1);
+ * 4. otherwise "no significant change" (an empty `compromised` string counts as unset). `reason` states the rule that decided, with its numbers.
+ * Throws StatsInputError on empty/non-finite samples, a value of A ≤ 0 or of B < 0 (see
+ * `bootstrapRatioCI`), or options out of range.
+ */
+export function compareSamples(
+  base: readonly number[],
+  cand: readonly number[],
+  opts: CompareOptions,
+): Comparison {
+  const { metric, unit, direction, alpha = 0.01, minImprovementPct: minPct = 5, maxCvPct = 10 } = opts;
+  const { confidence = 0.95, seed = 1, iterations = 10_000, compromised } = opts;
+  need(alpha > 0 && alpha < 1, `compareSamples: alpha ${alpha} not in (0, 1)`);
+  need(minPct >= 0 && minPct < 100, `compareSamples: minImprovementPct ${minPct} not in [0, 100)`);
+  need(maxCvPct > 0, `compareSamples: maxCvPct ${maxCvPct} not > 0`);
+  const a = summarize(base);
+  const b = summarize(cand);
+  const ci = bootstrapRatioCI(base, cand, { iterations, confidence, seed });
+  const pValue = mannWhitneyU(base, cand).p;
+  const ratio = b.median / a.median;
+  const lower = direction === "lower";
+  const improvementPct = lower ? (1 - ratio) * 100 : (ratio - 1) * 100;
+  const limit = lower ? (100 - minPct) / 100 : (100 + minPct) / 100;
+  const clears = lower ? ci[1] <= limit : ci[0] >= limit;
+  const worse = lower ? ci[0] > 1 : ci[1] < 1;
+  const betterSide = lower ? ci[1] < 1 : ci[0] > 1;
+
+  const d = honestDecimals(ci, [1, limit], 3);
+  const ciText = formatCi(ci, confidence, d);
+  const pText = `p = ${formatP(pValue, alpha)} ${pValue < alpha ? "<" : "≥"} ${alpha}`;
+  const bound = `${lower ? "upper bound ≤" : "lower bound ≥"} ${limit.toFixed(d)}`;
+  const tail = `${direction} is better; median ratio ${ratio.toFixed(3)}`;
+  const doubts: string[] = [];
+  const cv = a.cvPct.toFixed(honestDecimals([a.cvPct], [maxCvPct], 1));
+  if (a.cvPct > maxCvPct) doubts.push(`baseline CV ${cv}% > ${maxCvPct}% limit`);
+  if (compromised) doubts.push(`measurement compromised: ${compromised}`);
+
+  let verdict: ComparisonVerdict = "no significant change";
+  let reason: string;
+  if (doubts.length > 0) {
+    verdict = "inconclusive";
+    reason = `inconclusive: ${doubts.join("; ")} (observed ${ciText}, ${pText}, ${tail}; no claim made)`;
+  } else if (pValue < alpha && clears) {
+    verdict = "faster";
+    reason = `B is ${improvementPct.toFixed(1)}% better: ${pText} and the ${ciText} clears the ${minPct}% minimum (${bound}) (${tail})`;
+  } else if (pValue < alpha && worse) {
+    verdict = "slower";
+    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText} and the ${ciText} lies wholly on the worse side of 1 (${tail})`;
+  } else if (pValue >= alpha) {
+    reason = `no significant change: ${pText} (${ciText}; ${tail})`;
+  } else {
+    const why = betterSide ? `does not clear the ${minPct}% minimum (needs ${bound})` : "includes 1";
+    reason = `no significant change: ${pText} but the ${ciText} ${why} (${tail})`;
+  }
+  return { metric, unit, direction, a, b, ratio, ci, confidence, pValue, improvementPct, verdict, reason };
+}

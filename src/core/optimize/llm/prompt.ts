@@ -1,0 +1,111 @@
+/**
+ * The rewrite prompt: what the model must know to make the measured program faster — the verdict
+ * with its numbers, the hot code, the repository's AGENTS.md instructions in scope, the rules a
+ * candidate must follow, and why earlier candidates failed.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { HotSpot, Verdict } from "../../types.ts";
+
+/** Everything the prompt is built from. */
+export interface PromptInput {
+  /** The tree the model reads (the current best). */
+  root: string;
+  verdicts: Verdict[];
+  hotSpots: HotSpot[];
+  benchmarkCommand: string;
+  testCommand: string;
+  /** Editable globs and protected globs from the config. */
+  paths: string[];
+  protect: string[];
+  /** Median wall time of the current best, ms; and the improvement over the baseline so far, %. */
+  bestWallMs: number;
+  bestImprovementPct: number;
+  /** One line per earlier rejected candidate: what it tried and why it failed. */
+  failures: string[];
+}
+
+/** Lines of code shown around each hot spot (before, after). */
+const CONTEXT_LINES = { before: 5, after: 40 };
+const MAX_HOT_SNIPPETS = 3;
+
+/** The fixed instructions, including the one edit format perfloop parses. */
+export const SYSTEM_PROMPT = `You are perfloop's optimizer. You make a program measurably faster without changing what it computes.
+You can read and search the repository with tools, then you MUST call submit_patch exactly once.
+
+Rules:
+- Keep behaviour identical: the tests must pass and the benchmark's output must stay the same.
+- Edit only files matching the editable globs; never tests, benchmarks, .github/, lock files or protected files.
+- Small, focused changes to the hot code beat rewrites. Explain the change in the rationale, tied to the measured bottleneck.
+
+Patch format (apply_patch):
+*** Begin Patch
+*** Update File: path/relative/to/repo.py
+@@ def the_function_or_class_line
+ unchanged context line
+-removed line
++added line
+*** End Patch
+Use "*** Add File: path" with every line prefixed by "+", and "*** Delete File: path". Include 3 lines of
+context around each change, copied exactly from the file.`;
+
+/**
+ * Builds the user message of a rewrite session.
+ * @returns markdown text; hot code is read from `input.root` (missing files are skipped).
+ */
+export async function buildUserPrompt(input: PromptInput): Promise<string> {
+  const parts: string[] = [];
+  parts.push(`## Goal\nMake \`${input.benchmarkCommand}\` faster. Current best median wall time: ${input.bestWallMs.toFixed(1)} ms (${input.bestImprovementPct.toFixed(1)}% better than the baseline so far). Tests: \`${input.testCommand}\`.`);
+  parts.push(`## Bottleneck verdict (measured)\n${input.verdicts.length === 0 ? "No clear bottleneck category fired; use the hot spots." : input.verdicts.map(describeVerdict).join("\n")}`);
+  if (input.hotSpots.length > 0) {
+    parts.push(`## Hot spots (cProfile / V8 CPU profile, repository files only)\n${input.hotSpots.slice(0, 10).map((h) => `- ${h.file}:${h.line} \`${h.function}\`: self ${h.selfPct.toFixed(1)}%, cumulative ${h.cumulativePct.toFixed(1)}%${h.calls === null ? "" : `, ${h.calls} calls`}`).join("\n")}`);
+    parts.push(`## Hot code\n${(await hotSnippets(input.root, input.hotSpots)).join("\n\n")}`);
+  }
+  const agents = await agentsInstructions(input.root, input.hotSpots.map((h) => h.file));
+  if (agents) parts.push(`## Repository instructions (AGENTS.md)\n${agents}`);
+  parts.push(`## Editable files\nGlobs: ${input.paths.map((p) => `\`${p}\``).join(", ")}${input.protect.length > 0 ? `; protected (never edit): ${input.protect.map((p) => `\`${p}\``).join(", ")}` : ""}.`);
+  if (input.failures.length > 0) {
+    parts.push(`## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`);
+  }
+  return parts.join("\n\n");
+}
+
+function describeVerdict(v: Verdict): string {
+  const numbers = Object.entries(v.numbers).map(([k, n]) => `${k} = ${Number(n.toPrecision(4))}`).join(", ");
+  return `- **${v.category}** (confidence ${v.confidence.toFixed(2)}, explains ${v.sharePct.toFixed(0)}% of run time, Amdahl bound ${v.amdahlBound.toFixed(1)}×): ${v.rule}. Numbers: ${numbers}. Try: ${v.remedies.join("; ")}.`;
+}
+
+async function hotSnippets(root: string, hotSpots: HotSpot[]): Promise<string[]> {
+  const snippets: string[] = [];
+  for (const spot of hotSpots.slice(0, MAX_HOT_SNIPPETS)) {
+    const text = await readFile(path.join(root, spot.file), "utf8").catch(() => null);
+    if (text === null) continue;
+    const lines = text.split("\n");
+    const start = Math.max(1, spot.line - CONTEXT_LINES.before);
+    const end = Math.min(lines.length, spot.line + CONTEXT_LINES.after);
+    const body = lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join("\n");
+    snippets.push(`### ${spot.file}:${start}-${end} (\`${spot.function}\`)\n\`\`\`\n${body}\n\`\`\``);
+  }
+  return snippets;
+}
+
+/**
+ * AGENTS.md files in scope of the hot files: the root one and those in each hot file's directories
+ * (nearest last, so more specific instructions come after general ones — the AGENTS.md convention).
+ */
+export async function agentsInstructions(root: string, files: string[]): Promise<string> {
+  const dirs = new Set<string>(["."]);
+  for (const file of files) {
+    let dir = path.posix.dirname(file);
+    while (dir !== "." && dir !== "/") {
+      dirs.add(dir);
+      dir = path.posix.dirname(dir);
+    }
+  }
+  const found: string[] = [];
+  for (const dir of [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b))) {
+    const text = await readFile(path.join(root, dir, "AGENTS.md"), "utf8").catch(() => null);
+    if (text !== null) found.push(`From ${dir === "." ? "" : `${dir}/`}AGENTS.md:\n${text.trim()}`);
+  }
+  return found.join("\n\n");
+}

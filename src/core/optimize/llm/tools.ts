@@ -1,0 +1,121 @@
+/**
+ * The tools the model may call during a rewrite session. They read the current best tree (never
+ * write it): `read_file`, `search`, `list_files`, and `submit_patch`, which ends the session. Every
+ * failure is returned as tool output text so the model can correct itself; nothing here throws.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type OpenAI from "openai";
+
+/** Tool schemas sent to the model (OpenAI function-calling format). */
+export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
+  fn("read_file", "Read a text file of the repository, optionally a line range (1-based, inclusive). Lines come back numbered.", {
+    path: { type: "string", description: "Path relative to the repository root." },
+    start_line: { type: "integer", minimum: 1 },
+    end_line: { type: "integer", minimum: 1 },
+  }, ["path"]),
+  fn("search", "Search the repository's text files for a regular expression (JavaScript syntax). Returns up to 50 matching lines as path:line: text.", {
+    pattern: { type: "string" },
+    path_prefix: { type: "string", description: "Only search under this directory (relative)." },
+  }, ["pattern"]),
+  fn("list_files", "List the files under a directory of the repository (relative path, default the root).", {
+    dir: { type: "string" },
+  }, []),
+  fn("submit_patch", "Submit the candidate change in the apply_patch format (see the instructions). Ends the session.", {
+    patch: { type: "string", description: "The whole patch, from '*** Begin Patch' to '*** End Patch'." },
+    rationale: { type: "string", description: "Why this change makes the program faster, tied to the measured bottleneck." },
+  }, ["patch", "rationale"]),
+];
+
+const SKIP_DIRS = new Set([".git", "node_modules", "__pycache__", ".venv", "venv", "dist", "build"]);
+const MAX_READ_BYTES = 200_000;
+const MAX_LISTED = 500;
+
+/**
+ * Runs one read-only tool call against `root`.
+ * @param args the raw JSON argument string from the model (may be malformed).
+ * @returns the text given back to the model; errors start with "error:".
+ */
+export async function runReadTool(root: string, name: string, args: string): Promise<string> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(args || "{}") as Record<string, unknown>;
+    if (parsed === null || typeof parsed !== "object") throw new Error("arguments must be a JSON object");
+  } catch (error) {
+    return `error: the arguments of ${name} are not valid JSON (${(error as Error).message}). Send a JSON object such as {"path": "src/main.py"}.`;
+  }
+  try {
+    if (name === "read_file") return await readTool(root, parsed);
+    if (name === "search") return await searchTool(root, parsed);
+    if (name === "list_files") return await listTool(root, parsed);
+    return `error: unknown tool "${name}". Available: read_file, search, list_files, submit_patch.`;
+  } catch (error) {
+    return `error: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Resolves a model-given relative path inside root.
+ * @throws Error when the path is absolute, climbs out with `..`, or is not a string.
+ */
+export function resolveInside(root: string, relative: unknown): string {
+  if (typeof relative !== "string" || relative.length === 0) throw new Error("path must be a non-empty string relative to the repository root");
+  if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
+    throw new Error(`path "${relative}" must be relative to the repository root, without ".."`);
+  }
+  return path.join(root, relative);
+}
+
+async function readTool(root: string, args: Record<string, unknown>): Promise<string> {
+  const file = resolveInside(root, args.path);
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) return `error: no file "${String(args.path)}". Use list_files to see what exists.`;
+  if (info.size > MAX_READ_BYTES) return `error: "${String(args.path)}" is ${info.size} bytes; read a line range instead.`;
+  const lines = (await readFile(file, "utf8")).split("\n");
+  const start = Math.max(1, Number(args.start_line ?? 1));
+  const end = Math.min(lines.length, Number(args.end_line ?? lines.length));
+  if (!Number.isFinite(start) || !Number.isFinite(end) || start > end) return `error: bad line range ${String(args.start_line)}..${String(args.end_line)} (file has ${lines.length} lines)`;
+  return lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join("\n");
+}
+
+async function searchTool(root: string, args: Record<string, unknown>): Promise<string> {
+  if (typeof args.pattern !== "string") return "error: pattern must be a string";
+  let regex: RegExp;
+  try {
+    regex = new RegExp(args.pattern);
+  } catch (error) {
+    return `error: invalid regular expression: ${(error as Error).message}`;
+  }
+  const base = args.path_prefix === undefined ? root : resolveInside(root, args.path_prefix);
+  const hits: string[] = [];
+  for (const file of await walk(base)) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    if (text.includes("\u0000")) continue; // binary
+    for (const [i, line] of text.split("\n").entries()) {
+      if (regex.test(line)) hits.push(`${path.relative(root, file)}:${i + 1}: ${line.slice(0, 200)}`);
+      if (hits.length >= 50) return `${hits.join("\n")}\n(first 50 matches)`;
+    }
+  }
+  return hits.length > 0 ? hits.join("\n") : "no matches";
+}
+
+async function listTool(root: string, args: Record<string, unknown>): Promise<string> {
+  const base = args.dir === undefined || args.dir === "" || args.dir === "." ? root : resolveInside(root, args.dir);
+  const files = (await walk(base)).map((file) => path.relative(root, file));
+  if (files.length === 0) return `no files under "${String(args.dir ?? ".")}"`;
+  return files.length > MAX_LISTED ? `${files.slice(0, MAX_LISTED).join("\n")}\n(${files.length - MAX_LISTED} more)` : files.join("\n");
+}
+
+async function walk(dir: string, out: string[] = []): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (out.length >= 5000) break;
+    if (entry.isDirectory() && !SKIP_DIRS.has(entry.name)) await walk(path.join(dir, entry.name), out);
+    else if (entry.isFile()) out.push(path.join(dir, entry.name));
+  }
+  return out;
+}
+
+function fn(name: string, description: string, properties: Record<string, unknown>, required: string[]): OpenAI.Chat.Completions.ChatCompletionFunctionTool {
+  return { type: "function", function: { name, description, parameters: { type: "object", properties, required, additionalProperties: false } } };
+}

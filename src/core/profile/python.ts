@@ -1,0 +1,103 @@
+/**
+ * Python profiling for any command: every Python process the command starts imports the
+ * `sitecustomize.py` shipped next to this file (found through `PYTHONPATH`), which runs cProfile
+ * for the whole process and writes `py-<pid>.json` into the profile directory at exit.
+ * DESIGN.md, "Profiling, for any command".
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { RawFunctionTimes } from "./hotspots.ts";
+
+/** Absolute directory holding perfloop's `sitecustomize.py`. */
+export const SITECUSTOMIZE_DIR: string = fileURLToPath(new URL("./python/", import.meta.url)).replace(
+  /[\\/]$/,
+  "",
+);
+
+/** Thrown when a Python profile file cannot be read or is not in the shape `sitecustomize.py` writes. */
+export class PythonProfileReadError extends Error {
+  override name = "PythonProfileReadError";
+  /** The file that failed. */
+  readonly file: string;
+  constructor(file: string, options: { cause: unknown }) {
+    super(`cannot read Python profile ${file}: ${String(options.cause)}`, options);
+    this.file = file;
+  }
+}
+
+/**
+ * Environment for running a command with every Python process profiled: a copy of `baseEnv`
+ * with perfloop's `sitecustomize` directory prepended to `PYTHONPATH` (existing entries kept
+ * after it, so the user's own `sitecustomize` is still found and chained to) and
+ * `PERFLOOP_PROFILE_DIR` set to the absolute `profileDir` (created by the first process that
+ * writes). `baseEnv` is not modified. Processes started with `-S`, `-I` or `-E` are not profiled.
+ */
+export function pythonProfileEnv(
+  baseEnv: Record<string, string>,
+  profileDir: string,
+): Record<string, string> {
+  const existing = baseEnv.PYTHONPATH ?? "";
+  return {
+    ...baseEnv,
+    PYTHONPATH: existing === "" ? SITECUSTOMIZE_DIR : `${SITECUSTOMIZE_DIR}${path.delimiter}${existing}`,
+    PERFLOOP_PROFILE_DIR: path.resolve(profileDir),
+  };
+}
+
+const PyFunctionSchema = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  function: z.string(),
+  calls: z.number(),
+  primitive_calls: z.number(),
+  tottime_s: z.number(),
+  cumtime_s: z.number(),
+});
+
+/** One `py-<pid>.json` file as `sitecustomize.py` writes it (seconds). */
+const PyProfileSchema = z.object({
+  pid: z.number().int(),
+  argv: z.array(z.string()),
+  total_s: z.number(),
+  functions: z.array(PyFunctionSchema),
+});
+
+/**
+ * Reads every `py-*.json` profile in `profileDir` (one per Python process) and returns their
+ * function entries, all processes concatenated, unmerged: `selfMs` = cProfile tottime,
+ * `cumulativeMs` = cumtime (recursion counted once, by cProfile), `calls` = total calls.
+ * Built-ins keep cProfile's file `~` and line 0. A missing directory gives [].
+ * Throws PythonProfileReadError for a file that is not valid JSON of the expected shape.
+ */
+export async function readPythonProfiles(profileDir: string): Promise<RawFunctionTimes[]> {
+  let names: string[];
+  try {
+    names = await readdir(profileDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new PythonProfileReadError(profileDir, { cause: error });
+  }
+  const out: RawFunctionTimes[] = [];
+  for (const name of names.filter((n) => /^py-.*\.json$/.test(n)).sort()) {
+    const file = path.join(profileDir, name);
+    let parsed: z.infer<typeof PyProfileSchema>;
+    try {
+      parsed = PyProfileSchema.parse(JSON.parse(await readFile(file, "utf8")));
+    } catch (error) {
+      throw new PythonProfileReadError(file, { cause: error });
+    }
+    for (const f of parsed.functions) {
+      out.push({
+        file: f.file,
+        line: f.line,
+        function: f.function,
+        calls: f.calls,
+        selfMs: f.tottime_s * 1000,
+        cumulativeMs: f.cumtime_s * 1000,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,297 @@
+import { describe, expect, it } from "vitest";
+import {
+  bootstrapRatioCI,
+  compareSamples,
+  createRng,
+  formatCi,
+  formatP,
+  MWU_EXACT_MAX_N,
+  mannWhitneyU,
+  median,
+  normalSf,
+  quantile,
+  StatsInputError,
+  summarize,
+} from "../src/core/measure/stats.ts";
+
+const oneToTen = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+/** n seeded draws of center · (1 + cv · N(0, 1)) (Box–Muller on `createRng`). */
+function noisy(seed: number, n: number, center: number, cv: number): number[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, () => {
+    const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+    return center * (1 + cv * z);
+  });
+}
+
+describe("summary statistics", () => {
+  it("type-7 quantiles match numpy.quantile", () => {
+    // numpy.quantile(np.arange(1, 11), [.25, .5, .75, .1]) -> [3.25, 5.5, 7.75, 1.9]
+    expect(quantile(oneToTen, 0.25)).toBeCloseTo(3.25, 12);
+    expect(quantile(oneToTen, 0.75)).toBeCloseTo(7.75, 12);
+    expect(quantile(oneToTen, 0.1)).toBeCloseTo(1.9, 12);
+    expect(quantile(oneToTen, 0)).toBe(1);
+    expect(quantile(oneToTen, 1)).toBe(10);
+    // unsorted input; numpy.quantile([7, 1, 3, 9], [.25, .5, .75]) -> [2.5, 5, 7.5]
+    expect([0.25, 0.5, 0.75].map((q) => quantile([7, 1, 3, 9], q))).toEqual([2.5, 5, 7.5]);
+    expect(median([3, 1, 2])).toBe(2);
+  });
+
+  it("summarize gives numpy's values for 1..10", () => {
+    const s = summarize(oneToTen);
+    // stdev: Σ(x − 5.5)² = 82.5, / (n − 1) = 9.1667, √ = 3.0276503540974917 (numpy std ddof=1)
+    expect(s).toMatchObject({ n: 10, median: 5.5, q1: 3.25, q3: 7.75, iqr: 4.5, mean: 5.5, min: 1, max: 10 });
+    expect(s.stdev).toBeCloseTo(3.0276503540974917, 12);
+    expect(s.cvPct).toBeCloseTo((3.0276503540974917 / 5.5) * 100, 10);
+  });
+
+  it("sample stdev of the textbook set 2,4,4,4,5,5,7,9 is √(32/7)", () => {
+    // mean 5, Σ(x − 5)² = 32, population sd = 2, sample sd = √(32/7) = 2.138089935299395
+    expect(summarize([2, 4, 4, 4, 5, 5, 7, 9]).stdev).toBeCloseTo(Math.sqrt(32 / 7), 12);
+    expect(summarize([42])).toMatchObject({ n: 1, stdev: 0, cvPct: 0, iqr: 0 });
+  });
+
+  it("throws StatsInputError on empty input, non-finite values and bad q", () => {
+    expect(() => summarize([])).toThrow(StatsInputError);
+    expect(() => summarize([1, Number.NaN])).toThrow(/non-finite/);
+    expect(() => summarize([1, Number.POSITIVE_INFINITY])).toThrow(StatsInputError);
+    expect(() => quantile([1, 2], 1.5)).toThrow(StatsInputError);
+    try {
+      median([]);
+    } catch (e) {
+      expect((e as Error).name).toBe("StatsInputError");
+    }
+  });
+});
+
+describe("normalSf", () => {
+  it("matches scipy.stats.norm.sf", () => {
+    const cases: [number, number][] = [
+      [0, 0.5],
+      [1, 0.15865525393145707],
+      [2, 0.022750131948179195],
+      [3, 0.0013498980316300933],
+      [5, 2.866515718791933e-7],
+      [10, 7.61985302416047e-24],
+    ];
+    for (const [z, sf] of cases) expect(Math.abs(normalSf(z) / sf - 1)).toBeLessThan(1e-9);
+    expect(normalSf(-1)).toBeCloseTo(1 - 0.15865525393145707, 14);
+  });
+});
+
+describe("mannWhitneyU", () => {
+  it("fully separated 5 vs 5: exact two-sided p = 2/252", () => {
+    // C(10, 5) = 252 equally likely rank sets; only one gives U = 25 (all b above all a), two-sided ×2.
+    const r = mannWhitneyU([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]);
+    expect(r.method).toBe("exact");
+    expect(r.u).toBe(0);
+    expect(r.p).toBeCloseTo(2 / 252, 12);
+  });
+
+  it("exact p matches scipy method='exact' for small and n = 50 samples", () => {
+    // scipy.stats.mannwhitneyu([19,22,16,29,24], [20,11,17,12], method='exact') -> U=17, p=0.1111111111111111
+    const r = mannWhitneyU([19, 22, 16, 29, 24], [20, 11, 17, 12]);
+    expect(r).toMatchObject({ u: 17, method: "exact" });
+    expect(r.p).toBeCloseTo(0.1111111111111111, 12);
+    // a = 0,2,…,98; b = 11,13,…,109 -> U=990, p=0.0735352106256962 (scipy exact)
+    const a = Array.from({ length: 50 }, (_, i) => 2 * i);
+    const b = Array.from({ length: 50 }, (_, j) => 2 * j + 11);
+    const big = mannWhitneyU(a, b);
+    expect(big).toMatchObject({ u: 990, method: "exact" });
+    expect(big.p).toBeCloseTo(0.0735352106256962, 10);
+    expect(MWU_EXACT_MAX_N).toBe(50);
+    // unequal sizes 30 vs 45, no ties: a = 0,3,…,87; b = 1,4,…,133 -> U=435, p=0.00900942159347918
+    const c = mannWhitneyU(
+      Array.from({ length: 30 }, (_, i) => 3 * i),
+      Array.from({ length: 45 }, (_, j) => 3 * j + 1),
+    );
+    expect(c).toMatchObject({ u: 435, method: "exact" });
+    expect(c.p).toBeCloseTo(0.00900942159347918, 12);
+  });
+
+  it("ties use the normal approximation with tie and continuity correction (scipy 'asymptotic')", () => {
+    // a = [1,2,2,3,4], b = [2,3,5,6,7]. Pooled sorted: 1a 2a 2a 2b 3a 3b 4a 5b 6b 7b.
+    // Mid-ranks: 1→1; 2,2,2 (positions 2–4)→3; 3,3 (positions 5–6)→5.5; 4→7; 5→8; 6→9; 7→10.
+    // R1 = 1 + 3 + 3 + 5.5 + 7 = 19.5; U1 = R1 − 5·6/2 = 4.5; U2 = 25 − 4.5 = 20.5; U = max = 20.5.
+    // Tie groups t = 3 and t = 2: Σ(t³ − t) = 24 + 6 = 30.
+    // σ² = (5·5/12)·((10 + 1) − 30/(10·9)) = 2.083333·10.666667 = 22.222222; σ = 4.7140452.
+    // z = (20.5 − 12.5 − 0.5)/σ = 7.5/4.7140452 = 1.5909903; p = 2·P(Z > z) = 2·0.0558059 = 0.1116118.
+    // scipy.stats.mannwhitneyu(a, b, method='asymptotic') -> U=4.5, p=0.11161176829829224
+    const r = mannWhitneyU([1, 2, 2, 3, 4], [2, 3, 5, 6, 7]);
+    expect(r.method).toBe("normal");
+    expect(r.u).toBe(4.5);
+    expect(r.p).toBeCloseTo(0.1116, 4);
+    expect(r.p).toBeCloseTo(0.11161176829829224, 10);
+  });
+
+  it("uses the normal approximation above the exact size limit (scipy 'asymptotic')", () => {
+    // no ties: a = 0,3,…,177 (60); b = 31,34,…,193 (55) -> U=1225, p=0.017466219103968242
+    const r = mannWhitneyU(
+      Array.from({ length: 60 }, (_, i) => 3 * i),
+      Array.from({ length: 55 }, (_, j) => 3 * j + 31),
+    );
+    expect(r).toMatchObject({ u: 1225, method: "normal" });
+    expect(r.p).toBeCloseTo(0.017466219103968242, 10);
+    // many tie groups: a = 0,3,…,177; b = 31,33,…,139 -> U=1714, p=0.7221818112337881
+    const t = mannWhitneyU(
+      Array.from({ length: 60 }, (_, i) => 3 * i),
+      Array.from({ length: 55 }, (_, j) => 2 * j + 31),
+    );
+    expect(t).toMatchObject({ u: 1714, method: "normal" });
+    expect(t.p).toBeCloseTo(0.7221818112337881, 10);
+  });
+
+  it("is symmetric: p(a, b) = p(b, a) and U1 + U2 = n1·n2", () => {
+    const a = [1, 2, 2, 3, 4];
+    const b = [2, 3, 5, 6, 7, 8];
+    const ab = mannWhitneyU(a, b);
+    const ba = mannWhitneyU(b, a);
+    expect(ab.p).toBeCloseTo(ba.p, 14);
+    expect(ab.u + ba.u).toBe(30);
+    const x = noisy(3, 12, 10, 0.1);
+    const y = noisy(4, 9, 11, 0.1);
+    expect(mannWhitneyU(x, y).p).toBeCloseTo(mannWhitneyU(y, x).p, 14);
+  });
+
+  it("identical samples give p = 1", () => {
+    expect(mannWhitneyU([1, 2, 3, 4, 5], [1, 2, 3, 4, 5]).p).toBe(1);
+    expect(mannWhitneyU([5, 5, 5], [5, 5, 5]).p).toBe(1);
+  });
+});
+
+describe("bootstrapRatioCI", () => {
+  const a = noisy(11, 30, 100, 0.03);
+  const b = noisy(12, 30, 80, 0.03);
+
+  it("is reproducible for a seed and contains the true ratio for clearly separated samples", () => {
+    const ci = bootstrapRatioCI(a, b, { seed: 42 });
+    expect(bootstrapRatioCI(a, b, { seed: 42 })).toEqual(ci);
+    expect(bootstrapRatioCI(a, b, { seed: 43 })).not.toEqual(ci);
+    expect(ci[0]).toBeLessThan(0.8);
+    expect(ci[1]).toBeGreaterThan(0.8);
+    expect(ci[1] - ci[0]).toBeLessThan(0.05);
+    const observed = median(b) / median(a);
+    expect(ci[0]).toBeLessThanOrEqual(observed);
+    expect(ci[1]).toBeGreaterThanOrEqual(observed);
+  });
+
+  it("runs 10,000 iterations on n = 30 per side in well under 100 ms", () => {
+    bootstrapRatioCI(a, b); // warm-up (JIT)
+    const times = [0, 1, 2].map(() => {
+      const t0 = performance.now();
+      bootstrapRatioCI(a, b, { iterations: 10_000 });
+      return performance.now() - t0;
+    });
+    expect(Math.min(...times)).toBeLessThan(100);
+  });
+
+  it("refuses samples whose ratio of medians could divide by 0, and bad options", () => {
+    expect(() => bootstrapRatioCI([0, 1, 2], [1, 2, 3])).toThrow(StatsInputError);
+    expect(() => bootstrapRatioCI([1, 2, 3], [-1, 2, 3])).toThrow(StatsInputError);
+    expect(() => bootstrapRatioCI([1, 2], [1, 2], { confidence: 1 })).toThrow(StatsInputError);
+    expect(() => bootstrapRatioCI([1, 2], [1, 2], { iterations: 0 })).toThrow(StatsInputError);
+  });
+});
+
+describe("formatting", () => {
+  it("formats CIs and p-values without contradicting the threshold", () => {
+    expect(formatCi([0.93, 0.97], 0.95)).toBe("95% CI [0.930, 0.970]");
+    expect(formatP(0.0079)).toBe("0.0079");
+    expect(formatP(3.21e-6)).toBe("3.2e-6");
+    expect(formatP(0.00996, 0.01)).toBe("0.00996");
+    expect(formatP(0.009999, 0.01)).toBe("0.009999");
+  });
+});
+
+describe("compareSamples", () => {
+  const wall = { metric: "wall", unit: "ms", direction: "lower" } as const;
+
+  it("clearly faster B with low noise -> faster", () => {
+    const c = compareSamples(noisy(1, 20, 100, 0.02), noisy(2, 20, 80, 0.02), wall);
+    expect(c.verdict).toBe("faster");
+    expect(c.improvementPct).toBeGreaterThan(15);
+    expect(c.improvementPct).toBeLessThan(25);
+    expect(c.ratio).toBeCloseTo(1 - c.improvementPct / 100, 12);
+    expect(c.ci[1]).toBeLessThanOrEqual(0.95);
+    expect(c.pValue).toBeLessThan(0.01);
+    expect(c.reason).toMatch(/better: p = .* < 0\.01 and the 95% CI \[.*\] clears the 5% minimum/);
+    expect(c).toMatchObject({ metric: "wall", unit: "ms", direction: "lower", confidence: 0.95 });
+    expect(c.a.n).toBe(20);
+  });
+
+  it("baseline with CV 30% -> inconclusive, with the numbers", () => {
+    const c = compareSamples(noisy(3, 20, 100, 0.3), noisy(4, 20, 50, 0.02), wall);
+    expect(c.a.cvPct).toBeGreaterThan(20);
+    expect(c.verdict).toBe("inconclusive");
+    expect(c.reason).toMatch(/baseline CV \d+\.\d% > 10% limit/);
+  });
+
+  it("B only 1% faster -> no significant change, even when p < alpha", () => {
+    const c = compareSamples(noisy(5, 30, 100, 0.004), noisy(6, 30, 99, 0.004), wall);
+    expect(c.pValue).toBeLessThan(0.01);
+    expect(c.ci[1]).toBeLessThan(1);
+    expect(c.verdict).toBe("no significant change");
+    expect(c.reason).toMatch(/p = .* < 0\.01 but the 95% CI \[.*\] does not clear the 5% minimum/);
+    expect(c.reason).toContain("needs upper bound ≤ 0.950");
+  });
+
+  it("identical samples -> p = 1 and no significant change", () => {
+    const a = noisy(7, 15, 100, 0.03);
+    const c = compareSamples(a, [...a], wall);
+    expect(c.pValue).toBeCloseTo(1, 12);
+    expect(c.ratio).toBe(1);
+    expect(c.verdict).toBe("no significant change");
+    expect(c.reason).toMatch(/p = 1 ≥ 0\.01/);
+  });
+
+  it("B 20% slower -> slower", () => {
+    const c = compareSamples(noisy(8, 20, 100, 0.02), noisy(9, 20, 120, 0.02), wall);
+    expect(c.verdict).toBe("slower");
+    expect(c.improvementPct).toBeLessThan(-15);
+    expect(c.ci[0]).toBeGreaterThan(1);
+    expect(c.reason).toMatch(/worse: .* lies wholly on the worse side of 1/);
+  });
+
+  it("higher-is-better metric: 'faster' means better, improvementPct = (ratio − 1)·100", () => {
+    const tput = { metric: "throughput", unit: "items/s", direction: "higher" } as const;
+    const up = compareSamples(noisy(10, 20, 1000, 0.02), noisy(11, 20, 1200, 0.02), tput);
+    expect(up.verdict).toBe("faster");
+    expect(up.improvementPct).toBeCloseTo((up.ratio - 1) * 100, 12);
+    expect(up.improvementPct).toBeGreaterThan(15);
+    expect(up.ci[0]).toBeGreaterThanOrEqual(1.05);
+    const down = compareSamples(noisy(12, 20, 1000, 0.02), noisy(13, 20, 800, 0.02), tput);
+    expect(down.verdict).toBe("slower");
+    expect(down.ci[1]).toBeLessThan(1);
+  });
+
+  it("compromised measurement -> inconclusive with the stated cause", () => {
+    const why = "GPU reported thermal slowdown";
+    const c = compareSamples(noisy(1, 20, 100, 0.02), noisy(2, 20, 80, 0.02), { ...wall, compromised: why });
+    expect(c.verdict).toBe("inconclusive");
+    expect(c.reason).toContain(`measurement compromised: ${why}`);
+    expect(c.improvementPct).toBeGreaterThan(15); // the numbers are still reported
+  });
+
+  it("throws StatsInputError on bad options or a non-positive baseline", () => {
+    expect(() => compareSamples([1, 2], [1, 2], { ...wall, alpha: 0 })).toThrow(StatsInputError);
+    expect(() => compareSamples([1, 2], [1, 2], { ...wall, minImprovementPct: -1 })).toThrow(StatsInputError);
+    expect(() => compareSamples([0, 2], [1, 2], wall)).toThrow(StatsInputError);
+  });
+
+  it("A/A: 200 seeded draws of n = 10 from one distribution give ≤ 2% faster/slower verdicts", () => {
+    let claims = 0;
+    let inconclusive = 0;
+    for (let k = 0; k < 200; k++) {
+      const c = compareSamples(noisy(1000 + 2 * k, 10, 100, 0.05), noisy(1001 + 2 * k, 10, 100, 0.05), {
+        ...wall,
+        seed: k,
+        iterations: 2000,
+      });
+      if (c.verdict === "faster" || c.verdict === "slower") claims++;
+      if (c.verdict === "inconclusive") inconclusive++;
+    }
+    expect(claims / 200).toBeLessThanOrEqual(0.02);
+    expect(inconclusive).toBeLessThan(20); // the property is tested on conclusive runs, not dodged
+  });
+});
