@@ -250,7 +250,15 @@ describe("compareSamples", () => {
     expect(c.verdict).toBe("slower");
     expect(c.improvementPct).toBeLessThan(-15);
     expect(c.ci[0]).toBeGreaterThan(1);
-    expect(c.reason).toMatch(/worse: .* lies wholly on the worse side of 1/);
+    expect(c.reason).toMatch(/worse: .* clears the 5% minimum on the worse side/);
+  });
+
+  it("B 2% slower (significant but under the minimum) -> no significant change, said as such", () => {
+    const c = compareSamples(noisy(8, 20, 100, 0.002), noisy(9, 20, 102, 0.002), wall);
+    expect(c.pValue).toBeLessThan(0.01);
+    expect(c.ci[0]).toBeGreaterThan(1);
+    expect(c.verdict).toBe("no significant change");
+    expect(c.reason).toMatch(/worse by less than the 5% minimum/);
   });
 
   it("higher-is-better metric: 'faster' means better, improvementPct = (ratio − 1)·100", () => {

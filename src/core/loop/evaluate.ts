@@ -100,7 +100,7 @@ export async function evaluateCandidate(ctx: LoopContext, best: BestState, candi
 
     const comparisons = compareMeasurement(measurement, ctx.config, ctx.seed + n);
     const primary = comparisons[0] as Comparison;
-    if (primary.verdict !== "faster") return reject("performance", `${primary.verdict}: ${primary.reason}`, { measurement, comparisons });
+    if (primary.verdict !== "faster") return reject("performance", primary.reason, { measurement, comparisons });
     keep = true;
     return { outcome: "accepted", gate: null, reason: primary.reason, comparisons, measurement, tree };
   } finally {

@@ -117,7 +117,7 @@ function utilizationOf(run: RunRecord): Utilization | undefined {
   for (let i = 1; i < s.length; i++) {
     const prev = s[i - 1];
     const cur = s[i];
-    if (!prev || !cur || cur.tMs <= prev.tMs) continue;
+    if (!prev || !cur || cur.tMs <= prev.tMs || cur.procs === 0) continue; // the tree had exited
     tMs.push(cur.tMs);
     cpuPct.push(Math.max(0, ((cur.cpuMs - prev.cpuMs) / (cur.tMs - prev.tMs)) * 100));
   }

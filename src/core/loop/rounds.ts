@@ -125,8 +125,8 @@ export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model
   recordings.final = { comparisons, measurement };
   const primary = comparisons[0] as Comparison;
   if (primary.verdict === "faster") return { status: "improved", message: `verified: ${primary.metric} ${primary.improvementPct.toFixed(1)}% better than the baseline (${primary.reason})` };
-  if (primary.verdict === "inconclusive") return { status: "inconclusive", message: `the final comparison is inconclusive: ${primary.reason}` };
-  return { status: "no-improvement", message: `the final comparison does not confirm the rounds' gains: ${primary.verdict}: ${primary.reason}` };
+  if (primary.verdict === "inconclusive") return { status: "inconclusive", message: `the final comparison is ${primary.reason}` };
+  return { status: "no-improvement", message: `the final comparison does not confirm the rounds' gains: ${primary.reason}` };
 }
 
 function stopReason(ctx: LoopContext, n: number, improvementPct: number, smallRounds: number): string | null {

@@ -57,7 +57,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   emit({ type: "phase", phase: "environment", detail: "snapshot of CPU, memory, OS and GPUs" });
   const [snapshot, isolation] = await Promise.all([collectEnvSnapshot(), resolveIsolation(options.config.sandbox.network)]);
   await evidence.json("env_snapshot.json", { ...snapshot, isolation: isolation.description });
-  const done = { options, startedAt, recordings, environment: environmentSummary(snapshot) };
+  const done = { options, startedAt, recordings, environment: snapshot.summary };
   if (!isolation.networkOff && options.config.sandbox.network === "off") emit({ type: "note", message: isolation.description });
 
   const workspace = await createWorkspace(options.repoDir, [options.outDir]);

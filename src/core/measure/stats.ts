@@ -318,7 +318,9 @@ export interface CompareOptions {
  * 1. "inconclusive" if A's cvPct > maxCvPct or `compromised` is set (ratio, CI and p still reported);
  * 2. "faster" if p < alpha and the whole CI clears the minimum (lower: ci[1] ≤ 1 − min/100; higher:
  *    ci[0] ≥ 1 + min/100). "faster" means *better in the metric's direction*, also for "higher";
- * 3. "slower" if p < alpha and the whole CI is on the worse side of 1 (lower: ci[0] > 1; higher: ci[1] < 1);
+ * 3. "slower" if p < alpha and the whole CI clears the same minimum on the worse side (lower:
+ *    ci[0] ≥ 1 + min/100; higher: ci[1] ≤ 1 − min/100) — symmetric, so a trivial but significant
+ *    regression (say +0.5% RSS) is not shouted as "slower" while a 0.5% gain is not claimed either;
  * 4. otherwise "no significant change" (an empty `compromised` string counts as unset). `reason` states the rule that decided, with its numbers.
  * Throws StatsInputError on empty/non-finite samples, a value of A ≤ 0 or of B < 0 (see
  * `bootstrapRatioCI`), or options out of range.
@@ -342,8 +344,10 @@ export function compareSamples(
   const improvementPct = lower ? (1 - ratio) * 100 : (ratio - 1) * 100;
   const limit = lower ? (100 - minPct) / 100 : (100 + minPct) / 100;
   const clears = lower ? ci[1] <= limit : ci[0] >= limit;
-  const worse = lower ? ci[0] > 1 : ci[1] < 1;
+  const worseLimit = lower ? (100 + minPct) / 100 : (100 - minPct) / 100;
+  const worse = lower ? ci[0] >= worseLimit : ci[1] <= worseLimit;
   const betterSide = lower ? ci[1] < 1 : ci[0] > 1;
+  const worseSide = lower ? ci[0] > 1 : ci[1] < 1;
 
   const d = honestDecimals(ci, [1, limit], 3);
   const ciText = formatCi(ci, confidence, d);
@@ -365,11 +369,15 @@ export function compareSamples(
     reason = `B is ${improvementPct.toFixed(1)}% better: ${pText} and the ${ciText} clears the ${minPct}% minimum (${bound}) (${tail})`;
   } else if (pValue < alpha && worse) {
     verdict = "slower";
-    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText} and the ${ciText} lies wholly on the worse side of 1 (${tail})`;
+    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText} and the ${ciText} clears the ${minPct}% minimum on the worse side (${tail})`;
   } else if (pValue >= alpha) {
     reason = `no significant change: ${pText} (${ciText}; ${tail})`;
   } else {
-    const why = betterSide ? `does not clear the ${minPct}% minimum (needs ${bound})` : "includes 1";
+    const why = betterSide
+      ? `does not clear the ${minPct}% minimum (needs ${bound})`
+      : worseSide
+        ? `is worse by less than the ${minPct}% minimum claimed either way`
+        : "includes 1";
     reason = `no significant change: ${pText} but the ${ciText} ${why} (${tail})`;
   }
   return { metric, unit, direction, a, b, ratio, ci, confidence, pValue, improvementPct, verdict, reason };

@@ -1,0 +1,106 @@
+/**
+ * How an A/B `Comparison` reads in a report: the headline ("1.84× faster"), the one-line summary
+ * ("wall time −45.6%, 95% CI −47.0% … −44.1%, p < 0.001, n = 10+10") and table cells. Every number
+ * comes from the comparison's own fields (ratio, improvementPct, ci, pValue, a/b stats): formatted,
+ * never recomputed from raw runs, so it matches results.json and perf_raw.json.
+ */
+import { markdownTable } from "markdown-table";
+import type { Comparison, ComparisonVerdict } from "../types.ts";
+import { clipText, escapeInline, escapeTableCell } from "./escape.ts";
+import { formatCi, formatFactor, formatPct, formatPValue, formatValue } from "./format.ts";
+
+/** DESIGN.md's default significance level; p is printed with enough digits to keep its side of it. */
+export const DEFAULT_ALPHA = 0.01;
+
+/** Longest metric name / unit shown, characters (they come from the repository's config). */
+const NAME_MAX = 80;
+
+/**
+ * Change of the metric from A to B, % ((ratio − 1)·100, the sign of the raw metric): taken from
+ * `improvementPct` (positive = better), negated for a lower-is-better metric.
+ */
+export function changePct(c: Comparison): number {
+  return c.direction === "lower" ? -c.improvementPct : c.improvementPct;
+}
+
+/** "95% CI": the CI label with the comparison's own coverage (`confidence`, a fraction). */
+export function ciLabel(confidence: number): string {
+  return `${Number((confidence * 100).toFixed(2))}% CI`;
+}
+
+/** "10+10": counted runs of A and B. */
+export function sampleSizes(c: Comparison): string {
+  return `${c.a.n}+${c.b.n}`;
+}
+
+/** The verdict with a marker for scanning tables: "✅ faster", "❌ slower", "➖ …", "❔ inconclusive". */
+export function verdictLabel(v: ComparisonVerdict): string {
+  const mark = { faster: "✅", slower: "❌", "no significant change": "➖", inconclusive: "❔" }[v];
+  return `${mark} ${v}`;
+}
+
+/** The metric name of a comparison, escaped for markdown and clipped. */
+export function metricName(c: Comparison): string {
+  return escapeInline(clipText(c.metric, NAME_MAX));
+}
+
+/** True for a duration measured lower-is-better ("faster" / "slower" make sense). */
+function isTime(c: Comparison): boolean {
+  return c.direction === "lower" && (c.unit === "ms" || c.unit === "s");
+}
+
+/**
+ * The outcome in words, bold when it is a claim: "**1.84× faster**" (time, lower is better: the
+ * factor is 1 / ratio), "**1.12× slower**", "**throughput +12.3%**" for other metrics, or the plain
+ * verdict ("no significant change", "inconclusive").
+ */
+export function headline(c: Comparison): string {
+  if (c.verdict === "faster" || c.verdict === "slower") {
+    if (isTime(c)) return `**${formatFactor(c.verdict === "faster" ? 1 / c.ratio : c.ratio)} ${c.verdict}**`;
+    const word = c.verdict === "faster" ? "better" : "worse";
+    return `**${metricName(c)} ${formatPct(changePct(c))} (${word})**`;
+  }
+  return c.verdict;
+}
+
+/** "wall time −45.6%, 95% CI −47.0% … −44.1%, p < 0.001, n = 10+10" (markdown-safe). */
+export function comparisonWords(c: Comparison): string {
+  const p = formatPValue(c.pValue, DEFAULT_ALPHA);
+  const pText = p.startsWith("<") ? `p ${p}` : `p = ${p}`;
+  return `${metricName(c)} ${formatPct(changePct(c))}, ${ciLabel(c.confidence)} ${formatCi(c.ci)}, ${pText}, n = ${sampleSizes(c)}`;
+}
+
+/**
+ * Cells of one comparison, in the order of {@link COMPARISON_HEADERS} after "metric": A median, B
+ * median (in the metric's unit), change %, CI as % change, p, n, verdict. All table-safe.
+ */
+export function comparisonCells(c: Comparison): string[] {
+  const unit = clipText(c.unit, NAME_MAX);
+  return [
+    escapeTableCell(formatValue(c.a.median, unit)),
+    escapeTableCell(formatValue(c.b.median, unit)),
+    formatPct(changePct(c)),
+    formatCi(c.ci),
+    formatPValue(c.pValue, DEFAULT_ALPHA),
+    sampleSizes(c),
+    verdictLabel(c.verdict),
+  ];
+}
+
+/** Column headers of the before/after table ("95% CI" uses the first comparison's coverage). */
+export function comparisonHeaders(confidence = 0.95): string[] {
+  return ["metric", "baseline median", "final median", "change %", ciLabel(confidence), "p", "n", "verdict"];
+}
+
+/**
+ * The before/after table (GFM, via markdown-table): one row per comparison with the columns of
+ * `comparisonHeaders`. Returns "" for no comparisons.
+ */
+export function comparisonTable(comparisons: readonly Comparison[]): string {
+  const first = comparisons[0];
+  if (!first) return "";
+  const rows = comparisons.map((c) => [metricName(c), ...comparisonCells(c)]);
+  return markdownTable([comparisonHeaders(first.confidence), ...rows], {
+    align: ["l", "r", "r", "r", "c", "r", "c", "l"],
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * Test helpers: a scratch copy of the bundled example with a small corpus and fast settings, and a
+ * fake OpenAI-compatible endpoint (nock) that answers chat completions from a script.
+ */
+import { cp, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import nock from "nock";
+import { parseConfig } from "../../src/core/config/load.ts";
+import type { Config } from "../../src/core/config/schema.ts";
+
+export const EXAMPLE_DIR = path.resolve(import.meta.dirname, "../../examples/textstats");
+export const MODEL_URL = "http://model.test";
+
+/** A scratch copy of examples/textstats. */
+export async function copyExample(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "perfloop-test-"));
+  await cp(EXAMPLE_DIR, dir, { recursive: true, filter: (src) => !src.endsWith("corpus.txt") });
+  return dir;
+}
+
+/**
+ * The example's config made quick for tests: a smaller corpus (runs of ~0.15 s), 6 runs a side, a
+ * cheaper bootstrap. The CV limit is raised to 30% because these tests check the loop's decisions,
+ * not the machine's quietness (a CI box shares its cores); the protocol's own test uses the default.
+ */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return parseConfig({
+    setup: "python3 gen_corpus.py corpus.txt 12000",
+    test: "python3 -m unittest discover -s tests -q",
+    benchmark: { command: "python3 -m textstats corpus.txt", output: "exact" },
+    paths: ["textstats/**"],
+    rounds: 3,
+    min_improvement: 5,
+    repetitions: { warmup: 1, runs: 6 },
+    statistics: { bootstrap: 2000, max_cv: 30 },
+    model: { name: "test-model", base_url: `${MODEL_URL}/v1`, max_turns: 4 },
+    ...overrides,
+  });
+}
+
+/** One scripted model reply: a tool call, plain text, or an HTTP error status. */
+export type ScriptedReply =
+  | { tool: string; args: unknown; rawArgs?: string }
+  | { text: string }
+  | { status: number; headers?: Record<string, string> };
+
+/**
+ * Scripts the fake endpoint: each POST /v1/chat/completions gets the next reply in order.
+ * @returns the request bodies received, for assertions on what the model was sent.
+ */
+export function scriptModel(replies: ScriptedReply[]): Array<{ messages: Array<{ role: string; content: string | null }> }> {
+  const received: Array<{ messages: Array<{ role: string; content: string | null }> }> = [];
+  replies.forEach((reply, i) => {
+    const scope = nock(MODEL_URL).post("/v1/chat/completions");
+    if ("status" in reply) {
+      scope.reply(reply.status, (_uri, body) => {
+        received.push(body as (typeof received)[number]);
+        return { error: { message: "rate limited", type: "rate_limit" } };
+      }, reply.headers ?? {});
+      return;
+    }
+    scope.reply(200, (_uri, body) => {
+      received.push(body as (typeof received)[number]);
+      const message = "text" in reply
+        ? { role: "assistant", content: reply.text }
+        : { role: "assistant", content: null, tool_calls: [{ id: `call_${i}`, type: "function", function: { name: reply.tool, arguments: reply.rawArgs ?? JSON.stringify(reply.args) } }] };
+      return {
+        id: `chatcmpl-${i}`,
+        object: "chat.completion",
+        created: 1_700_000_000,
+        model: "test-model",
+        choices: [{ index: 0, message, finish_reason: "text" in reply ? "stop" : "tool_calls" }],
+        usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
+      };
+    });
+  });
+  return received;
+}
+
+/** A patch that makes the stemmer check the suffix before computing the measure (same output). */
+export const GOOD_PATCH = `*** Begin Patch
+*** Update File: textstats/stem.py
+@@ def stem_uncached(word):
+     """Strips the first matching suffix whose remaining stem is long enough."""
+     for suffix, replacement, min_measure in RULES:
+-        candidate = word[: len(word) - len(suffix)]
+-        m = measure(candidate)
+-        if word.endswith(suffix) and m >= min_measure:
+-            return candidate + replacement
++        if not word.endswith(suffix):
++            continue
++        candidate = word[: len(word) - len(suffix)]
++        if measure(candidate) >= min_measure:
++            return candidate + replacement
+     return word
+*** End Patch`;
+
+/** A patch that changes a rule: faster to write, wrong to run (the tests catch it). */
+export const TEST_BREAKING_PATCH = `*** Begin Patch
+*** Update File: textstats/stem.py
+@@
+-    ("sses", "ss", 0), ("ies", "i", 0), ("ing", "", 1), ("ed", "", 1), ("ly", "", 1),
++    ("sses", "ss", 0), ("ies", "y", 0), ("ing", "", 1), ("ed", "", 1), ("ly", "", 1),
+*** End Patch`;
+
+/** A patch that edits the tests (forbidden by the patch policy). */
+export const PROTECTED_PATCH = `*** Begin Patch
+*** Update File: tests/test_textstats.py
+@@
+-        self.assertEqual(stem_uncached("ponies"), "poni")
++        self.assertEqual(stem_uncached("ponies"), "pony")
+*** End Patch`;
