@@ -15,7 +15,10 @@ export const EXIT = {
 } as const;
 
 /** The exit code for a results status. */
-export function exitCodeFor(status: "improved" | "no-improvement" | "baseline-failed" | "inconclusive" | "error", mode: "optimize" | "profile"): number {
+export function exitCodeFor(
+  status: "improved" | "no-improvement" | "baseline-failed" | "inconclusive" | "error",
+  mode: "optimize" | "profile",
+): number {
   if (status === "error") return EXIT.error;
   if (status === "baseline-failed") return EXIT.baselineFailed;
   if (mode === "profile") return EXIT.ok;

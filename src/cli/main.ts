@@ -34,7 +34,10 @@ improvement, 4 inconclusive, 5 set-up/tests/benchmark fail on the unmodified cod
  * Runs the CLI.
  * @returns the process exit code (see exit-codes.ts); never throws.
  */
-export async function main(argv: string[], io = { out: process.stdout, err: process.stderr, env: process.env }): Promise<number> {
+export async function main(
+  argv: string[],
+  io = { out: process.stdout, err: process.stderr, env: process.env },
+): Promise<number> {
   let args: ReturnType<typeof parse>;
   try {
     args = parse(argv);
@@ -65,11 +68,24 @@ export async function main(argv: string[], io = { out: process.stdout, err: proc
     io.err.write(`perfloop: ${error.message}\n`);
     return EXIT.usage;
   }
-  const outDir = path.resolve(args.values.out ?? path.join(repoDir, ".perfloop", new Date().toISOString().replace(/[:.]/g, "-")));
+  const outDir = path.resolve(
+    args.values.out ?? path.join(repoDir, ".perfloop", new Date().toISOString().replace(/[:.]/g, "-")),
+  );
   const model = command === "optimize" ? modelClient(config, io.env, io.err) : null;
 
-  const results = await runPerfloop({ repoDir, outDir, mode: command, config, model, apply: args.values.apply ?? false, onEvent: createProgressPrinter(io.err), env: io.env });
-  io.err.write(`\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`);
+  const results = await runPerfloop({
+    repoDir,
+    outDir,
+    mode: command,
+    config,
+    model,
+    apply: args.values.apply ?? false,
+    onEvent: createProgressPrinter(io.err),
+    env: io.env,
+  });
+  io.err.write(
+    `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
+  );
   if (args.values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
   return exitCodeFor(results.status, command);
 }
@@ -99,11 +115,17 @@ function withOverrides(config: Config, values: ReturnType<typeof parse>["values"
   const next: Config = { ...config };
   if (values.rounds !== undefined) {
     const rounds = Number(values.rounds);
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) throw new ConfigError("--rounds", [`found ${JSON.stringify(values.rounds)}, expected an integer from 1 to 50`]);
+    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50)
+      throw new ConfigError("--rounds", [
+        `found ${JSON.stringify(values.rounds)}, expected an integer from 1 to 50`,
+      ]);
     next.rounds = rounds;
   }
   if (values.strategy !== undefined) {
-    if (values.strategy !== "auto" && values.strategy !== "llm" && values.strategy !== "tune") throw new ConfigError("--strategy", [`found ${JSON.stringify(values.strategy)}, expected auto, llm or tune`]);
+    if (values.strategy !== "auto" && values.strategy !== "llm" && values.strategy !== "tune")
+      throw new ConfigError("--strategy", [
+        `found ${JSON.stringify(values.strategy)}, expected auto, llm or tune`,
+      ]);
     next.strategy = values.strategy;
   }
   if (values.model !== undefined || values["base-url"] !== undefined || values["api-key-env"] !== undefined) {
@@ -120,14 +142,22 @@ function withOverrides(config: Config, values: ReturnType<typeof parse>["values"
 function modelClient(config: Config, env: NodeJS.ProcessEnv, err: NodeJS.WritableStream) {
   if (config.strategy === "tune") return null;
   if (!config.model) {
-    err.write("LLM rewrites are off (knob tuning only): add `model:` to .github/perfloop.yml or pass --model NAME, and export OPENAI_API_KEY (or the variable named by model.api_key_env).\n");
+    err.write(
+      "LLM rewrites are off (knob tuning only): add `model:` to .github/perfloop.yml or pass --model NAME, and export OPENAI_API_KEY (or the variable named by model.api_key_env).\n",
+    );
     return null;
   }
   const apiKey = env[config.model.api_key_env];
   if (!apiKey && !config.model.base_url) {
-    err.write(`LLM rewrites are off: ${config.model.api_key_env} is not set. Export it, or point --base-url at a local endpoint (vLLM, Ollama) that needs no key.\n`);
+    err.write(
+      `LLM rewrites are off: ${config.model.api_key_env} is not set. Export it, or point --base-url at a local endpoint (vLLM, Ollama) that needs no key.\n`,
+    );
     return null;
   }
   // Local endpoints (Ollama, vLLM) accept any key; the SDK insists on a non-empty one.
-  return createModelClient({ apiKey: apiKey || "no-key-needed", baseURL: config.model.base_url, timeoutMs: 120_000 });
+  return createModelClient({
+    apiKey: apiKey || "no-key-needed",
+    baseURL: config.model.base_url,
+    timeoutMs: 120_000,
+  });
 }

@@ -5,7 +5,9 @@
 import type { LoopEvent } from "../core/loop/events.ts";
 
 /** Writes events to a stream (stderr by default, so stdout stays for --json). */
-export function createProgressPrinter(stream: NodeJS.WriteStream = process.stderr): (event: LoopEvent) => void {
+export function createProgressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+): (event: LoopEvent) => void {
   const tty = stream.isTTY === true;
   let pending = false; // a \r line is on screen
   const line = (text: string) => {
@@ -33,7 +35,9 @@ export function createProgressPrinter(stream: NodeJS.WriteStream = process.stder
         line(`● round ${event.n}/${event.total} [${event.strategy}] ${event.description}`);
         break;
       case "round-end":
-        line(`  ${event.outcome === "accepted" ? "✓ accepted" : "✗ rejected"}: ${event.reason}\n  best so far: ${event.bestImprovementPct.toFixed(1)}% better than the baseline`);
+        line(
+          `  ${event.outcome === "accepted" ? "✓ accepted" : "✗ rejected"}: ${event.reason}\n  best so far: ${event.bestImprovementPct.toFixed(1)}% better than the baseline`,
+        );
         break;
       case "note":
         line(`! ${event.message}`);

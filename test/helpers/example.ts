@@ -49,30 +49,47 @@ export type ScriptedReply =
  * Scripts the fake endpoint: each POST /v1/chat/completions gets the next reply in order.
  * @returns the request bodies received, for assertions on what the model was sent.
  */
-export function scriptModel(replies: ScriptedReply[]): Array<{ messages: Array<{ role: string; content: string | null }> }> {
+export function scriptModel(
+  replies: ScriptedReply[],
+): Array<{ messages: Array<{ role: string; content: string | null }> }> {
   const received: Array<{ messages: Array<{ role: string; content: string | null }> }> = [];
+  // The request body is captured by nock's body matcher: with nock 15 on Node 24's fetch, a reply
+  // *function* never completes the response, while static replies work.
+  const capture = (body: unknown) => {
+    received.push(body as (typeof received)[number]);
+    return true;
+  };
   replies.forEach((reply, i) => {
-    const scope = nock(MODEL_URL).post("/v1/chat/completions");
+    const scope = nock(MODEL_URL).post("/v1/chat/completions", capture);
     if ("status" in reply) {
-      scope.reply(reply.status, (_uri, body) => {
-        received.push(body as (typeof received)[number]);
-        return { error: { message: "rate limited", type: "rate_limit" } };
-      }, reply.headers ?? {});
+      scope.reply(
+        reply.status,
+        { error: { message: "rate limited", type: "rate_limit" } },
+        reply.headers ?? {},
+      );
       return;
     }
-    scope.reply(200, (_uri, body) => {
-      received.push(body as (typeof received)[number]);
-      const message = "text" in reply
+    const message =
+      "text" in reply
         ? { role: "assistant", content: reply.text }
-        : { role: "assistant", content: null, tool_calls: [{ id: `call_${i}`, type: "function", function: { name: reply.tool, arguments: reply.rawArgs ?? JSON.stringify(reply.args) } }] };
-      return {
-        id: `chatcmpl-${i}`,
-        object: "chat.completion",
-        created: 1_700_000_000,
-        model: "test-model",
-        choices: [{ index: 0, message, finish_reason: "text" in reply ? "stop" : "tool_calls" }],
-        usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
-      };
+        : {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              {
+                id: `call_${i}`,
+                type: "function",
+                function: { name: reply.tool, arguments: reply.rawArgs ?? JSON.stringify(reply.args) },
+              },
+            ],
+          };
+    scope.reply(200, {
+      id: `chatcmpl-${i}`,
+      object: "chat.completion",
+      created: 1_700_000_000,
+      model: "test-model",
+      choices: [{ index: 0, message, finish_reason: "text" in reply ? "stop" : "tool_calls" }],
+      usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
     });
   });
   return received;

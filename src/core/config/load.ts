@@ -27,10 +27,14 @@ export class ConfigError extends Error {
  * @throws ConfigError listing every problem as `key: found X, expected Y`.
  */
 export function parseConfig(raw: unknown, source = CONFIG_PATH): Config {
-  if (raw === null || raw === undefined) throw new ConfigError(source, ["the file is empty: it needs at least `test` and `benchmark.command`"]);
+  if (raw === null || raw === undefined)
+    throw new ConfigError(source, ["the file is empty: it needs at least `test` and `benchmark.command`"]);
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new ConfigError(source, result.error.issues.map((issue) => describeIssue(issue, raw)));
+  throw new ConfigError(
+    source,
+    result.error.issues.map((issue) => describeIssue(issue, raw)),
+  );
 }
 
 /**
@@ -42,8 +46,13 @@ export function parseConfigText(text: string, source = CONFIG_PATH): Config {
   try {
     raw = parseYaml(text);
   } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : "";
-    throw new ConfigError(source, [`YAML syntax error${where}: ${(error as Error).message.split("\n")[0]}`], { cause: error });
+    const where =
+      error instanceof YAMLParseError && error.linePos
+        ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}`
+        : "";
+    throw new ConfigError(source, [`YAML syntax error${where}: ${(error as Error).message.split("\n")[0]}`], {
+      cause: error,
+    });
   }
   return parseConfig(raw, source);
 }
@@ -58,7 +67,13 @@ export async function loadConfig(repoDir: string, configPath = CONFIG_PATH): Pro
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new ConfigError(configPath, [`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}. Create it (see README.md, "Configuration").`], { cause: error });
+    throw new ConfigError(
+      configPath,
+      [
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? error}. Create it (see README.md, "Configuration").`,
+      ],
+      { cause: error },
+    );
   }
   return parseConfigText(text, configPath);
 }

@@ -19,9 +19,9 @@ const categories = [
 ] as const;
 
 /** A percentage: `5`, `5%` or `"12.5%"`; parsed to a number of percent. */
-const percent = z.union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*%\s*$/, 'a percentage like "5%"')]).transform(
-  (v) => (typeof v === "number" ? v : Number.parseFloat(v)),
-);
+const percent = z
+  .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*%\s*$/, 'a percentage like "5%"')])
+  .transform((v) => (typeof v === "number" ? v : Number.parseFloat(v)));
 
 const command = z.string().trim().min(1, "a shell command (non-empty string)");
 
@@ -53,7 +53,10 @@ const knobBase = {
 };
 
 const knobSchema = z.union([
-  z.strictObject({ ...knobBase, env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name") }),
+  z.strictObject({
+    ...knobBase,
+    env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"),
+  }),
   z.strictObject({
     ...knobBase,
     literal: z.strictObject({

@@ -100,7 +100,12 @@ const roundSchema = z.object({
   tokens: z.number().int().nonnegative(),
 });
 
-const recommendationSchema = z.object({ knob: z.string(), env: z.string(), value: z.string(), improvementPct: z.number() });
+const recommendationSchema = z.object({
+  knob: z.string(),
+  env: z.string(),
+  value: z.string(),
+  improvementPct: z.number(),
+});
 
 /** The whole results.json. */
 export const resultsSchema = z.object({
@@ -116,12 +121,31 @@ export const resultsSchema = z.object({
   finishedAt: z.string(),
   durationMs: z.number(),
   mode: z.enum(["optimize", "profile"]),
-  benchmark: z.object({ command: z.string(), test: z.string(), metric: z.string(), unit: z.string(), direction: z.enum(["lower", "higher"]) }),
+  benchmark: z.object({
+    command: z.string(),
+    test: z.string(),
+    metric: z.string(),
+    unit: z.string(),
+    direction: z.enum(["lower", "higher"]),
+  }),
   isolation: z.string(),
-  environment: z.object({ cpu: z.string(), cores: z.number(), memoryBytes: z.number(), os: z.string(), gpus: z.array(z.string()) }),
+  environment: z.object({
+    cpu: z.string(),
+    cores: z.number(),
+    memoryBytes: z.number(),
+    os: z.string(),
+    gpus: z.array(z.string()),
+  }),
   verdicts: z.array(verdictSchema),
   hotSpots: z.array(hotSpotSchema),
-  baseline: z.object({ wallMs: sampleStats, cpuMs: sampleStats, maxRssBytes: sampleStats, metric: sampleStats.nullable() }).nullable(),
+  baseline: z
+    .object({
+      wallMs: sampleStats,
+      cpuMs: sampleStats,
+      maxRssBytes: sampleStats,
+      metric: sampleStats.nullable(),
+    })
+    .nullable(),
   rounds: z.array(roundSchema),
   final: z
     .object({
@@ -134,7 +158,11 @@ export const resultsSchema = z.object({
     .nullable(),
   stopReason: z.string(),
   reproduce: z.array(z.string()),
-  usage: z.object({ modelCalls: z.number().int(), promptTokens: z.number().int(), completionTokens: z.number().int() }),
+  usage: z.object({
+    modelCalls: z.number().int(),
+    promptTokens: z.number().int(),
+    completionTokens: z.number().int(),
+  }),
 });
 
 /** A validated results.json. */
@@ -151,7 +179,10 @@ export class ResultsValidationError extends Error {
   override name = "ResultsValidationError";
   readonly problems: string[];
   constructor(problems: string[], options?: { cause?: unknown }) {
-    super(`results.json does not match ${RESULTS_SCHEMA}:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
+    super(
+      `results.json does not match ${RESULTS_SCHEMA}:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      options,
+    );
     this.problems = problems;
   }
 }
@@ -163,5 +194,7 @@ export class ResultsValidationError extends Error {
 export function parseResults(raw: unknown): Results {
   const result = resultsSchema.safeParse(raw);
   if (result.success) return result.data;
-  throw new ResultsValidationError(result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`));
+  throw new ResultsValidationError(
+    result.error.issues.map((i) => `${i.path.join(".") || "(top level)"}: ${i.message}`),
+  );
 }

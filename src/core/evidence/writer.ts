@@ -34,6 +34,10 @@ export async function createEvidenceWriter(dir: string): Promise<EvidenceWriter>
     dir,
     json: (name, value) => write(name, `${JSON.stringify(value, null, 2)}\n`),
     text: write,
-    audit: (action, detail) => appendFile(auditFile, `${new Date().toISOString()} ${action}${detail ? ` ${detail.replace(/\n/g, "\\n")}` : ""}\n`),
+    audit: (action, detail) =>
+      appendFile(
+        auditFile,
+        `${new Date().toISOString()} ${action}${detail ? ` ${detail.replace(/\n/g, "\\n")}` : ""}\n`,
+      ),
   };
 }

@@ -30,12 +30,15 @@ export class CappedBuffer {
     this.tail.push(chunk);
     this.tailBytes += chunk.length;
     const tailLimit = this.limit - Math.floor(this.limit / 2);
-    while (this.tailBytes - (this.tail[0]?.length ?? 0) >= tailLimit) this.tailBytes -= this.tail.shift()?.length ?? 0;
+    while (this.tailBytes - (this.tail[0]?.length ?? 0) >= tailLimit)
+      this.tailBytes -= this.tail.shift()?.length ?? 0;
   }
 
   /** True when bytes were dropped. */
   get truncated(): boolean {
-    return this.total > this.headBytes + this.tailBytes || this.tailBytes > this.limit - Math.floor(this.limit / 2);
+    return (
+      this.total > this.headBytes + this.tailBytes || this.tailBytes > this.limit - Math.floor(this.limit / 2)
+    );
   }
 
   /** The kept text, with a marker where bytes were cut. */
@@ -45,6 +48,8 @@ export class CappedBuffer {
     const tailLimit = this.limit - Math.floor(this.limit / 2);
     if (tail.length > tailLimit) tail = tail.subarray(tail.length - tailLimit);
     const cut = this.total - this.headBytes - tail.length;
-    return cut > 0 ? `${head}\n[… perfloop cut ${cut} bytes …]\n${tail.toString("utf8")}` : head + tail.toString("utf8");
+    return cut > 0
+      ? `${head}\n[… perfloop cut ${cut} bytes …]\n${tail.toString("utf8")}`
+      : head + tail.toString("utf8");
   }
 }

@@ -25,18 +25,37 @@ let probed: Promise<Isolation> | undefined;
  */
 export function resolveIsolation(network: "off" | "on"): Promise<Isolation> {
   if (network === "on") {
-    return Promise.resolve({ networkOff: false, prefix: [], description: "network on (sandbox.network: on)" });
+    return Promise.resolve({
+      networkOff: false,
+      prefix: [],
+      description: "network on (sandbox.network: on)",
+    });
   }
   probed ??= probeUnshare();
   return probed;
 }
 
 async function probeUnshare(): Promise<Isolation> {
-  const result = await execa("unshare", ["-rn", "--", "true"], { reject: false, timeout: 5000, extendEnv: false, env: { PATH: process.env.PATH ?? "" } });
+  const result = await execa("unshare", ["-rn", "--", "true"], {
+    reject: false,
+    timeout: 5000,
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? "" },
+  });
   if (result.exitCode === 0) {
-    return { networkOff: true, prefix: ["unshare", "-rn", "--"], description: "network off: user+network namespace (unshare -rn)" };
+    return {
+      networkOff: true,
+      prefix: ["unshare", "-rn", "--"],
+      description: "network off: user+network namespace (unshare -rn)",
+    };
   }
-  const detail = String(result.stderr || result.shortMessage || "unknown error").trim().split("\n")[0];
+  const detail = String(result.stderr || result.shortMessage || "unknown error")
+    .trim()
+    .split("\n")[0];
   const why = result.failed && result.code === "ENOENT" ? "unshare is not installed" : detail;
-  return { networkOff: false, prefix: [], description: `network ON: could not create a user+network namespace (${why})` };
+  return {
+    networkOff: false,
+    prefix: [],
+    description: `network ON: could not create a user+network namespace (${why})`,
+  };
 }

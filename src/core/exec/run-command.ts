@@ -82,7 +82,10 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   clearTimeout(forceKill);
   killGroup(child.pid, "SIGKILL"); // stragglers the command left running in the background
 
-  const spawnError = result.failed && result.exitCode === undefined && !result.signal && !timedOut ? result.shortMessage : undefined;
+  const spawnError =
+    result.failed && result.exitCode === undefined && !result.signal && !timedOut
+      ? result.shortMessage
+      : undefined;
   return {
     command,
     cwd: options.cwd,
@@ -100,7 +103,8 @@ export async function runCommand(command: string, options: RunCommandOptions): P
 /** One line describing how a command ended, for logs and reports. */
 export function describeOutcome(result: CommandResult): string {
   if (result.spawnError) return `could not start: ${result.spawnError}`;
-  if (result.timedOut) return `timed out after ${Math.round(result.durationMs / 1000)} s (process tree killed)`;
+  if (result.timedOut)
+    return `timed out after ${Math.round(result.durationMs / 1000)} s (process tree killed)`;
   if (result.signal) return `killed by ${result.signal}`;
   return `exit code ${result.exitCode}`;
 }

@@ -41,12 +41,21 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
   if (ctx.config.setup) {
     ctx.emit({ type: "phase", phase: "setup", detail: ctx.config.setup });
     const setup = await runStep(ctx, "setup", tree, ctx.baseEnv, "setup.log");
-    if (!succeeded(setup)) return { ok: false, step: "setup", message: `setup \`${ctx.config.setup}\` failed: ${describeOutcome(setup)} (see setup.log)` };
+    if (!succeeded(setup))
+      return {
+        ok: false,
+        step: "setup",
+        message: `setup \`${ctx.config.setup}\` failed: ${describeOutcome(setup)} (see setup.log)`,
+      };
   }
   ctx.emit({ type: "phase", phase: "tests on the baseline", detail: ctx.config.test });
   const test = await runStep(ctx, "test", tree, ctx.baseEnv, "baseline-test.log");
   if (!succeeded(test)) {
-    return { ok: false, step: "test", message: `the tests fail on the unmodified code (${describeOutcome(test)}); nothing is optimized on a red baseline (see baseline-test.log)` };
+    return {
+      ok: false,
+      step: "test",
+      message: `the tests fail on the unmodified code (${describeOutcome(test)}); nothing is optimized on a red baseline (see baseline-test.log)`,
+    };
   }
 
   ctx.emit({ type: "phase", phase: "baseline measurement", detail: ctx.config.benchmark.command });
@@ -56,17 +65,38 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
   } catch (error) {
     if (!(error instanceof MeasurementError)) throw error;
     await ctx.evidence.text("baseline-bench.log", commandLog(error.result));
-    return { ok: false, step: "benchmark", message: `the benchmark fails on the unmodified code: ${error.message} (see baseline-bench.log)` };
+    return {
+      ok: false,
+      step: "benchmark",
+      message: `the benchmark fails on the unmodified code: ${error.message} (see baseline-bench.log)`,
+    };
   }
 
-  ctx.emit({ type: "phase", phase: "profiling", detail: "a separate run, so profiler overhead never reaches the timings" });
+  ctx.emit({
+    type: "phase",
+    phase: "profiling",
+    detail: "a separate run, so profiler overhead never reaches the timings",
+  });
   const hotSpots = await profile(ctx, tree);
   const runs = countedRuns(measurement, "A");
-  const signals = summarizeSignals({ runs, gpu: [measurement.gpu], cores: os.availableParallelism(), memTotalBytes: os.totalmem(), hotSpots });
+  const signals = summarizeSignals({
+    runs,
+    gpu: [measurement.gpu],
+    cores: os.availableParallelism(),
+    memTotalBytes: os.totalmem(),
+    hotSpots,
+  });
   const verdicts = classify(signals);
   await ctx.evidence.text("feedback_report.md", renderFeedbackReport(signals, verdicts));
-  await ctx.evidence.audit("verdict", verdicts.map((v) => `${v.category} (${v.sharePct.toFixed(0)}%)`).join(", ") || "no clear bottleneck");
-  ctx.emit({ type: "phase", phase: "verdict", detail: verdicts[0] ? `${verdicts[0].category}: ${verdicts[0].rule}` : "no clear bottleneck category" });
+  await ctx.evidence.audit(
+    "verdict",
+    verdicts.map((v) => `${v.category} (${v.sharePct.toFixed(0)}%)`).join(", ") || "no clear bottleneck",
+  );
+  ctx.emit({
+    type: "phase",
+    phase: "verdict",
+    detail: verdicts[0] ? `${verdicts[0].category}: ${verdicts[0].rule}` : "no clear bottleneck category",
+  });
   return { ok: true, measurement, stdout: measurement.stdout.A ?? "", signals, verdicts, hotSpots };
 }
 
@@ -83,7 +113,11 @@ async function profile(ctx: LoopContext, tree: string): Promise<HotSpot[]> {
     await ctx.evidence.text("profile.log", commandLog(result));
     const hotSpots = await readHotSpots(dir, tree);
     await ctx.evidence.json("hot_spots.json", hotSpots);
-    if (hotSpots.length === 0) ctx.emit({ type: "note", message: "profiling found no hot spot in the repository's own Python or Node code" });
+    if (hotSpots.length === 0)
+      ctx.emit({
+        type: "note",
+        message: "profiling found no hot spot in the repository's own Python or Node code",
+      });
     return hotSpots;
   } catch (error) {
     // A profiler failure costs the hot spots, not the run.

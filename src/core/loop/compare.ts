@@ -9,12 +9,23 @@ import { compareSamples } from "../measure/stats.ts";
 import type { Comparison, GpuSlowdownReason, GpuTrace } from "../types.ts";
 
 /** Slowdown reasons that compromise a measurement (DESIGN.md: thermal, power brake, HW slowdown). */
-export const COMPROMISING_SLOWDOWN: GpuSlowdownReason[] = ["hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown"];
+export const COMPROMISING_SLOWDOWN: GpuSlowdownReason[] = [
+  "hw_slowdown",
+  "hw_thermal_slowdown",
+  "hw_power_brake_slowdown",
+  "sw_thermal_slowdown",
+];
 
 /** The primary metric's name, unit and direction: the program's metric if declared, else wall time. */
-export function primaryMetric(config: Config): { metric: string; unit: string; direction: "lower" | "higher" } {
+export function primaryMetric(config: Config): {
+  metric: string;
+  unit: string;
+  direction: "lower" | "higher";
+} {
   const m = config.benchmark.metric;
-  return m ? { metric: m.name, unit: m.unit, direction: m.direction } : { metric: "wall time", unit: "ms", direction: "lower" };
+  return m
+    ? { metric: m.name, unit: m.unit, direction: m.direction }
+    : { metric: "wall time", unit: "ms", direction: "lower" };
 }
 
 /**
@@ -36,27 +47,56 @@ export function compareMeasurement(measurement: Measurement, config: Config, see
     seed,
     ...(compromised ? { compromised } : {}),
   };
-  const pick = (runs: RunRecord[], f: (r: RunRecord) => number | null) => runs.map(f).filter((v): v is number => v !== null);
+  const pick = (runs: RunRecord[], f: (r: RunRecord) => number | null) =>
+    runs.map(f).filter((v): v is number => v !== null);
   const comparisons: Comparison[] = [];
   const metric = config.benchmark.metric;
   if (metric) {
     const av = pick(a, (r) => r.metric);
     const bv = pick(b, (r) => r.metric);
     if (av.length < a.length || bv.length < b.length) {
-      throw new Error(`the benchmark did not print its metric in every run: /${metric.pattern}/ matched ${av.length}/${a.length} runs of A and ${bv.length}/${b.length} of B`);
+      throw new Error(
+        `the benchmark did not print its metric in every run: /${metric.pattern}/ matched ${av.length}/${a.length} runs of A and ${bv.length}/${b.length} of B`,
+      );
     }
-    comparisons.push(compareSamples(av, bv, { ...common, metric: metric.name, unit: metric.unit, direction: metric.direction }));
+    comparisons.push(
+      compareSamples(av, bv, {
+        ...common,
+        metric: metric.name,
+        unit: metric.unit,
+        direction: metric.direction,
+      }),
+    );
   }
-  comparisons.push(compareSamples(pick(a, (r) => r.wallMs), pick(b, (r) => r.wallMs), { ...common, metric: "wall time", unit: "ms", direction: "lower" }));
-  comparisons.push(compareSamples(pick(a, (r) => Math.max(r.cpuMs, 0.001)), pick(b, (r) => r.cpuMs), { ...common, metric: "CPU time", unit: "ms", direction: "lower" }));
-  comparisons.push(compareSamples(pick(a, (r) => Math.max(r.maxRssBytes, 1)), pick(b, (r) => r.maxRssBytes), { ...common, metric: "peak RSS", unit: "bytes", direction: "lower" }));
+  comparisons.push(
+    compareSamples(
+      pick(a, (r) => r.wallMs),
+      pick(b, (r) => r.wallMs),
+      { ...common, metric: "wall time", unit: "ms", direction: "lower" },
+    ),
+  );
+  comparisons.push(
+    compareSamples(
+      pick(a, (r) => Math.max(r.cpuMs, 0.001)),
+      pick(b, (r) => r.cpuMs),
+      { ...common, metric: "CPU time", unit: "ms", direction: "lower" },
+    ),
+  );
+  comparisons.push(
+    compareSamples(
+      pick(a, (r) => Math.max(r.maxRssBytes, 1)),
+      pick(b, (r) => r.maxRssBytes),
+      { ...common, metric: "peak RSS", unit: "bytes", direction: "lower" },
+    ),
+  );
   return comparisons;
 }
 
 /** A sentence when the GPU reported a compromising slowdown during the measurement, else null. */
 export function gpuCompromise(gpu: GpuTrace): string | null {
   const seen = new Set<GpuSlowdownReason>();
-  for (const sample of gpu.samples) for (const reason of sample.slowdown) if (COMPROMISING_SLOWDOWN.includes(reason)) seen.add(reason);
+  for (const sample of gpu.samples)
+    for (const reason of sample.slowdown) if (COMPROMISING_SLOWDOWN.includes(reason)) seen.add(reason);
   return seen.size > 0 ? `the GPU reported ${[...seen].join(", ")} during the measurement` : null;
 }
 

@@ -33,7 +33,13 @@ export interface LoopContext {
  * Runs the config's `setup` or `test` command in `cwd` and writes `logName` into the evidence.
  * @returns the command result; never throws for a failing command.
  */
-export async function runStep(ctx: LoopContext, step: "setup" | "test", cwd: string, env: Record<string, string>, logName: string): Promise<CommandResult> {
+export async function runStep(
+  ctx: LoopContext,
+  step: "setup" | "test",
+  cwd: string,
+  env: Record<string, string>,
+  logName: string,
+): Promise<CommandResult> {
   const command = ctx.config[step] ?? "true";
   await ctx.evidence.audit(`run ${step}`, `${command} (in ${path.basename(cwd)})`);
   const result = await runCommand(command, {
@@ -64,7 +70,11 @@ export function commandLog(result: CommandResult): string {
  * Measures one or two sides with the config's repetitions, emitting a progress event per run.
  * @throws MeasurementError when a run fails (see protocol.ts).
  */
-export function measureSides(ctx: LoopContext, sides: [BenchSide] | [BenchSide, BenchSide], label: string): Promise<Measurement> {
+export function measureSides(
+  ctx: LoopContext,
+  sides: [BenchSide] | [BenchSide, BenchSide],
+  label: string,
+): Promise<Measurement> {
   return measure(sides, {
     warmup: ctx.config.repetitions.warmup,
     runs: ctx.config.repetitions.runs,
@@ -78,6 +88,11 @@ export function measureSides(ctx: LoopContext, sides: [BenchSide] | [BenchSide, 
 }
 
 /** A benchmark side for a tree and an environment. */
-export function side(ctx: LoopContext, label: "A" | "B", cwd: string, env: Record<string, string>): BenchSide {
+export function side(
+  ctx: LoopContext,
+  label: "A" | "B",
+  cwd: string,
+  env: Record<string, string>,
+): BenchSide {
   return { label, cwd, env: { ...ctx.baseEnv, ...env }, command: ctx.config.benchmark.command };
 }

@@ -51,7 +51,12 @@ export interface BestState {
  * Runs every gate on `candidate` as round `n`; writes rounds/<n>/{diff.patch,test.log,bench.log}.
  * @returns the evaluation; user-code failures are rejections, never exceptions.
  */
-export async function evaluateCandidate(ctx: LoopContext, best: BestState, candidate: Candidate, n: number): Promise<Evaluation> {
+export async function evaluateCandidate(
+  ctx: LoopContext,
+  best: BestState,
+  candidate: Candidate,
+  n: number,
+): Promise<Evaluation> {
   const reject = (gate: Gate, reason: string, extra: Partial<Evaluation> = {}): Evaluation => ({
     outcome: "rejected",
     gate,
@@ -71,7 +76,8 @@ export async function evaluateCandidate(ctx: LoopContext, best: BestState, candi
     maxFileBytes: ctx.config.limits.max_file_bytes,
     benchmarkFiles: ctx.config.benchmark.files,
   });
-  if (violations.length > 0) return reject("policy", violations.map((v) => `${v.path}: ${v.message}`).join("; "));
+  if (violations.length > 0)
+    return reject("policy", violations.map((v) => `${v.path}: ${v.message}`).join("; "));
 
   const tree = await cloneTree(ctx.workspace, ctx.workspace.best, `candidate-${n}`);
   let keep = false;
@@ -83,16 +89,31 @@ export async function evaluateCandidate(ctx: LoopContext, best: BestState, candi
 
     ctx.emit({ type: "phase", phase: `round ${n}: tests`, detail: ctx.config.test });
     const test = await runStep(ctx, "test", tree, { ...ctx.baseEnv, ...env }, `rounds/${n}/test.log`);
-    if (!succeeded(test)) return reject("tests", `tests failed on the candidate: ${describeOutcome(test)}; ${lastLines(test.stdout + test.stderr)}`);
+    if (!succeeded(test))
+      return reject(
+        "tests",
+        `tests failed on the candidate: ${describeOutcome(test)}; ${lastLines(test.stdout + test.stderr)}`,
+      );
 
-    ctx.emit({ type: "phase", phase: `round ${n}: A/B measurement`, detail: "current best (A) against the candidate (B), interleaved" });
+    ctx.emit({
+      type: "phase",
+      phase: `round ${n}: A/B measurement`,
+      detail: "current best (A) against the candidate (B), interleaved",
+    });
     let measurement: Measurement;
     try {
-      measurement = await measureSides(ctx, [side(ctx, "A", ctx.workspace.best, best.env), side(ctx, "B", tree, env)], `round ${n}`);
+      measurement = await measureSides(
+        ctx,
+        [side(ctx, "A", ctx.workspace.best, best.env), side(ctx, "B", tree, env)],
+        `round ${n}`,
+      );
     } catch (error) {
       if (!(error instanceof MeasurementError)) throw error;
       await ctx.evidence.text(`rounds/${n}/bench.log`, commandLog(error.result));
-      return reject(error.side === "B" ? "output" : "error", `${error.message}; ${lastLines(error.result.stderr)}`);
+      return reject(
+        error.side === "B" ? "output" : "error",
+        `${error.message}; ${lastLines(error.result.stderr)}`,
+      );
     }
     await ctx.evidence.text(`rounds/${n}/bench.log`, benchLog(measurement));
     const difference = outputDifference(best.baselineStdout, measurement.stdout.B ?? "", ctx.config);
@@ -100,7 +121,8 @@ export async function evaluateCandidate(ctx: LoopContext, best: BestState, candi
 
     const comparisons = compareMeasurement(measurement, ctx.config, ctx.seed + n);
     const primary = comparisons[0] as Comparison;
-    if (primary.verdict !== "faster") return reject("performance", primary.reason, { measurement, comparisons });
+    if (primary.verdict !== "faster")
+      return reject("performance", primary.reason, { measurement, comparisons });
     keep = true;
     return { outcome: "accepted", gate: null, reason: primary.reason, comparisons, measurement, tree };
   } finally {
@@ -111,7 +133,8 @@ export async function evaluateCandidate(ctx: LoopContext, best: BestState, candi
 /** One line per run: side, wall, CPU, RSS, exit — the human view of perf_raw.json's round entry. */
 function benchLog(measurement: Measurement): string {
   const lines = measurement.runs.map(
-    (r) => `${String(r.order).padStart(3)} ${r.side}${r.warmup ? " (warm-up)" : "          "} wall ${r.wallMs.toFixed(1)} ms  cpu ${r.cpuMs.toFixed(1)} ms  rss ${(r.maxRssBytes / 2 ** 20).toFixed(1)} MiB  exit ${r.exitCode}${r.metric === null ? "" : `  metric ${r.metric}`}`,
+    (r) =>
+      `${String(r.order).padStart(3)} ${r.side}${r.warmup ? " (warm-up)" : "          "} wall ${r.wallMs.toFixed(1)} ms  cpu ${r.cpuMs.toFixed(1)} ms  rss ${(r.maxRssBytes / 2 ** 20).toFixed(1)} MiB  exit ${r.exitCode}${r.metric === null ? "" : `  metric ${r.metric}`}`,
   );
   return `${lines.join("\n")}\n\n## stdout of B (first counted run)\n${measurement.stdout.B ?? ""}`;
 }

@@ -8,7 +8,13 @@ export type LoopEvent =
   | { type: "phase"; phase: string; detail?: string }
   | { type: "run"; label: string; done: number; total: number; wallMs: number }
   | { type: "round-start"; n: number; total: number; strategy: "llm" | "tune"; description: string }
-  | { type: "round-end"; n: number; outcome: "accepted" | "rejected"; reason: string; bestImprovementPct: number }
+  | {
+      type: "round-end";
+      n: number;
+      outcome: "accepted" | "rejected";
+      reason: string;
+      bestImprovementPct: number;
+    }
   | { type: "note"; message: string };
 
 /** Receives events; must not throw. */

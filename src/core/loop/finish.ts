@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type Results, RESULTS_SCHEMA, parseResults } from "../evidence/results-schema.ts";
+import { parseResults, RESULTS_SCHEMA, type Results } from "../evidence/results-schema.ts";
 import { countedRuns } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
 import { summarize } from "../measure/stats.ts";
@@ -40,7 +40,10 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   const { options, recordings } = input;
   const finishedAt = new Date();
   const verified = input.status === "improved";
-  const patch = verified && recordings.changedFiles.length > 0 ? await diffTrees(ctx.workspace.baseline, ctx.workspace.best, recordings.changedFiles) : "";
+  const patch =
+    verified && recordings.changedFiles.length > 0
+      ? await diffTrees(ctx.workspace.baseline, ctx.workspace.best, recordings.changedFiles)
+      : "";
   if (patch) await ctx.evidence.text("final.patch", patch);
   const primary = primaryMetric(ctx.config);
   const baselineRuns = recordings.baseline ? countedRuns(recordings.baseline.measurement, "A") : [];
@@ -85,7 +88,13 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   await ctx.evidence.json("results.json", results);
   await ctx.evidence.json("optimization_rounds.json", recordings.rounds);
   await ctx.evidence.json("perf_raw.json", {
-    protocol: { warmup: ctx.config.repetitions.warmup, runs: ctx.config.repetitions.runs, order: "warm-ups, then AB BA AB …", sampleIntervalMs: 100, bootstrapSeed: ctx.seed },
+    protocol: {
+      warmup: ctx.config.repetitions.warmup,
+      runs: ctx.config.repetitions.runs,
+      order: "warm-ups, then AB BA AB …",
+      sampleIntervalMs: 100,
+      bootstrapSeed: ctx.seed,
+    },
     baseline: recordings.baseline?.measurement ?? null,
     rounds: recordings.roundMeasurements,
     final: recordings.final?.measurement ?? null,
@@ -133,7 +142,10 @@ async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
     const mine = await readFile(path.join(ctx.repoDir, file), "utf8").catch(() => null);
     const started = await readFile(path.join(ctx.workspace.baseline, file), "utf8").catch(() => null);
     if (mine !== started) {
-      ctx.emit({ type: "note", message: `not applied: ${file} changed since the run started; use final.patch` });
+      ctx.emit({
+        type: "note",
+        message: `not applied: ${file} changed since the run started; use final.patch`,
+      });
       continue;
     }
     const best = await readFile(path.join(ctx.workspace.best, file), "utf8").catch(() => null);

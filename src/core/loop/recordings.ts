@@ -25,5 +25,14 @@ export interface RunRecordings {
 
 /** Empty recordings. */
 export function newRecordings(): RunRecordings {
-  return { baseline: null, rounds: [], roundMeasurements: [], final: null, changedFiles: [], recommendations: [], usage: { modelCalls: 0, promptTokens: 0, completionTokens: 0 }, stopReason: "" };
+  return {
+    baseline: null,
+    rounds: [],
+    roundMeasurements: [],
+    final: null,
+    changedFiles: [],
+    recommendations: [],
+    usage: { modelCalls: 0, promptTokens: 0, completionTokens: 0 },
+    stopReason: "",
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * Steps 5–9: rounds of candidates until convergence, then the final A/B of the baseline against the
  * best state. Convergence (DESIGN.md): the target reached, the round / time / token budget spent, no
- * candidate left, or two consecutive rounds each improving less than 5%.
+ * candidate left, or two consecutive measured rounds each improving less than 5% (rounds rejected
+ * before the A/B measurement do not count towards convergence; they do count against `rounds`).
  */
 import type OpenAI from "openai";
 import { defaultModelConfig } from "../config/schema.ts";
@@ -14,7 +15,7 @@ import { compareMeasurement, primaryMetric } from "./compare.ts";
 import { type LoopContext, measureSides, side } from "./context.ts";
 import { type BestState, type Candidate, evaluateCandidate } from "./evaluate.ts";
 import type { RunRecordings } from "./recordings.ts";
-import { type CandidateSource, llmSource, orderSources, tuneSource } from "./strategies.ts";
+import { llmSource, orderSources, tuneSource } from "./strategies.ts";
 import { promote } from "./workspace.ts";
 
 /** A round that improves less than this counts towards convergence (DESIGN.md step 9), %. */
@@ -30,17 +31,32 @@ export interface RoundsOutcome {
  * Runs the rounds and the final comparison, filling `recordings`.
  * @param model null = no model: knob tuning only.
  */
-export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model: OpenAI | null, recordings: RunRecordings): Promise<RoundsOutcome> {
+export async function optimizeRounds(
+  ctx: LoopContext,
+  baseline: Baseline,
+  model: OpenAI | null,
+  recordings: RunRecordings,
+): Promise<RoundsOutcome> {
   const { config } = ctx;
   const verdicts = baseline.verdicts;
   const top = verdicts[0]?.category;
   const tune = config.tune.length > 0 ? tuneSource(ctx, verdicts) : null;
-  const llm = model ? llmSource(ctx, { client: model, model: config.model ?? defaultModelConfig(), verdicts, hotSpots: baseline.hotSpots }) : null;
+  const llm = model
+    ? llmSource(ctx, {
+        client: model,
+        model: config.model ?? defaultModelConfig(),
+        verdicts,
+        hotSpots: baseline.hotSpots,
+      })
+    : null;
   const knobsHelpTop = top !== undefined && config.tune.some((k) => k.helps.includes(top));
   const sources = orderSources(config.strategy, verdicts, tune, llm, knobsHelpTop);
   if (sources.length === 0) {
     recordings.stopReason = "no strategy available";
-    const why = config.strategy === "llm" ? "strategy is llm but no model is configured (set model in the config or --model, and the API key variable)" : "no knobs in `tune` and no model configured";
+    const why =
+      config.strategy === "llm"
+        ? "strategy is llm but no model is configured (set model in the config or --model, and the API key variable)"
+        : "no knobs in `tune` and no model configured";
     return { status: "no-improvement", message: `nothing to try: ${why}` };
   }
 
@@ -60,8 +76,7 @@ export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model
       break;
     }
     let candidate: Candidate | null = null;
-    let source: CandidateSource | undefined;
-    while (!candidate && (source = sources[sourceIndex])) {
+    for (let source = sources[sourceIndex]; !candidate && source; source = sources[sourceIndex]) {
       candidate = await source.next({ n, bestWallMs, bestImprovementPct: improvement(), failures });
       if (!candidate) sourceIndex += 1;
     }
@@ -69,7 +84,13 @@ export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model
       recordings.stopReason = "no candidate left to try";
       break;
     }
-    ctx.emit({ type: "round-start", n, total: config.rounds, strategy: candidate.strategy, description: candidate.description });
+    ctx.emit({
+      type: "round-start",
+      n,
+      total: config.rounds,
+      strategy: candidate.strategy,
+      description: candidate.description,
+    });
     const started = performance.now();
     const evaluation = await evaluateCandidate(ctx, best, candidate, n);
     const primary: Comparison | null = evaluation.comparisons[0] ?? null;
@@ -78,15 +99,28 @@ export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model
       Object.assign(best.env, candidate.env);
       bestRatio *= primary.ratio;
       bestWallMs = evaluation.comparisons.find((c) => c.metric === "wall time")?.b.median ?? bestWallMs;
-      recordings.changedFiles.push(...candidate.changes.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path])));
+      recordings.changedFiles.push(
+        ...candidate.changes.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path])),
+      );
       for (const [env, value] of Object.entries(candidate.env)) {
         recordings.recommendations = recordings.recommendations.filter((r) => r.env !== env);
-        recordings.recommendations.push({ knob: candidate.description.split(":")[0] ?? env, env, value, improvementPct: primary.improvementPct });
+        recordings.recommendations.push({
+          knob: candidate.description.split(":")[0] ?? env,
+          env,
+          value,
+          improvementPct: primary.improvementPct,
+        });
       }
     } else {
       failures.push(`${candidate.description} — ${evaluation.gate}: ${evaluation.reason}`.slice(0, 600));
     }
-    smallRounds = evaluation.outcome === "accepted" && (primary?.improvementPct ?? 0) >= CONVERGENCE_STEP_PCT ? 0 : smallRounds + 1;
+    // Convergence counts measured rounds only: a candidate stopped before the A/B (policy, tests,
+    // a patch that does not apply) says nothing about diminishing returns, only about that attempt.
+    if (primary)
+      smallRounds =
+        evaluation.outcome === "accepted" && primary.improvementPct >= CONVERGENCE_STEP_PCT
+          ? 0
+          : smallRounds + 1;
     if (candidate.usage) {
       recordings.usage.modelCalls += candidate.usage.calls;
       recordings.usage.promptTokens += candidate.usage.promptTokens;
@@ -109,32 +143,66 @@ export async function optimizeRounds(ctx: LoopContext, baseline: Baseline, model
     });
     recordings.roundMeasurements.push({ n, measurement: evaluation.measurement });
     await ctx.evidence.json("optimization_rounds.json", recordings.rounds);
-    await ctx.evidence.audit(`round ${n} ${evaluation.outcome}`, `${candidate.description}: ${evaluation.gate ?? "all gates passed"}: ${evaluation.reason}`);
-    ctx.emit({ type: "round-end", n, outcome: evaluation.outcome, reason: evaluation.reason, bestImprovementPct: improvement() });
+    await ctx.evidence.audit(
+      `round ${n} ${evaluation.outcome}`,
+      `${candidate.description}: ${evaluation.gate ?? "all gates passed"}: ${evaluation.reason}`,
+    );
+    ctx.emit({
+      type: "round-end",
+      n,
+      outcome: evaluation.outcome,
+      reason: evaluation.reason,
+      bestImprovementPct: improvement(),
+    });
   }
 
   if (!recordings.rounds.some((r) => r.outcome === "accepted")) {
     const inconclusive = recordings.rounds.some((r) => r.comparison?.verdict === "inconclusive");
     return inconclusive
-      ? { status: "inconclusive", message: "no candidate could be judged: the measurements were too noisy or compromised (see the rounds)" }
-      : { status: "no-improvement", message: `no candidate passed every gate in ${recordings.rounds.length} round(s)` };
+      ? {
+          status: "inconclusive",
+          message:
+            "no candidate could be judged: the measurements were too noisy or compromised (see the rounds)",
+        }
+      : {
+          status: "no-improvement",
+          message: `no candidate passed every gate in ${recordings.rounds.length} round(s)`,
+        };
   }
-  ctx.emit({ type: "phase", phase: "final measurement", detail: "baseline (A) against the best state (B), interleaved" });
-  const measurement = await measureSides(ctx, [side(ctx, "A", ctx.workspace.baseline, {}), side(ctx, "B", ctx.workspace.best, best.env)], "final");
+  ctx.emit({
+    type: "phase",
+    phase: "final measurement",
+    detail: "baseline (A) against the best state (B), interleaved",
+  });
+  const measurement = await measureSides(
+    ctx,
+    [side(ctx, "A", ctx.workspace.baseline, {}), side(ctx, "B", ctx.workspace.best, best.env)],
+    "final",
+  );
   const comparisons = compareMeasurement(measurement, config, ctx.seed);
   recordings.final = { comparisons, measurement };
   const primary = comparisons[0] as Comparison;
-  if (primary.verdict === "faster") return { status: "improved", message: `verified: ${primary.metric} ${primary.improvementPct.toFixed(1)}% better than the baseline (${primary.reason})` };
-  if (primary.verdict === "inconclusive") return { status: "inconclusive", message: `the final comparison is ${primary.reason}` };
-  return { status: "no-improvement", message: `the final comparison does not confirm the rounds' gains: ${primary.reason}` };
+  if (primary.verdict === "faster")
+    return {
+      status: "improved",
+      message: `verified: ${primary.metric} ${primary.improvementPct.toFixed(1)}% better than the baseline (${primary.reason})`,
+    };
+  if (primary.verdict === "inconclusive")
+    return { status: "inconclusive", message: `the final comparison is ${primary.reason}` };
+  return {
+    status: "no-improvement",
+    message: `the final comparison does not confirm the rounds' gains: ${primary.reason}`,
+  };
 }
 
 function stopReason(ctx: LoopContext, n: number, improvementPct: number, smallRounds: number): string | null {
   const { config } = ctx;
-  if (config.target !== undefined && improvementPct >= config.target) return `target of ${config.target}% reached (${improvementPct.toFixed(1)}%)`;
+  if (config.target !== undefined && improvementPct >= config.target)
+    return `target of ${config.target}% reached (${improvementPct.toFixed(1)}%)`;
   if (n > config.rounds) return `round budget of ${config.rounds} spent`;
   if (Date.now() > ctx.deadline) return `time budget of ${config.timeouts.total} s spent`;
-  if (smallRounds >= 2) return `converged: two consecutive rounds each improved less than ${CONVERGENCE_STEP_PCT}%`;
+  if (smallRounds >= 2)
+    return `converged: two consecutive rounds each improved less than ${CONVERGENCE_STEP_PCT}%`;
   return null;
 }
 

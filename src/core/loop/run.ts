@@ -55,10 +55,14 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   const recordings = newRecordings();
 
   emit({ type: "phase", phase: "environment", detail: "snapshot of CPU, memory, OS and GPUs" });
-  const [snapshot, isolation] = await Promise.all([collectEnvSnapshot(), resolveIsolation(options.config.sandbox.network)]);
+  const [snapshot, isolation] = await Promise.all([
+    collectEnvSnapshot(),
+    resolveIsolation(options.config.sandbox.network),
+  ]);
   await evidence.json("env_snapshot.json", { ...snapshot, isolation: isolation.description });
   const done = { options, startedAt, recordings, environment: snapshot.summary };
-  if (!isolation.networkOff && options.config.sandbox.network === "off") emit({ type: "note", message: isolation.description });
+  if (!isolation.networkOff && options.config.sandbox.network === "off")
+    emit({ type: "note", message: isolation.description });
 
   const workspace = await createWorkspace(options.repoDir, [options.outDir]);
   const ctx: LoopContext = {
@@ -74,23 +78,42 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   };
   try {
     const baseline = await prepareBaseline(ctx);
-    if (!baseline.ok) return await finish(ctx, { ...done, status: "baseline-failed", message: baseline.message });
+    if (!baseline.ok)
+      return await finish(ctx, { ...done, status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
     if (options.mode === "profile") {
-      return await finish(ctx, { ...done, status: "no-improvement", message: "profile only: measured and classified, nothing changed" });
+      return await finish(ctx, {
+        ...done,
+        status: "no-improvement",
+        message: "profile only: measured and classified, nothing changed",
+      });
     }
     const outcome = await optimizeRounds(ctx, baseline, options.model, recordings);
     return await finish(ctx, { ...done, ...outcome });
   } catch (error) {
     await evidence.audit("error", (error as Error).stack ?? String(error));
-    return await finish(ctx, { ...done, status: "error", message: `perfloop failed: ${(error as Error).message}` });
+    return await finish(ctx, {
+      ...done,
+      status: "error",
+      message: `perfloop failed: ${(error as Error).message}`,
+    });
   } finally {
     await disposeWorkspace(workspace);
   }
 }
 
 /** The bundle's file names (DESIGN.md), for adapters that upload or link them. */
-export const BUNDLE_FILES = ["results.json", "report.md", "final.patch", "perf_raw.json", "perf_summary.md", "feedback_report.md", "optimization_rounds.json", "env_snapshot.json", "audit.log"] as const;
+export const BUNDLE_FILES = [
+  "results.json",
+  "report.md",
+  "final.patch",
+  "perf_raw.json",
+  "perf_summary.md",
+  "feedback_report.md",
+  "optimization_rounds.json",
+  "env_snapshot.json",
+  "audit.log",
+] as const;
 
 /** The path of a bundle file. */
 export function bundlePath(outDir: string, file: (typeof BUNDLE_FILES)[number]): string {

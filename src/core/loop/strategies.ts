@@ -38,7 +38,8 @@ export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSour
     async next() {
       if (!trials) {
         const current: Record<string, string | null> = {};
-        for (const knob of ctx.config.tune) current[knob.name] = await currentKnobValue(ctx.workspace.best, knob).catch(() => null);
+        for (const knob of ctx.config.tune)
+          current[knob.name] = await currentKnobValue(ctx.workspace.best, knob).catch(() => null);
         trials = planKnobTrials(ctx.config.tune, verdicts, current);
       }
       const trial = trials.shift();
@@ -46,10 +47,25 @@ export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSour
       try {
         const change = await knobChange(ctx.workspace.best, trial);
         const rationale = `knob "${trial.knob.name}" (declared in the config${trial.knob.helps.length > 0 ? ` to help ${trial.knob.helps.join(", ")}` : ""}); verdict: ${verdicts[0]?.category ?? "none"}`;
-        return { strategy: "tune", description: change.description, rationale, changes: change.changes.map((c) => ({ ...c, kind: "update" as const })), env: change.env, tokens: 0 };
+        return {
+          strategy: "tune",
+          description: change.description,
+          rationale,
+          changes: change.changes.map((c) => ({ ...c, kind: "update" as const })),
+          env: change.env,
+          tokens: 0,
+        };
       } catch (error) {
         if (!(error instanceof KnobError)) throw error;
-        return { strategy: "tune", description: `${trial.knob.name} = ${trial.value}`, rationale: "", changes: [], env: {}, tokens: 0, failure: { gate: "apply", reason: error.message } };
+        return {
+          strategy: "tune",
+          description: `${trial.knob.name} = ${trial.value}`,
+          rationale: "",
+          changes: [],
+          env: {},
+          tokens: 0,
+          failure: { gate: "apply", reason: error.message },
+        };
       }
     },
   };
@@ -88,9 +104,21 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
         bestImprovementPct: view.bestImprovementPct,
         failures: view.failures,
       });
-      await ctx.evidence.text(`rounds/${view.n}/prompt.md`, `# System\n\n${SYSTEM_PROMPT}\n\n# User\n\n${user}\n`);
-      ctx.emit({ type: "phase", phase: `round ${view.n}: model`, detail: `${options.model.name} reads the hot code and writes a patch` });
-      const base = { strategy: "llm" as const, description: `LLM rewrite (${options.model.name})`, changes: [], env: {} };
+      await ctx.evidence.text(
+        `rounds/${view.n}/prompt.md`,
+        `# System\n\n${SYSTEM_PROMPT}\n\n# User\n\n${user}\n`,
+      );
+      ctx.emit({
+        type: "phase",
+        phase: `round ${view.n}: model`,
+        detail: `${options.model.name} reads the hot code and writes a patch`,
+      });
+      const base = {
+        strategy: "llm" as const,
+        description: `LLM rewrite (${options.model.name})`,
+        changes: [],
+        env: {},
+      };
       try {
         const outcome = await runAgent({
           client: options.client,
@@ -106,15 +134,39 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
         const tokens = outcome.usage.promptTokens + outcome.usage.completionTokens;
         tokensUsed += tokens;
         modelFailures = 0;
-        await ctx.evidence.json(`rounds/${view.n}/response.json`, { status: outcome.status, reason: outcome.reason, usage: outcome.usage, patch: outcome.patchText, rationale: outcome.rationale, transcript: outcome.transcript });
+        await ctx.evidence.json(`rounds/${view.n}/response.json`, {
+          status: outcome.status,
+          reason: outcome.reason,
+          usage: outcome.usage,
+          patch: outcome.patchText,
+          rationale: outcome.rationale,
+          transcript: outcome.transcript,
+        });
         const usage = outcome.usage;
-        if (outcome.status !== "submitted") return { ...base, rationale: "", tokens, usage, failure: { gate: "parse", reason: outcome.reason } };
+        if (outcome.status !== "submitted")
+          return {
+            ...base,
+            rationale: "",
+            tokens,
+            usage,
+            failure: { gate: "parse", reason: outcome.reason },
+          };
         const files = outcome.changes.map((c) => c.moveTo ?? c.path);
-        return { ...base, description: `LLM rewrite of ${files.join(", ")}`, rationale: outcome.rationale, changes: outcome.changes, tokens, usage };
+        return {
+          ...base,
+          description: `LLM rewrite of ${files.join(", ")}`,
+          rationale: outcome.rationale,
+          changes: outcome.changes,
+          tokens,
+          usage,
+        };
       } catch (error) {
         if (!(error instanceof ModelError)) throw error;
         modelFailures += 1;
-        await ctx.evidence.json(`rounds/${view.n}/response.json`, { status: "model-error", reason: error.message });
+        await ctx.evidence.json(`rounds/${view.n}/response.json`, {
+          status: "model-error",
+          reason: error.message,
+        });
         return { ...base, rationale: "", tokens: 0, failure: { gate: "error", reason: error.message } };
       }
     },
@@ -125,7 +177,13 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
  * The order of sources for `strategy`: with "auto", knobs first when a knob declares it helps the top
  * verdict (cheap and safe), else the model first; then the other.
  */
-export function orderSources(strategy: "auto" | "llm" | "tune", verdicts: Verdict[], tune: CandidateSource | null, llm: CandidateSource | null, knobsHelpTop: boolean): CandidateSource[] {
+export function orderSources(
+  strategy: "auto" | "llm" | "tune",
+  verdicts: Verdict[],
+  tune: CandidateSource | null,
+  llm: CandidateSource | null,
+  knobsHelpTop: boolean,
+): CandidateSource[] {
   if (strategy === "tune") return tune ? [tune] : [];
   if (strategy === "llm") return llm ? [llm] : [];
   const both = knobsHelpTop || verdicts.length === 0 ? [tune, llm] : [llm, tune];

@@ -28,7 +28,11 @@ export interface Workspace {
 export async function createWorkspace(repoDir: string, exclude: string[] = []): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
   const baseline = path.join(root, "baseline");
-  await copyTree(repoDir, baseline, exclude.map((p) => path.resolve(p)));
+  await copyTree(
+    repoDir,
+    baseline,
+    exclude.map((p) => path.resolve(p)),
+  );
   return { root, baseline, best: baseline };
 }
 
@@ -54,7 +58,10 @@ export async function disposeWorkspace(workspace: Workspace): Promise<void> {
 }
 
 /** Writes changed files into a tree (paths relative, already checked by the patch policy). */
-export async function writeChanges(tree: string, changes: Array<{ path: string; after: string | null; moveTo?: string | undefined }>): Promise<void> {
+export async function writeChanges(
+  tree: string,
+  changes: Array<{ path: string; after: string | null; moveTo?: string | undefined }>,
+): Promise<void> {
   for (const change of changes) {
     const from = path.join(tree, change.path);
     if (change.after === null) {
@@ -78,9 +85,18 @@ export async function diffTrees(fromRoot: string, toRoot: string, files: string[
     const before = await readFile(path.join(fromRoot, file), "utf8").catch(() => null);
     const after = await readFile(path.join(toRoot, file), "utf8").catch(() => null);
     if (before === after) continue;
-    const patch = createTwoFilesPatch(before === null ? "/dev/null" : `a/${file}`, after === null ? "/dev/null" : `b/${file}`, before ?? "", after ?? "", "", "", { context: 3 });
+    const patch = createTwoFilesPatch(
+      before === null ? "/dev/null" : `a/${file}`,
+      after === null ? "/dev/null" : `b/${file}`,
+      before ?? "",
+      after ?? "",
+      "",
+      "",
+      { context: 3 },
+    );
     const body = patch.split("\n").slice(1).join("\n"); // drop jsdiff's "=====" separator line
-    const mode = before === null ? "new file mode 100644\n" : after === null ? "deleted file mode 100644\n" : "";
+    const mode =
+      before === null ? "new file mode 100644\n" : after === null ? "deleted file mode 100644\n" : "";
     parts.push(`diff --git a/${file} b/${file}\n${mode}${body.replace(/\t$/gm, "")}`);
   }
   return parts.join("");

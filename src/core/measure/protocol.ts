@@ -47,7 +47,11 @@ export interface MeasureOptions extends Omit<RunContext, "scratchDir"> {
  * The run order: warm-ups first (A then B), then pairs alternating AB, BA, AB… (ABBA blocks).
  * @returns side labels with a warm-up flag; with one side, just that side repeated.
  */
-export function runOrder(sides: 1 | 2, warmup: number, runs: number): Array<{ side: "A" | "B"; warmup: boolean }> {
+export function runOrder(
+  sides: 1 | 2,
+  warmup: number,
+  runs: number,
+): Array<{ side: "A" | "B"; warmup: boolean }> {
   const order: Array<{ side: "A" | "B"; warmup: boolean }> = [];
   for (let i = 0; i < warmup; i++) {
     order.push({ side: "A", warmup: true });
@@ -66,7 +70,10 @@ export function runOrder(sides: 1 | 2, warmup: number, runs: number): Array<{ si
  * @throws MeasurementError when any run exits non-zero, is killed or times out: a benchmark that
  *   fails is never timed as if it had worked.
  */
-export async function measure(sides: [BenchSide] | [BenchSide, BenchSide], options: MeasureOptions): Promise<Measurement> {
+export async function measure(
+  sides: [BenchSide] | [BenchSide, BenchSide],
+  options: MeasureOptions,
+): Promise<Measurement> {
   const scratchDir = await mkdtemp(path.join(tmpdir(), "perfloop-runs-"));
   const ctx: RunContext = { ...options, scratchDir };
   const order = runOrder(sides.length, options.warmup, options.runs);
@@ -83,7 +90,11 @@ export async function measure(sides: [BenchSide] | [BenchSide, BenchSide], optio
       runs.push(record);
       options.onRun?.(record, index + 1, order.length);
       if (record.exitCode !== 0 || record.timedOut) {
-        const why = record.timedOut ? `timed out after ${options.timeoutMs / 1000} s` : record.signal ? `killed by ${record.signal}` : `exit code ${record.exitCode}`;
+        const why = record.timedOut
+          ? `timed out after ${options.timeoutMs / 1000} s`
+          : record.signal
+            ? `killed by ${record.signal}`
+            : `exit code ${record.exitCode}`;
         throw new MeasurementError(step.side, result, why);
       }
       if (!step.warmup && stdout[step.side] === undefined) stdout[step.side] = result.stdout;

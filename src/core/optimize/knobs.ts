@@ -34,14 +34,23 @@ export interface KnobChange {
  * knob already has is skipped.
  * @param current the knob's current value by name (from {@link currentKnobValue}), when known.
  */
-export function planKnobTrials(knobs: Knob[], verdicts: Verdict[], current: Record<string, string | null> = {}): KnobTrial[] {
+export function planKnobTrials(
+  knobs: Knob[],
+  verdicts: Verdict[],
+  current: Record<string, string | null> = {},
+): KnobTrial[] {
   const rank = (knob: Knob): number => {
     const index = verdicts.findIndex((v) => knob.helps.includes(v.category));
     return index === -1 ? verdicts.length : index;
   };
-  const ordered = knobs.map((knob, i) => ({ knob, i })).sort((a, b) => rank(a.knob) - rank(b.knob) || a.i - b.i);
+  const ordered = knobs
+    .map((knob, i) => ({ knob, i }))
+    .sort((a, b) => rank(a.knob) - rank(b.knob) || a.i - b.i);
   return ordered.flatMap(({ knob }) =>
-    knob.values.map(String).filter((value) => value !== current[knob.name]).map((value) => ({ knob, value })),
+    knob.values
+      .map(String)
+      .filter((value) => value !== current[knob.name])
+      .map((value) => ({ knob, value })),
   );
 }
 
@@ -75,14 +84,22 @@ export async function knobChange(tree: string, trial: KnobTrial): Promise<KnobCh
   };
 }
 
-async function locate(tree: string, knob: Extract<Knob, { literal: unknown }>): Promise<{ text: string; match: RegExpMatchArray }> {
+async function locate(
+  tree: string,
+  knob: Extract<Knob, { literal: unknown }>,
+): Promise<{ text: string; match: RegExpMatchArray }> {
   const file = path.join(tree, knob.literal.file);
   const text = await readFile(file, "utf8").catch((error: unknown) => {
-    throw new KnobError(`knob "${knob.name}": cannot read ${knob.literal.file} (${(error as NodeJS.ErrnoException).code ?? error})`, { cause: error });
+    throw new KnobError(
+      `knob "${knob.name}": cannot read ${knob.literal.file} (${(error as NodeJS.ErrnoException).code ?? error})`,
+      { cause: error },
+    );
   });
   const match = text.match(new RegExp(knob.literal.pattern, "m"));
   if (!match || match[1] === undefined) {
-    throw new KnobError(`knob "${knob.name}": pattern /${knob.literal.pattern}/ with a capture group matches nothing in ${knob.literal.file}`);
+    throw new KnobError(
+      `knob "${knob.name}": pattern /${knob.literal.pattern}/ with a capture group matches nothing in ${knob.literal.file}`,
+    );
   }
   return { text, match };
 }

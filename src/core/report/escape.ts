@@ -15,7 +15,6 @@
 export const ZWJ = "\u200D";
 
 /** C0/C1 controls except tab and newline, and bidi embedding/override/isolate characters. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 
 /** Removes control and bidi characters; CRLF / CR become LF. */

@@ -53,8 +53,17 @@ export class ModelError extends Error {
  * Makes an OpenAI-compatible client (OpenAI, Azure OpenAI's v1 endpoint, vLLM, Ollama, …).
  * @param timeoutMs per request, ms; retries: 4 with the SDK's exponential backoff.
  */
-export function createModelClient(options: { apiKey: string; baseURL?: string | undefined; timeoutMs?: number }): OpenAI {
-  return new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 4, timeout: options.timeoutMs ?? 120_000 });
+export function createModelClient(options: {
+  apiKey: string;
+  baseURL?: string | undefined;
+  timeoutMs?: number;
+}): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    maxRetries: 4,
+    timeout: options.timeoutMs ?? 120_000,
+  });
 }
 
 /**
@@ -80,15 +89,21 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   });
 
   for (let turn = 1; turn <= options.maxTurns; turn++) {
-    if (Date.now() > deadline) return end("no-patch", `wall-clock budget of ${options.timeoutMs / 1000} s spent`);
-    if (usage.promptTokens + usage.completionTokens >= options.maxTokens) return end("no-patch", `token budget of ${options.maxTokens} spent`);
+    if (Date.now() > deadline)
+      return end("no-patch", `wall-clock budget of ${options.timeoutMs / 1000} s spent`);
+    if (usage.promptTokens + usage.completionTokens >= options.maxTokens)
+      return end("no-patch", `token budget of ${options.maxTokens} spent`);
     const completion = await complete(options, transcript, deadline);
     usage.calls += 1;
     usage.promptTokens += completion.usage?.prompt_tokens ?? 0;
     usage.completionTokens += completion.usage?.completion_tokens ?? 0;
     const message = completion.choices[0]?.message;
     if (!message) return end("no-patch", "the model returned no choice");
-    transcript.push({ role: "assistant", content: message.content ?? null, ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}) });
+    transcript.push({
+      role: "assistant",
+      content: message.content ?? null,
+      ...(message.tool_calls?.length ? { tool_calls: message.tool_calls } : {}),
+    });
 
     const calls = (message.tool_calls ?? []).filter((c) => c.type === "function");
     if (calls.length === 0) {
@@ -96,21 +111,40 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
       if (message.content?.includes("*** Begin Patch")) {
         const checked = await checkPatch(options.root, message.content, "");
         if (checked.ok) return end("submitted", "patch given in the reply text", checked.value);
-        transcript.push({ role: "user", content: `${checked.error}\nCall submit_patch with a corrected patch.` });
+        transcript.push({
+          role: "user",
+          content: `${checked.error}\nCall submit_patch with a corrected patch.`,
+        });
       } else {
-        transcript.push({ role: "user", content: "Call a tool: read or search the code, then submit_patch with your change." });
+        transcript.push({
+          role: "user",
+          content: "Call a tool: read or search the code, then submit_patch with your change.",
+        });
       }
       continue;
     }
     for (const call of calls) {
       if (call.function.name !== "submit_patch") {
-        transcript.push({ role: "tool", tool_call_id: call.id, content: await runReadTool(options.root, call.function.name, call.function.arguments) });
+        transcript.push({
+          role: "tool",
+          tool_call_id: call.id,
+          content: await runReadTool(options.root, call.function.name, call.function.arguments),
+        });
         continue;
       }
       const args = parseArgs(call.function.arguments);
-      const checked = typeof args?.patch === "string"
-        ? await checkPatch(options.root, args.patch, typeof args.rationale === "string" ? args.rationale : "")
-        : { ok: false as const, error: 'error: submit_patch needs a JSON object {"patch": "*** Begin Patch…", "rationale": "…"}.' };
+      const checked =
+        typeof args?.patch === "string"
+          ? await checkPatch(
+              options.root,
+              args.patch,
+              typeof args.rationale === "string" ? args.rationale : "",
+            )
+          : {
+              ok: false as const,
+              error:
+                'error: submit_patch needs a JSON object {"patch": "*** Begin Patch…", "rationale": "…"}.',
+            };
       if (checked.ok) return end("submitted", "patch submitted", checked.value);
       transcript.push({ role: "tool", tool_call_id: call.id, content: checked.error });
     }
@@ -124,7 +158,11 @@ interface Submitted {
   changes: PatchedFile[];
 }
 
-async function checkPatch(root: string, patchText: string, rationale: string): Promise<{ ok: true; value: Submitted } | { ok: false; error: string }> {
+async function checkPatch(
+  root: string,
+  patchText: string,
+  rationale: string,
+): Promise<{ ok: true; value: Submitted } | { ok: false; error: string }> {
   try {
     const patch = parsePatch(patchText);
     const { changed } = await computePatchedFiles(repoFileReader(root), patch);
@@ -134,7 +172,11 @@ async function checkPatch(root: string, patchText: string, rationale: string): P
   }
 }
 
-async function complete(options: AgentOptions, messages: Message[], deadline: number): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+async function complete(
+  options: AgentOptions,
+  messages: Message[],
+  deadline: number,
+): Promise<OpenAI.Chat.Completions.ChatCompletion> {
   try {
     return await options.client.chat.completions.create(
       {

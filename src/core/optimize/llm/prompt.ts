@@ -55,23 +55,44 @@ context around each change, copied exactly from the file.`;
  */
 export async function buildUserPrompt(input: PromptInput): Promise<string> {
   const parts: string[] = [];
-  parts.push(`## Goal\nMake \`${input.benchmarkCommand}\` faster. Current best median wall time: ${input.bestWallMs.toFixed(1)} ms (${input.bestImprovementPct.toFixed(1)}% better than the baseline so far). Tests: \`${input.testCommand}\`.`);
-  parts.push(`## Bottleneck verdict (measured)\n${input.verdicts.length === 0 ? "No clear bottleneck category fired; use the hot spots." : input.verdicts.map(describeVerdict).join("\n")}`);
+  parts.push(
+    `## Goal\nMake \`${input.benchmarkCommand}\` faster. Current best median wall time: ${input.bestWallMs.toFixed(1)} ms (${input.bestImprovementPct.toFixed(1)}% better than the baseline so far). Tests: \`${input.testCommand}\`.`,
+  );
+  parts.push(
+    `## Bottleneck verdict (measured)\n${input.verdicts.length === 0 ? "No clear bottleneck category fired; use the hot spots." : input.verdicts.map(describeVerdict).join("\n")}`,
+  );
   if (input.hotSpots.length > 0) {
-    parts.push(`## Hot spots (cProfile / V8 CPU profile, repository files only)\n${input.hotSpots.slice(0, 10).map((h) => `- ${h.file}:${h.line} \`${h.function}\`: self ${h.selfPct.toFixed(1)}%, cumulative ${h.cumulativePct.toFixed(1)}%${h.calls === null ? "" : `, ${h.calls} calls`}`).join("\n")}`);
+    parts.push(
+      `## Hot spots (cProfile / V8 CPU profile, repository files only)\n${input.hotSpots
+        .slice(0, 10)
+        .map(
+          (h) =>
+            `- ${h.file}:${h.line} \`${h.function}\`: self ${h.selfPct.toFixed(1)}%, cumulative ${h.cumulativePct.toFixed(1)}%${h.calls === null ? "" : `, ${h.calls} calls`}`,
+        )
+        .join("\n")}`,
+    );
     parts.push(`## Hot code\n${(await hotSnippets(input.root, input.hotSpots)).join("\n\n")}`);
   }
-  const agents = await agentsInstructions(input.root, input.hotSpots.map((h) => h.file));
+  const agents = await agentsInstructions(
+    input.root,
+    input.hotSpots.map((h) => h.file),
+  );
   if (agents) parts.push(`## Repository instructions (AGENTS.md)\n${agents}`);
-  parts.push(`## Editable files\nGlobs: ${input.paths.map((p) => `\`${p}\``).join(", ")}${input.protect.length > 0 ? `; protected (never edit): ${input.protect.map((p) => `\`${p}\``).join(", ")}` : ""}.`);
+  parts.push(
+    `## Editable files\nGlobs: ${input.paths.map((p) => `\`${p}\``).join(", ")}${input.protect.length > 0 ? `; protected (never edit): ${input.protect.map((p) => `\`${p}\``).join(", ")}` : ""}.`,
+  );
   if (input.failures.length > 0) {
-    parts.push(`## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`);
+    parts.push(
+      `## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`,
+    );
   }
   return parts.join("\n\n");
 }
 
 function describeVerdict(v: Verdict): string {
-  const numbers = Object.entries(v.numbers).map(([k, n]) => `${k} = ${Number(n.toPrecision(4))}`).join(", ");
+  const numbers = Object.entries(v.numbers)
+    .map(([k, n]) => `${k} = ${Number(n.toPrecision(4))}`)
+    .join(", ");
   return `- **${v.category}** (confidence ${v.confidence.toFixed(2)}, explains ${v.sharePct.toFixed(0)}% of run time, Amdahl bound ${v.amdahlBound.toFixed(1)}×): ${v.rule}. Numbers: ${numbers}. Try: ${v.remedies.join("; ")}.`;
 }
 
@@ -83,7 +104,10 @@ async function hotSnippets(root: string, hotSpots: HotSpot[]): Promise<string[]>
     const lines = text.split("\n");
     const start = Math.max(1, spot.line - CONTEXT_LINES.before);
     const end = Math.min(lines.length, spot.line + CONTEXT_LINES.after);
-    const body = lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join("\n");
+    const body = lines
+      .slice(start - 1, end)
+      .map((line, i) => `${String(start + i).padStart(5)}  ${line}`)
+      .join("\n");
     snippets.push(`### ${spot.file}:${start}-${end} (\`${spot.function}\`)\n\`\`\`\n${body}\n\`\`\``);
   }
   return snippets;
@@ -103,7 +127,9 @@ export async function agentsInstructions(root: string, files: string[]): Promise
     }
   }
   const found: string[] = [];
-  for (const dir of [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b))) {
+  for (const dir of [...dirs].sort(
+    (a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b),
+  )) {
     const text = await readFile(path.join(root, dir, "AGENTS.md"), "utf8").catch(() => null);
     if (text !== null) found.push(`From ${dir === "." ? "" : `${dir}/`}AGENTS.md:\n${text.trim()}`);
   }

@@ -9,22 +9,45 @@ import type OpenAI from "openai";
 
 /** Tool schemas sent to the model (OpenAI function-calling format). */
 export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
-  fn("read_file", "Read a text file of the repository, optionally a line range (1-based, inclusive). Lines come back numbered.", {
-    path: { type: "string", description: "Path relative to the repository root." },
-    start_line: { type: "integer", minimum: 1 },
-    end_line: { type: "integer", minimum: 1 },
-  }, ["path"]),
-  fn("search", "Search the repository's text files for a regular expression (JavaScript syntax). Returns up to 50 matching lines as path:line: text.", {
-    pattern: { type: "string" },
-    path_prefix: { type: "string", description: "Only search under this directory (relative)." },
-  }, ["pattern"]),
-  fn("list_files", "List the files under a directory of the repository (relative path, default the root).", {
-    dir: { type: "string" },
-  }, []),
-  fn("submit_patch", "Submit the candidate change in the apply_patch format (see the instructions). Ends the session.", {
-    patch: { type: "string", description: "The whole patch, from '*** Begin Patch' to '*** End Patch'." },
-    rationale: { type: "string", description: "Why this change makes the program faster, tied to the measured bottleneck." },
-  }, ["patch", "rationale"]),
+  fn(
+    "read_file",
+    "Read a text file of the repository, optionally a line range (1-based, inclusive). Lines come back numbered.",
+    {
+      path: { type: "string", description: "Path relative to the repository root." },
+      start_line: { type: "integer", minimum: 1 },
+      end_line: { type: "integer", minimum: 1 },
+    },
+    ["path"],
+  ),
+  fn(
+    "search",
+    "Search the repository's text files for a regular expression (JavaScript syntax). Returns up to 50 matching lines as path:line: text.",
+    {
+      pattern: { type: "string" },
+      path_prefix: { type: "string", description: "Only search under this directory (relative)." },
+    },
+    ["pattern"],
+  ),
+  fn(
+    "list_files",
+    "List the files under a directory of the repository (relative path, default the root).",
+    {
+      dir: { type: "string" },
+    },
+    [],
+  ),
+  fn(
+    "submit_patch",
+    "Submit the candidate change in the apply_patch format (see the instructions). Ends the session.",
+    {
+      patch: { type: "string", description: "The whole patch, from '*** Begin Patch' to '*** End Patch'." },
+      rationale: {
+        type: "string",
+        description: "Why this change makes the program faster, tied to the measured bottleneck.",
+      },
+    },
+    ["patch", "rationale"],
+  ),
 ];
 
 const SKIP_DIRS = new Set([".git", "node_modules", "__pycache__", ".venv", "venv", "dist", "build"]);
@@ -59,7 +82,8 @@ export async function runReadTool(root: string, name: string, args: string): Pro
  * @throws Error when the path is absolute, climbs out with `..`, or is not a string.
  */
 export function resolveInside(root: string, relative: unknown): string {
-  if (typeof relative !== "string" || relative.length === 0) throw new Error("path must be a non-empty string relative to the repository root");
+  if (typeof relative !== "string" || relative.length === 0)
+    throw new Error("path must be a non-empty string relative to the repository root");
   if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
     throw new Error(`path "${relative}" must be relative to the repository root, without ".."`);
   }
@@ -70,12 +94,17 @@ async function readTool(root: string, args: Record<string, unknown>): Promise<st
   const file = resolveInside(root, args.path);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return `error: no file "${String(args.path)}". Use list_files to see what exists.`;
-  if (info.size > MAX_READ_BYTES) return `error: "${String(args.path)}" is ${info.size} bytes; read a line range instead.`;
+  if (info.size > MAX_READ_BYTES)
+    return `error: "${String(args.path)}" is ${info.size} bytes; read a line range instead.`;
   const lines = (await readFile(file, "utf8")).split("\n");
   const start = Math.max(1, Number(args.start_line ?? 1));
   const end = Math.min(lines.length, Number(args.end_line ?? lines.length));
-  if (!Number.isFinite(start) || !Number.isFinite(end) || start > end) return `error: bad line range ${String(args.start_line)}..${String(args.end_line)} (file has ${lines.length} lines)`;
-  return lines.slice(start - 1, end).map((line, i) => `${String(start + i).padStart(5)}  ${line}`).join("\n");
+  if (!Number.isFinite(start) || !Number.isFinite(end) || start > end)
+    return `error: bad line range ${String(args.start_line)}..${String(args.end_line)} (file has ${lines.length} lines)`;
+  return lines
+    .slice(start - 1, end)
+    .map((line, i) => `${String(start + i).padStart(5)}  ${line}`)
+    .join("\n");
 }
 
 async function searchTool(root: string, args: Record<string, unknown>): Promise<string> {
@@ -100,10 +129,13 @@ async function searchTool(root: string, args: Record<string, unknown>): Promise<
 }
 
 async function listTool(root: string, args: Record<string, unknown>): Promise<string> {
-  const base = args.dir === undefined || args.dir === "" || args.dir === "." ? root : resolveInside(root, args.dir);
+  const base =
+    args.dir === undefined || args.dir === "" || args.dir === "." ? root : resolveInside(root, args.dir);
   const files = (await walk(base)).map((file) => path.relative(root, file));
   if (files.length === 0) return `no files under "${String(args.dir ?? ".")}"`;
-  return files.length > MAX_LISTED ? `${files.slice(0, MAX_LISTED).join("\n")}\n(${files.length - MAX_LISTED} more)` : files.join("\n");
+  return files.length > MAX_LISTED
+    ? `${files.slice(0, MAX_LISTED).join("\n")}\n(${files.length - MAX_LISTED} more)`
+    : files.join("\n");
 }
 
 async function walk(dir: string, out: string[] = []): Promise<string[]> {
@@ -116,6 +148,18 @@ async function walk(dir: string, out: string[] = []): Promise<string[]> {
   return out;
 }
 
-function fn(name: string, description: string, properties: Record<string, unknown>, required: string[]): OpenAI.Chat.Completions.ChatCompletionFunctionTool {
-  return { type: "function", function: { name, description, parameters: { type: "object", properties, required, additionalProperties: false } } };
+function fn(
+  name: string,
+  description: string,
+  properties: Record<string, unknown>,
+  required: string[],
+): OpenAI.Chat.Completions.ChatCompletionFunctionTool {
+  return {
+    type: "function",
+    function: {
+      name,
+      description,
+      parameters: { type: "object", properties, required, additionalProperties: false },
+    },
+  };
 }

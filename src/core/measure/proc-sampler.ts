@@ -1,0 +1,333 @@
+/**
+ * `/proc` sampler: reads the measured process tree at a fixed rate (default 10 Hz) without spawning
+ * anything per sample (DESIGN.md, "Hardware signals and their cost": systeminformation's process
+ * functions spawn shell commands per call, far too costly at 10 Hz).
+ *
+ * What a sample holds is the LIVE tree: CPU time, faults and I/O of processes that exited between
+ * two samples leave the sums with them. Whole-run CPU time comes from the OS elsewhere (rusage of the
+ * process that waits for the others); `ProcSample.cpuMs` here is only the live tree's.
+ * Sources of the formats: proc(5) — `/proc/<pid>/stat` fields 10–24, `/proc/<pid>/io`,
+ * `/proc/<pid>/task/<tid>/children` (Linux ≥ 3.5, CONFIG_PROC_CHILDREN), `/proc/stat` cpuN lines.
+ */
+import { execFile } from "node:child_process";
+import { type FileHandle, open, readdir } from "node:fs/promises";
+import { promisify } from "node:util";
+import type { ProcSample } from "../types.ts";
+
+/** One parsed `/proc/<pid>/stat` line; proc(5) field numbers in brackets, times in clock ticks. */
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** [3] R, S, D, Z (zombie), T, ... */
+  state: string;
+  /** [4] ppid, [12] major page faults, [14] utime, [15] stime, [24] resident set size in pages. */
+  ppid: number;
+  majflt: number;
+  utime: number;
+  stime: number;
+  rssPages: number;
+}
+
+/** `/proc/<pid>/io` counters, bytes. */
+export interface ProcIo {
+  readBytes: number;
+  writeBytes: number;
+}
+
+/** One logical core from a `/proc/stat` `cpuN` line, cumulative clock ticks since boot. */
+export interface CpuTicks {
+  cpu: number;
+  /** user + nice + system + irq + softirq + steal (guest time is already inside user). */
+  busy: number;
+  /** busy + idle + iowait. */
+  total: number;
+}
+
+/** Handle of a running sampler. */
+export interface ProcSampler {
+  /** Stops the timer, takes one last sample, returns every sample in time order. Never rejects. */
+  stop(): Promise<ProcSample[]>;
+  /** Things the sampler could not read, in words (e.g. `/proc/<pid>/io` denied: I/O counted as 0). */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Parses one `/proc/<pid>/stat` text. The command name sits in parentheses and may itself contain
+ * spaces and parentheses, so fields are counted from the LAST `)` (proc(5)). Returns null when the
+ * text is not of that form.
+ */
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  const rest = text
+    .slice(close + 1)
+    .trim()
+    .split(/\s+/);
+  // rest[0] is field 3 (state), so field n is rest[n - 3].
+  const num = (n: number): number => Number(rest[n - 3]);
+  const stat: ProcStat = {
+    pid,
+    comm: text.slice(open + 1, close),
+    state: rest[0] ?? "",
+    ppid: num(4),
+    majflt: num(12),
+    utime: num(14),
+    stime: num(15),
+    rssPages: num(24),
+  };
+  const numbers = [stat.pid, stat.ppid, stat.majflt, stat.utime, stat.stime, stat.rssPages];
+  return numbers.every(Number.isFinite) && stat.state !== "" ? stat : null;
+}
+
+/** Parses `/proc/<pid>/io` (`key: value` lines); null when read_bytes or write_bytes is missing. */
+export function parseProcIo(text: string): ProcIo | null {
+  const read = /^read_bytes:\s*(\d+)/m.exec(text);
+  const write = /^write_bytes:\s*(\d+)/m.exec(text);
+  if (!read?.[1] || !write?.[1]) return null;
+  return { readBytes: Number(read[1]), writeBytes: Number(write[1]) };
+}
+
+/** Parses the per-core `cpuN` lines of `/proc/stat` (the aggregate `cpu` line is skipped). */
+export function parseCpuLines(text: string): CpuTicks[] {
+  const cores: CpuTicks[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (!m?.[1] || m[2] === undefined) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = m[2]
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    cores.push({ cpu: Number(m[1]), busy, total: busy + idle + iowait });
+  }
+  return cores;
+}
+
+/** Busy share of each core between two `/proc/stat` readings, %, indexed by core number. */
+export function coreBusyBetween(before: CpuTicks[], after: CpuTicks[]): number[] {
+  const prev = new Map(before.map((c) => [c.cpu, c]));
+  const width = after.reduce((max, c) => Math.max(max, c.cpu + 1), 0);
+  const out = new Array<number>(width).fill(0);
+  for (const c of after) {
+    const p = prev.get(c.cpu);
+    const dTotal = p ? c.total - p.total : 0;
+    out[c.cpu] = dTotal > 0 ? Math.min(100, Math.max(0, (100 * (c.busy - (p?.busy ?? 0))) / dTotal)) : 0;
+  }
+  return out;
+}
+
+/**
+ * USER_HZ and page size, read ONCE per process with `getconf` (one spawn at first use). Stat times
+ * are in USER_HZ ticks, which Linux fixes at 100 on x86 and arm64; pages are 4 KiB on x86 but may be
+ * 16 or 64 KiB on arm64. Falls back to 100 / 4096 where getconf is missing.
+ */
+let sysconfPromise: Promise<{ clkTck: number; pageSize: number }> | undefined;
+async function getconf(name: string, fallback: number): Promise<number> {
+  const out = await promisify(execFile)("getconf", [name], { timeout: 2000 }).catch(() => ({ stdout: "" }));
+  const value = Number(out.stdout.trim());
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+function sysconf(): Promise<{ clkTck: number; pageSize: number }> {
+  sysconfPromise ??= (async () => ({
+    clkTck: await getconf("CLK_TCK", 100),
+    pageSize: await getconf("PAGESIZE", 4096),
+  }))();
+  return sysconfPromise;
+}
+
+/**
+ * Starts sampling the tree rooted at `rootPid` every `intervalMs` (default 100 ms) from `procRoot`
+ * (default `/proc`; injectable for tests). Ticks are scheduled from the ideal time `start + k·interval`
+ * so the rate does not drift; a tick that finds the previous sample still running is skipped. The
+ * timer is unref'd (it never keeps Node alive). The first `/proc/stat` read is a baseline, so every
+ * sample's `coreBusyPct` is a delta over a real interval. Never throws: unreadable files are skipped.
+ */
+export function startProcSampler(
+  rootPid: number,
+  opts: { intervalMs?: number; procRoot?: string } = {},
+): ProcSampler {
+  const intervalMs = Math.max(1, opts.intervalMs ?? 100);
+  const root = opts.procRoot ?? "/proc";
+  const t0 = performance.now();
+  const samples: ProcSample[] = [];
+  const notes: string[] = [];
+  const note = (text: string): void => void (notes.includes(text) || notes.push(text));
+  const handles = new Map<string, FileHandle>();
+  const used = new Set<string>();
+  let buffer = Buffer.allocUnsafe(16 * 1024);
+  let prevCpu: CpuTicks[] | null = null;
+  let childrenFiles = true;
+  let busy: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let tick = 0;
+
+  /**
+   * Reads a small /proc file into the shared buffer (one sample runs at a time); null if unreadable.
+   * Handles stay open between samples and are re-read at offset 0, which makes the kernel generate
+   * the file afresh (seq_file): a steady tree costs one pread per file per sample. A read that leaves
+   * room in the buffer is the whole file. Files of a vanished pid fail (ESRCH/ENOENT): dropped
+   * silently. EACCES (e.g. another user's `io`) is noted once and read as absent.
+   */
+  async function read(path: string, cache = true): Promise<string | null> {
+    let handle = handles.get(path);
+    try {
+      handle ??= await open(path, "r");
+      if (cache) handles.set(path, handle);
+      if (cache) used.add(path);
+      let length = 0;
+      for (;;) {
+        const room = buffer.length - length;
+        length += (await handle.read(buffer, length, room, length)).bytesRead;
+        if (length < buffer.length) return buffer.toString("latin1", 0, length);
+        const bigger = Buffer.allocUnsafe(buffer.length * 2);
+        buffer.copy(bigger, 0, 0, length);
+        buffer = bigger;
+      }
+    } catch (error) {
+      handles.delete(path);
+      await handle?.close().catch(() => undefined);
+      handle = undefined;
+      const kind = path.replace(/\/\d+\//g, "/<pid>/").replace(/\/task\/<pid>\//, "/task/<tid>/");
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EACCES") note(`${kind}: permission denied, counted as 0`);
+      else if (code !== "ENOENT" && code !== "ESRCH") note(`${kind}: ${String(error)}`);
+      return null;
+    } finally {
+      if (!cache) await handle?.close().catch(() => undefined);
+    }
+  }
+
+  /** Closes the handles no read used since the last call (their pids or threads are gone). */
+  async function sweep(all: boolean): Promise<void> {
+    for (const [path, handle] of handles) {
+      if (all || !used.has(path)) {
+        handles.delete(path);
+        await handle.close().catch(() => undefined);
+      }
+    }
+    used.clear();
+  }
+
+  /** Direct children of `pid` from its threads' children files; null when the kernel has none. */
+  async function childrenOf(pid: number): Promise<number[] | null> {
+    const tids = await readdir(`${root}/${pid}/task`).catch(() => [] as string[]);
+    const kids: number[] = [];
+    for (const tid of tids) {
+      const text = await read(`${root}/${pid}/task/${tid}/children`);
+      // A live thread without a children file: kernel built without CONFIG_PROC_CHILDREN.
+      if (
+        text === null &&
+        tid === tids[0] &&
+        (await readdir(`${root}/${pid}/task/${tid}`).catch(() => null))
+      ) {
+        return null;
+      }
+      for (const word of text?.split(/\s+/) ?? []) if (word) kids.push(Number(word));
+    }
+    return kids;
+  }
+
+  /** Every pid of the tree, root first (breadth-first); falls back to a ppid scan of `/proc/*`. */
+  async function treePids(): Promise<number[]> {
+    const queue = [rootPid];
+    const seen = new Set(queue);
+    let childrenByParent: Map<number, number[]> | undefined;
+    if (!childrenFiles) {
+      childrenByParent = new Map();
+      for (const name of await readdir(root).catch(() => [] as string[])) {
+        const stat = /^\d+$/.test(name)
+          ? parseProcStat((await read(`${root}/${name}/stat`, false)) ?? "")
+          : null;
+        if (stat) childrenByParent.set(stat.ppid, [...(childrenByParent.get(stat.ppid) ?? []), stat.pid]);
+      }
+    }
+    for (let i = 0; i < queue.length; i++) {
+      const pid = queue[i] as number;
+      const kids = childrenByParent ? (childrenByParent.get(pid) ?? []) : await childrenOf(pid);
+      if (kids === null) {
+        childrenFiles = false;
+        note("no /proc/<pid>/task/<tid>/children: process tree found by scanning ppids");
+        return treePids();
+      }
+      for (const kid of kids.filter((k) => !seen.has(k))) seen.add(kid) && queue.push(kid);
+    }
+    return queue;
+  }
+
+  async function sample(): Promise<void> {
+    const { clkTck, pageSize } = await sysconf();
+    const tMs = performance.now() - t0;
+    // cpuMs and rssBytes add up ticks and pages here, scaled once at the end.
+    const sum = { procs: 0, cpuMs: 0, rssBytes: 0, majorFaults: 0, readBytes: 0, writeBytes: 0 };
+    for (const pid of await treePids()) {
+      const stat = parseProcStat((await read(`${root}/${pid}/stat`)) ?? "");
+      if (!stat) continue; // vanished between listing and reading
+      if (stat.state !== "Z" && stat.state !== "X") sum.procs++;
+      sum.cpuMs += stat.utime + stat.stime;
+      sum.rssBytes += stat.rssPages;
+      sum.majorFaults += stat.majflt;
+      const io = parseProcIo((await read(`${root}/${pid}/io`)) ?? "");
+      sum.readBytes += io?.readBytes ?? 0;
+      sum.writeBytes += io?.writeBytes ?? 0;
+    }
+    const cpu = parseCpuLines((await read(`${root}/stat`)) ?? "");
+    const coreBusyPct = coreBusyBetween(prevCpu ?? cpu, cpu);
+    samples.push({
+      tMs,
+      ...sum,
+      cpuMs: (sum.cpuMs * 1000) / clkTck,
+      rssBytes: sum.rssBytes * pageSize,
+      coreBusyPct,
+    });
+    prevCpu = cpu;
+    await sweep(false);
+  }
+
+  /** Runs `work` after whatever is running; failures become notes. Clears `busy` when idle again. */
+  function run(work: () => Promise<void>): Promise<void> {
+    const next: Promise<void> = (busy ?? Promise.resolve())
+      .then(work)
+      .catch((error: unknown) => note(`sample failed: ${String(error)}`))
+      .finally(() => {
+        if (busy === next) busy = null;
+      });
+    busy = next;
+    return next;
+  }
+
+  /** Arms the timer for the next ideal tick `k·interval` still ahead (ticks never drift; late ones are skipped). */
+  function schedule(): void {
+    const now = performance.now() - t0;
+    tick = Math.max(tick + 1, Math.ceil(now / intervalMs));
+    timer = setTimeout(
+      () => {
+        if (stopped) return;
+        if (busy === null) void run(sample);
+        schedule();
+      },
+      tick * intervalMs - now,
+    );
+    timer.unref();
+  }
+
+  void run(async () => {
+    prevCpu = parseCpuLines((await read(`${root}/stat`)) ?? ""); // baseline for the first sample
+  });
+  schedule();
+
+  return {
+    notes,
+    async stop(): Promise<ProcSample[]> {
+      if (!stopped) {
+        stopped = true;
+        clearTimeout(timer);
+        await run(sample);
+        await sweep(true);
+      }
+      return samples;
+    },
+  };
+}
