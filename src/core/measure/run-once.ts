@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { execa } from "execa";
 import type { MetricConfig } from "../config/schema.ts";
 import type { Isolation } from "../exec/isolation.ts";
 import { type CommandResult, runCommand } from "../exec/run-command.ts";
@@ -13,6 +14,20 @@ import type { ProcSample } from "../types.ts";
 import { startProcSampler } from "./proc-sampler.ts";
 
 const RUSAGE_WRAPPER = fileURLToPath(new URL("./rusage.py", import.meta.url));
+
+let python: Promise<string> | undefined;
+
+/**
+ * The real python3 executable, resolved once: version-manager shims (pyenv, asdf) are shell scripts
+ * that cost ~130 ms per start, which would be paid on every run. Falls back to "python3".
+ */
+export function resolvePython(): Promise<string> {
+  python ??= execa("python3", ["-c", "import sys; print(sys.executable)"], {
+    reject: false,
+    timeout: 10_000,
+  }).then((r) => (r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : "python3"));
+  return python;
+}
 
 /** One side of a measurement: a command in a tree with an environment. */
 export interface BenchSide {
@@ -80,7 +95,8 @@ export async function runOnce(
     timeoutMs: ctx.timeoutMs,
     outputLimit: ctx.outputLimit,
     isolation: ctx.isolation,
-    wrapper: ["python3", RUSAGE_WRAPPER, accountingFile, "--"],
+    // -S -E: the wrapper needs only the standard library and must not run the user's site hooks.
+    wrapper: [await resolvePython(), "-S", "-E", RUSAGE_WRAPPER, accountingFile, "--"],
     onSpawn: (pid) => {
       if (ctx.sampleIntervalMs > 0) sampler = startProcSampler(pid, { intervalMs: ctx.sampleIntervalMs });
     },
