@@ -3,13 +3,12 @@
  * (AB BA AB BA …) so drift of the machine (thermal, caches, other load) hits both sides alike; one
  * long-lived GPU sampler for the whole measurement; every run recorded raw.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import type { Isolation } from "../exec/isolation.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { GpuTrace } from "../types.ts";
 import { startGpuSampler } from "./gpu-sampler.ts";
 import { type BenchSide, type RunContext, type RunRecord, runOnce } from "./run-once.ts";
+import { startBenchRunner } from "./runner.ts";
 
 /** A benchmark run that failed: the measurement cannot be used. Keeps the failing run's output. */
 export class MeasurementError extends Error {
@@ -35,7 +34,8 @@ export interface Measurement {
 }
 
 /** How to measure. */
-export interface MeasureOptions extends Omit<RunContext, "scratchDir"> {
+export interface MeasureOptions extends Omit<RunContext, "runner"> {
+  isolation: Isolation;
   warmup: number;
   /** Counted runs per side. */
   runs: number;
@@ -74,8 +74,8 @@ export async function measure(
   sides: [BenchSide] | [BenchSide, BenchSide],
   options: MeasureOptions,
 ): Promise<Measurement> {
-  const scratchDir = await mkdtemp(path.join(tmpdir(), "perfloop-runs-"));
-  const ctx: RunContext = { ...options, scratchDir };
+  const runner = await startBenchRunner(options.isolation);
+  const ctx: RunContext = { ...options, runner };
   const order = runOrder(sides.length, options.warmup, options.runs);
   const bySide = { A: sides[0], B: sides[1] ?? sides[0] };
   const gpuSampler = await startGpuSampler({ intervalMs: Math.max(options.sampleIntervalMs, 100) });
@@ -101,7 +101,7 @@ export async function measure(
     }
   } finally {
     gpu = await gpuSampler.stop(); // stopped on failure too, so no nvidia-smi is left running
-    await rm(scratchDir, { recursive: true, force: true });
+    await runner.close();
   }
   return { runs, gpu, stdout, durationMs: performance.now() - started };
 }

@@ -1,33 +1,13 @@
 /**
- * One timed run of the benchmark command: the rusage wrapper gives wall, CPU and peak RSS from the
- * kernel; the `/proc` sampler watches the process tree at 10 Hz while it runs.
+ * One timed run of the benchmark command: the measurement's runner (runner.py) starts it and gives
+ * wall, CPU and peak RSS from the kernel; the `/proc` sampler watches its process tree at 10 Hz.
  */
 import { createHash } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { execa } from "execa";
 import type { MetricConfig } from "../config/schema.ts";
-import type { Isolation } from "../exec/isolation.ts";
-import { type CommandResult, runCommand } from "../exec/run-command.ts";
+import type { CommandResult } from "../exec/run-command.ts";
 import type { ProcSample } from "../types.ts";
 import { startProcSampler } from "./proc-sampler.ts";
-
-const RUSAGE_WRAPPER = fileURLToPath(new URL("./rusage.py", import.meta.url));
-
-let python: Promise<string> | undefined;
-
-/**
- * The real python3 executable, resolved once: version-manager shims (pyenv, asdf) are shell scripts
- * that cost ~130 ms per start, which would be paid on every run. Falls back to "python3".
- */
-export function resolvePython(): Promise<string> {
-  python ??= execa("python3", ["-c", "import sys; print(sys.executable)"], {
-    reject: false,
-    timeout: 10_000,
-  }).then((r) => (r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : "python3"));
-  return python;
-}
+import type { BenchRunner } from "./runner.ts";
 
 /** One side of a measurement: a command in a tree with an environment. */
 export interface BenchSide {
@@ -62,20 +42,18 @@ export interface RunRecord {
   /** sha256 of stdout, to show the output is deterministic. */
   stdoutSha256: string;
   /** Where the whole-run numbers came from. */
-  accounting: "rusage (wait4)" | "perfloop wall clock only";
+  accounting: "rusage (wait4)";
   procSamples: ProcSample[];
 }
 
 /** Settings shared by every run of a measurement. */
 export interface RunContext {
-  isolation: Isolation;
+  runner: BenchRunner;
   timeoutMs: number;
   outputLimit: number;
   metric?: MetricConfig | undefined;
   /** Sample the process tree at this interval, ms; 0 turns the sampler off (benchmarks of the sampler). */
   sampleIntervalMs: number;
-  /** A scratch directory for the wrapper's output files. */
-  scratchDir: string;
 }
 
 /**
@@ -87,38 +65,46 @@ export async function runOnce(
   ctx: RunContext,
   position: { order: number; warmup: boolean; startMs: number },
 ): Promise<{ record: RunRecord; result: CommandResult }> {
-  const accountingFile = path.join(ctx.scratchDir, `run-${position.order}.json`);
   let sampler: ReturnType<typeof startProcSampler> | undefined;
-  const result = await runCommand(side.command, {
+  const outcome = await ctx.runner.run({
+    command: side.command,
     cwd: side.cwd,
     env: side.env,
     timeoutMs: ctx.timeoutMs,
     outputLimit: ctx.outputLimit,
-    isolation: ctx.isolation,
-    // -S -E: the wrapper needs only the standard library and must not run the user's site hooks.
-    wrapper: [await resolvePython(), "-S", "-E", RUSAGE_WRAPPER, accountingFile, "--"],
-    onSpawn: (pid) => {
+    onStart: (pid) => {
       if (ctx.sampleIntervalMs > 0) sampler = startProcSampler(pid, { intervalMs: ctx.sampleIntervalMs });
     },
   });
   const procSamples = sampler ? await sampler.stop() : [];
-  const accounting = await readAccounting(accountingFile);
+  const { accounting } = outcome;
   const record: RunRecord = {
     side: side.label,
     ...position,
-    wallMs: accounting?.wallMs ?? result.durationMs,
-    userMs: accounting?.userMs ?? 0,
-    sysMs: accounting?.sysMs ?? 0,
-    cpuMs: (accounting?.userMs ?? 0) + (accounting?.sysMs ?? 0),
-    maxRssBytes: accounting?.maxRssBytes ?? Math.max(0, ...procSamples.map((s) => s.rssBytes)),
-    majorFaults: accounting?.majorFaults ?? 0,
-    exitCode: accounting ? accounting.exitCode : result.exitCode,
-    signal: accounting ? accounting.signal : result.signal,
-    timedOut: result.timedOut,
-    metric: ctx.metric ? readMetric(result.stdout, ctx.metric.pattern) : null,
-    stdoutSha256: createHash("sha256").update(result.stdout).digest("hex"),
-    accounting: accounting ? "rusage (wait4)" : "perfloop wall clock only",
+    wallMs: accounting.wallMs,
+    userMs: accounting.userMs,
+    sysMs: accounting.sysMs,
+    cpuMs: accounting.userMs + accounting.sysMs,
+    maxRssBytes: accounting.maxRssBytes,
+    majorFaults: accounting.majorFaults,
+    exitCode: accounting.exitCode,
+    signal: accounting.signal,
+    timedOut: outcome.timedOut,
+    metric: ctx.metric ? readMetric(outcome.stdout, ctx.metric.pattern) : null,
+    stdoutSha256: createHash("sha256").update(outcome.stdout).digest("hex"),
+    accounting: "rusage (wait4)",
     procSamples,
+  };
+  const result: CommandResult = {
+    command: side.command,
+    cwd: side.cwd,
+    exitCode: accounting.exitCode,
+    signal: accounting.signal,
+    timedOut: outcome.timedOut,
+    durationMs: accounting.wallMs,
+    stdout: outcome.stdout,
+    stderr: outcome.stderr,
+    truncated: outcome.truncated,
   };
   return { record, result };
 }
@@ -138,24 +124,4 @@ export function readMetric(stdout: string, pattern: string): number | null {
     }
   }
   return value;
-}
-
-interface Accounting {
-  wallMs: number;
-  userMs: number;
-  sysMs: number;
-  maxRssBytes: number;
-  majorFaults: number;
-  exitCode: number | null;
-  signal: string | null;
-}
-
-async function readAccounting(file: string): Promise<Accounting | null> {
-  try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Accounting;
-    await rm(file, { force: true });
-    return parsed;
-  } catch {
-    return null; // killed before the wrapper wrote it (timeout) or python3 missing
-  }
 }

@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { CappedBuffer } from "../src/core/exec/capped-buffer.ts";
+import { buildChildEnv } from "../src/core/exec/env.ts";
+import { resolveIsolation } from "../src/core/exec/isolation.ts";
+import { runCommand, succeeded } from "../src/core/exec/run-command.ts";
+
+const none = { networkOff: false, prefix: [], description: "none" };
+const opts = {
+  cwd: "/tmp",
+  env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+  timeoutMs: 10_000,
+  outputLimit: 10_000,
+  isolation: none,
+};
+
+describe("allow-listed environment", () => {
+  it("passes harmless variables and never secrets, even when asked", () => {
+    const env = buildChildEnv(
+      {
+        PATH: "/bin",
+        HOME: "/h",
+        LC_ALL: "C",
+        GITHUB_TOKEN: "ghs_x",
+        OPENAI_API_KEY: "sk",
+        DB_PASSWORD: "p",
+        AWS_SECRET_ACCESS_KEY: "a",
+        RANDOM_VAR: "r",
+        MY_SETTING: "m",
+      },
+      ["MY_SETTING", "GITHUB_TOKEN"],
+      { KNOB: "4", SOME_TOKEN: "t" },
+    );
+    expect(env).toMatchObject({
+      PATH: "/bin",
+      HOME: "/h",
+      LC_ALL: "C",
+      MY_SETTING: "m",
+      KNOB: "4",
+      PYTHONHASHSEED: "0",
+    });
+    for (const name of [
+      "GITHUB_TOKEN",
+      "OPENAI_API_KEY",
+      "DB_PASSWORD",
+      "AWS_SECRET_ACCESS_KEY",
+      "RANDOM_VAR",
+      "SOME_TOKEN",
+    ])
+      expect(env).not.toHaveProperty(name);
+  });
+});
+
+describe("runCommand", () => {
+  it("records exit code and both streams", async () => {
+    const result = await runCommand("echo out; echo err >&2; exit 3", opts);
+    expect(result).toMatchObject({
+      exitCode: 3,
+      signal: null,
+      timedOut: false,
+      stdout: "out\n",
+      stderr: "err\n",
+      truncated: false,
+    });
+    expect(succeeded(result)).toBe(false);
+  });
+
+  it("kills the whole process tree on timeout, background children included", async () => {
+    const marker = `perfloop-test-${process.pid}-${Date.now()}`;
+    const result = await runCommand(`(sleep 30; echo ${marker}) & sleep 30`, { ...opts, timeoutMs: 300 });
+    expect(result.timedOut).toBe(true);
+    expect(result.durationMs).toBeLessThan(5000);
+    const { execFileSync } = await import("node:child_process");
+    const left = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes("sleep 30") && l.includes(marker));
+    expect(left).toEqual([]);
+  });
+
+  it("caps captured output, keeping head and tail", async () => {
+    const result = await runCommand("seq 1 100000", { ...opts, outputLimit: 1000 });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout.length).toBeLessThan(1200);
+    expect(result.stdout.startsWith("1\n2\n3\n")).toBe(true);
+    expect(result.stdout.endsWith("99999\n100000\n")).toBe(true);
+    expect(result.stdout).toMatch(/\[… perfloop cut \d+ bytes …\]/);
+  });
+
+  it("runs without network when isolation is on and the kernel allows it", async () => {
+    const isolation = await resolveIsolation("off");
+    if (!isolation.networkOff) {
+      expect(isolation.description).toMatch(/^network ON: could not create/);
+      return;
+    }
+    const result = await runCommand("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '", {
+      ...opts,
+      isolation,
+    });
+    expect(result.stdout.trim()).toBe("lo"); // a fresh network namespace has only loopback
+  });
+});
+
+describe("CappedBuffer", () => {
+  it("keeps everything under the limit", () => {
+    const buffer = new CappedBuffer(10);
+    buffer.push(Buffer.from("abc"));
+    buffer.push(Buffer.from("def"));
+    expect(buffer.toString()).toBe("abcdef");
+    expect(buffer.truncated).toBe(false);
+  });
+});
