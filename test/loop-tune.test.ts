@@ -1,0 +1,145 @@
+/**
+ * The README's main path — `perfloop optimize` on the bundled example with no model, so knob tuning —
+ * through the CLI entry, plus the protocol's own test (A/A) and `perfloop profile`.
+ */
+import { readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.ts";
+import { parseResults } from "../src/core/evidence/results-schema.ts";
+import { resolveIsolation } from "../src/core/exec/isolation.ts";
+import { compareMeasurement } from "../src/core/loop/compare.ts";
+import { measure } from "../src/core/measure/protocol.ts";
+import { copyExample } from "./helpers/example.ts";
+
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+/** A fake stream that keeps what the CLI writes. */
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = {
+    text: "",
+    isTTY: false,
+    write(chunk: string) {
+      stream.text += chunk;
+      return true;
+    },
+  };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+async function example(configEdits: (yaml: string) => string = (y) => y): Promise<string> {
+  const repo = await copyExample();
+  dirs.push(repo);
+  const file = path.join(repo, ".github/perfloop.yml");
+  const yaml = (await readFile(file, "utf8"))
+    .replace("gen_corpus.py corpus.txt 50000", "gen_corpus.py corpus.txt 12000")
+    .replace("runs: 10", "runs: 6");
+  await writeFile(file, `${configEdits(yaml)}\nstatistics:\n  bootstrap: 2000\n  max_cv: 30\n`);
+  return repo;
+}
+
+describe("perfloop optimize without a model (knob tuning)", () => {
+  it("tunes the declared literal, verifies the gain and writes the bundle; exit code 0", async () => {
+    const repo = await example();
+    const out = path.join(repo, "out");
+    const err = sink();
+    const code = await main(["optimize", repo, "--out", out], {
+      out: sink(),
+      err,
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    const results = parseResults(JSON.parse(await readFile(path.join(out, "results.json"), "utf8")));
+
+    expect(err.text).toMatch(/LLM rewrites are off \(knob tuning only\)/);
+    expect(err.text).toMatch(/▸ verdict: cpu-single-thread/);
+    expect(err.text).toMatch(/● round 1\/5 \[tune\] stem-cache: textstats\/settings\.py 64 → 256/);
+    expect(results.status, results.message).toBe("improved");
+    expect(code).toBe(0);
+    expect(results.rounds.every((r) => r.strategy === "tune")).toBe(true);
+    expect(results.final?.changedFiles).toEqual(["textstats/settings.py"]);
+    const patch = await readFile(path.join(out, "final.patch"), "utf8");
+    expect(patch).toMatch(/-STEM_CACHE_SIZE = 64\n\+STEM_CACHE_SIZE = (256|1024|4096)/);
+    // The user's tree is untouched without --apply.
+    expect(await readFile(path.join(repo, "textstats/settings.py"), "utf8")).toMatch(/STEM_CACHE_SIZE = 64/);
+  });
+});
+
+describe("perfloop profile", () => {
+  it("measures and classifies without changing anything", async () => {
+    const repo = await example();
+    const out = path.join(repo, "out");
+    const code = await main(["profile", repo, "--out", out], {
+      out: sink(),
+      err: sink(),
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    expect(code).toBe(0);
+    const results = parseResults(JSON.parse(await readFile(path.join(out, "results.json"), "utf8")));
+    expect(results.mode).toBe("profile");
+    expect(results.rounds).toEqual([]);
+    expect(results.verdicts[0]?.category).toBe("cpu-single-thread");
+    expect(results.hotSpots[0]).toMatchObject({ file: "textstats/stem.py", function: "measure" });
+    await expect(readFile(path.join(out, "feedback_report.md"), "utf8")).resolves.toMatch(
+      /cpu-single-thread/,
+    );
+  });
+
+  it("stops on a red baseline with exit code 5 and says why", async () => {
+    const repo = await example((y) =>
+      y.replace("test: python3 -m unittest discover -s tests -q", "test: python3 -c 'raise SystemExit(1)'"),
+    );
+    const err = sink();
+    const code = await main(["optimize", repo, "--out", path.join(repo, "out")], {
+      out: sink(),
+      err,
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    expect(code).toBe(5);
+    expect(err.text).toMatch(/baseline-failed: the tests fail on the unmodified code \(exit code 1\)/);
+  });
+
+  it("exits 2 with the key named for an invalid config", async () => {
+    const repo = await example((y) => y.replace("rounds: 5", "rounds: five"));
+    const err = sink();
+    expect(await main(["optimize", repo], { out: sink(), err, env: {} })).toBe(2);
+    expect(err.text).toMatch(/`rounds`: found "five", expected number/);
+  });
+});
+
+describe("the measurement protocol", () => {
+  it("A/A: the same tree on both sides comes out 'no significant change'", async () => {
+    const repo = await example();
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("python3", ["gen_corpus.py", "corpus.txt", "12000"], { cwd: repo });
+    const side = {
+      cwd: repo,
+      env: { PATH: process.env.PATH ?? "" },
+      command: "python3 -m textstats corpus.txt",
+    };
+    const measurement = await measure(
+      [
+        { label: "A", ...side },
+        { label: "B", ...side },
+      ],
+      {
+        warmup: 1,
+        runs: 10,
+        isolation: await resolveIsolation("off"),
+        timeoutMs: 60_000,
+        outputLimit: 100_000,
+        sampleIntervalMs: 100,
+      },
+    );
+    expect(measurement.runs.map((r) => r.side).join("")).toBe(`AB${"ABBA".repeat(5)}`);
+    const { parseConfig } = await import("../src/core/config/load.ts");
+    const config = parseConfig({
+      test: "true",
+      benchmark: { command: side.command },
+      statistics: { max_cv: 30 },
+    });
+    const [wall] = compareMeasurement(measurement, config);
+    expect(wall?.metric).toBe("wall time");
+    expect(wall?.verdict, wall?.reason).toBe("no significant change");
+  });
+});
