@@ -69,7 +69,13 @@ describe("LLM rewrite loop", () => {
 
     // The third session's prompt carried the verdict, the hot code and both earlier failures.
     const lastPrompt = received[2]?.messages.find((m) => m.role === "user")?.content ?? "";
-    expect(lastPrompt).toMatch(/cpu-single-thread/);
+    // The verdict with its numbers (which category fires depends on how busy this machine is).
+    const top = results.verdicts[0];
+    expect(lastPrompt).toMatch(
+      top
+        ? new RegExp(`\\*\\*${top.category}\\*\\*.*Numbers: \\w+ = `)
+        : /No clear bottleneck category fired/,
+    );
     expect(lastPrompt).toMatch(/def measure\(stem\)/);
     expect(lastPrompt).toMatch(/policy: .*tests\/test_textstats\.py/);
     expect(lastPrompt).toMatch(/tests: tests failed/);

@@ -30,13 +30,21 @@ const USAGE = `usage:
 Exit codes: 0 improved (or profiled), 1 perfloop error, 2 usage/config error, 3 no significant
 improvement, 4 inconclusive, 5 set-up/tests/benchmark fail on the unmodified code.`;
 
+/** Where the CLI reads and writes (injectable for tests). */
+export interface CliIo {
+  out: NodeJS.WritableStream;
+  /** Progress and messages; a TTY gets a live run counter. */
+  err: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
 /**
  * Runs the CLI.
- * @returns the process exit code (see exit-codes.ts); never throws.
+ * @returns the process exit code (see exit-codes.ts); never throws for user errors.
  */
 export async function main(
   argv: string[],
-  io = { out: process.stdout, err: process.stderr, env: process.env },
+  io: CliIo = { out: process.stdout, err: process.stderr, env: process.env },
 ): Promise<number> {
   let args: ReturnType<typeof parse>;
   try {

@@ -6,7 +6,7 @@ import type { LoopEvent } from "../core/loop/events.ts";
 
 /** Writes events to a stream (stderr by default, so stdout stays for --json). */
 export function createProgressPrinter(
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
 ): (event: LoopEvent) => void {
   const tty = stream.isTTY === true;
   let pending = false; // a \r line is on screen

@@ -15,7 +15,8 @@
 export const ZWJ = "\u200D";
 
 /** C0/C1 controls except tab and newline, and bidi embedding/override/isolate characters. */
-const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+export const UNSAFE_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 
 /** Removes control and bidi characters; CRLF / CR become LF. */
 function clean(text: string): string {

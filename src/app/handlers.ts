@@ -1,0 +1,113 @@
+/**
+ * The Probot handlers (probot/settings style): guard clauses on the payload, then one delegation.
+ * They turn webhook payloads into the plain values the flows take; the flows talk to GitHub.
+ */
+import type { Context } from "probot";
+import { parseCommand } from "./command.ts";
+import { handleCommentCommand } from "./comment-command.ts";
+import { loadRepoConfig } from "./config.ts";
+import { fetchPull, pullFrom } from "./pull-request.ts";
+import { parseRunName } from "./request.ts";
+import type { AppDeps } from "./state.ts";
+import { handleTrigger } from "./trigger.ts";
+import { collectResults, followRun, type WorkflowRunInfo } from "./workflow-runs.ts";
+
+/** The config file name under `.github/` that Probot's loader reads from the default branch. */
+const CONFIG_FILE = "perfloop.yml";
+
+/** Handler options fixed at start-up (from the environment). */
+export interface HandlerOptions {
+  /** The App's id (APP_ID), to read only its own check runs. */
+  appId?: number;
+}
+
+type AnyContext = Context<"issue_comment.created" | "pull_request.labeled" | "workflow_run">;
+
+/** The flows' dependencies for one event. */
+function depsOf(context: AnyContext, opts: HandlerOptions): AppDeps {
+  const { owner, repo } = context.repo();
+  return {
+    client: context.octokit,
+    repo: { owner, repo },
+    log: context.log,
+    now: Date.now,
+    ...(opts.appId ? { appId: opts.appId } : {}),
+  };
+}
+
+/** `issue_comment.created`: `/optimize …` on a pull request. */
+export function onIssueComment(opts: HandlerOptions) {
+  return async (context: Context<"issue_comment.created">): Promise<void> => {
+    const { issue, comment, sender, repository } = context.payload;
+    if (!issue.pull_request) return;
+    if (comment.performed_via_github_app && opts.appId && comment.performed_via_github_app.id === opts.appId)
+      return;
+    const command = parseCommand(comment.body ?? "");
+    if (command === null) return;
+    const deps = depsOf(context, opts);
+    const outcome = await handleCommentCommand({
+      command,
+      commentId: comment.id,
+      trigger: {
+        deps,
+        readConfig: () => context.config(CONFIG_FILE),
+        requestId: context.id,
+        actor: { login: sender.login, type: sender.type },
+        issueNumber: issue.number,
+        defaultBranch: repository.default_branch,
+        pull: () => fetchPull(deps, issue.number),
+      },
+    });
+    context.log.info({ requestId: context.id, outcome }, "/optimize handled");
+  };
+}
+
+/** `pull_request.labeled`: the configured label starts a run. */
+export function onPullRequestLabeled(opts: HandlerOptions) {
+  return async (context: Context<"pull_request.labeled">): Promise<void> => {
+    const { pull_request: pr, label, sender, repository } = context.payload;
+    if (!label?.name) return;
+    const outcome = await handleTrigger({
+      deps: depsOf(context, opts),
+      readConfig: () => context.config(CONFIG_FILE),
+      requestId: context.id,
+      actor: { login: sender.login, type: sender.type },
+      action: { kind: "optimize", args: {} },
+      label: label.name,
+      issueNumber: pr.number,
+      defaultBranch: repository.default_branch,
+      pull: async () => pullFrom(pr),
+    });
+    if (outcome !== "other-label") context.log.info({ requestId: context.id, outcome }, "label handled");
+  };
+}
+
+/** `workflow_run` requested / in_progress / completed of a perfloop dispatch. */
+export function onWorkflowRun(opts: HandlerOptions) {
+  return async (context: Context<"workflow_run">): Promise<void> => {
+    const { workflow_run: run, repository, action } = context.payload;
+    const id = parseRunName((run as { display_title?: string }).display_title);
+    if (id === null || run.event !== "workflow_dispatch") return;
+    if (run.head_repository?.full_name !== repository.full_name) return;
+    const info: WorkflowRunInfo = {
+      id: run.id,
+      htmlUrl: run.html_url,
+      path: run.path,
+      status: run.status,
+      conclusion: run.conclusion,
+    };
+    const deps = depsOf(context, opts);
+    if (action !== "completed")
+      return followRun(deps, id, info, action === "in_progress" ? "running" : "queued");
+    const outcome = await collectResults(
+      deps,
+      {
+        loadConfig: () => loadRepoConfig(() => context.config(CONFIG_FILE)),
+        repoHtmlUrl: repository.html_url,
+      },
+      id,
+      info,
+    );
+    context.log.info({ requestId: id.requestId, outcome }, "workflow run completed");
+  };
+}

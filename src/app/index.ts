@@ -1,0 +1,21 @@
+/**
+ * The perfloop GitHub App (Probot). Run with `probot run ./src/app/index.ts`; see
+ * docs/github-app.md. This file only checks the environment and wires events to handlers.
+ */
+import type { Probot } from "probot";
+import { readEnvironment } from "./env.ts";
+import { onIssueComment, onPullRequestLabeled, onWorkflowRun } from "./handlers.ts";
+
+/**
+ * The Probot application function.
+ * @throws EnvironmentError at start-up in production without WEBHOOK_SECRET (see env.ts).
+ */
+export default function perfloopApp(app: Probot): void {
+  const env = readEnvironment(process.env);
+  app.on("issue_comment.created", onIssueComment(env));
+  app.on("pull_request.labeled", onPullRequestLabeled(env));
+  app.on(
+    ["workflow_run.requested", "workflow_run.in_progress", "workflow_run.completed"],
+    onWorkflowRun(env),
+  );
+}

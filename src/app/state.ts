@@ -1,0 +1,92 @@
+/**
+ * The App's state, read from GitHub: the `perfloop` check runs of a head commit (DESIGN.md,
+ * "Scale": the App keeps none of its own). A request is the set of check runs whose `external_id`
+ * is its id; it is active while any of them is queued or in progress. A check run active for longer
+ * than `app.stale_after_hours` is stale: it no longer blocks new requests and is concluded `timed_out`.
+ */
+import {
+  type CheckRunInfo,
+  concludeCheckRun,
+  type GitHubClient,
+  isActive,
+  listPerfloopCheckRuns,
+  type RepoRef,
+} from "../publish/index.ts";
+
+/** Logger shape the App uses (pino's, as Probot passes it); never given tokens or signed URLs. */
+export interface Log {
+  info(obj: Record<string, unknown>, msg?: string): void;
+  warn(obj: Record<string, unknown>, msg?: string): void;
+  error(obj: Record<string, unknown>, msg?: string): void;
+}
+
+/** What every App flow works with: the installation's client, the repository, a logger, the clock. */
+export interface AppDeps {
+  client: GitHubClient;
+  repo: RepoRef;
+  log: Log;
+  /** The App's id (env APP_ID): when set, only its own check runs are read. */
+  appId?: number;
+  /** Current time, ms since the epoch (injectable for tests). */
+  now: () => number;
+}
+
+/** The perfloop check runs of a commit, split by state. */
+export interface CommitState {
+  all: CheckRunInfo[];
+  /** Queued or in progress, and not stale; oldest (lowest id) first. */
+  active: CheckRunInfo[];
+  stale: CheckRunInfo[];
+}
+
+/** Reads the check runs of `sha` and classifies them; stale ones are concluded `timed_out` (best effort). */
+export async function readCommitState(
+  deps: AppDeps,
+  sha: string,
+  staleAfterHours: number,
+): Promise<CommitState> {
+  const all = await listPerfloopCheckRuns(deps.client, deps.repo, sha, deps.appId);
+  const limit = deps.now() - staleAfterHours * 3_600_000;
+  const stale = all.filter((r) => isActive(r) && r.startedAt !== null && Date.parse(r.startedAt) < limit);
+  const active = all.filter((r) => isActive(r) && !stale.includes(r)).sort((a, b) => a.id - b.id);
+  if (stale.length > 0) await concludeStale(deps, stale, staleAfterHours);
+  return { all, active, stale };
+}
+
+/** The active check runs of request `requestId` (itself and its aliases). */
+export function runsOfRequest(state: CommitState, requestId: string): CheckRunInfo[] {
+  return state.active.filter((r) => r.externalId === requestId);
+}
+
+/** The request that owns the commit: the oldest active check run (lowest id), or null. */
+export function leaderOf(state: CommitState): CheckRunInfo | null {
+  return state.active[0] ?? null;
+}
+
+async function concludeStale(deps: AppDeps, stale: CheckRunInfo[], hours: number): Promise<void> {
+  const output = {
+    title: "Timed out",
+    summary: `No result arrived within ${hours} hours (\`app.stale_after_hours\`); this request no longer blocks new ones.`,
+  };
+  await Promise.all(
+    stale.map((r) =>
+      concludeCheckRun(deps.client, deps.repo, r.id, { conclusion: "timed_out", output }).catch(
+        (error: unknown) =>
+          deps.log.warn(
+            { checkRunId: r.id, err: errorSummary(error) },
+            "could not conclude a stale check run",
+          ),
+      ),
+    ),
+  );
+}
+
+/** An error reduced to what is safe to log: name, status and message (never request headers or URLs with tokens). */
+export function errorSummary(error: unknown): Record<string, unknown> {
+  const e = error as { name?: string; status?: number; message?: string };
+  return {
+    name: e?.name,
+    status: e?.status,
+    message: typeof e?.message === "string" ? e.message.slice(0, 500) : String(error),
+  };
+}

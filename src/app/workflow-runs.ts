@@ -1,0 +1,150 @@
+/**
+ * Following a dispatched run through its `workflow_run` events, matched to the request by the run
+ * name (request.ts): `requested`/`in_progress` show the phase and the run link; `completed`
+ * collects the results bundle and publishes it, or reports why it cannot (failure, cancellation,
+ * a missing, oversized, malformed or mismatched bundle). Events for requests that are no longer
+ * active (redeliveries, cancelled requests) change nothing, so the handling is idempotent.
+ */
+import {
+  isActive,
+  type PullTarget,
+  publishCancelled,
+  publishFailure,
+  publishPhase,
+  publishResults,
+} from "../publish/index.ts";
+import { BundleError, fetchBundle } from "./artifact.ts";
+import type { RepoConfig } from "./config.ts";
+import { cancelWorkflowRun } from "./dispatch.ts";
+import { fetchPull } from "./pull-request.ts";
+import type { RunIdentity } from "./request.ts";
+import { type AppDeps, errorSummary, readCommitState } from "./state.ts";
+
+/** The fields of a `workflow_run` payload that matter here. */
+export interface WorkflowRunInfo {
+  id: number;
+  htmlUrl: string;
+  /** Workflow file path, e.g. ".github/workflows/perfloop.yml". */
+  path: string;
+  status: string | null;
+  conclusion: string | null;
+}
+
+/** What the results flow needs beyond the run. */
+export interface CollectDeps {
+  /** Loads `.github/perfloop.yml` (throws ConfigError when invalid). */
+  loadConfig: () => Promise<RepoConfig>;
+  /** The repository's page, e.g. https://github.com/o/r (for artifact links). */
+  repoHtmlUrl: string;
+}
+
+/** `requested` / `in_progress`: shows the phase and link; cancels a run whose request was cancelled. */
+export async function followRun(
+  deps: AppDeps,
+  id: RunIdentity,
+  run: WorkflowRunInfo,
+  phase: "queued" | "running",
+): Promise<void> {
+  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY);
+  const mine = state.all.filter((r) => r.externalId === id.requestId);
+  const active = mine.filter(isActive);
+  if (active.length === 0) {
+    if (mine.some((r) => r.conclusion === "cancelled") && run.status !== "completed")
+      await cancelWorkflowRun(deps.client, deps.repo, run.id);
+    return;
+  }
+  // Events arrive out of order; and a dispatch that returned the run link already showed "queued".
+  if (phase === "queued" && active.some((r) => r.status === "in_progress" || r.detailsUrl !== null)) return;
+  const pull: PullTarget = { number: id.pr, headSha: id.headSha, headRef: "", isFork: false };
+  await publishPhase(
+    deps.client,
+    {
+      repo: deps.repo,
+      pull,
+      info: { requestId: id.requestId },
+      links: { runUrl: run.htmlUrl },
+      checkRunIds: active.map((r) => r.id),
+    },
+    phase,
+  );
+}
+
+/** `completed`: collects and publishes. Returns what it did (for logs and tests). */
+export async function collectResults(
+  deps: AppDeps,
+  collect: CollectDeps,
+  id: RunIdentity,
+  run: WorkflowRunInfo,
+): Promise<string> {
+  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY);
+  const active = state.active.filter((r) => r.externalId === id.requestId);
+  if (active.length === 0) return "not-active";
+  const pull = await pullTarget(deps, id);
+  const target = {
+    repo: deps.repo,
+    pull,
+    info: { requestId: id.requestId },
+    links: { runUrl: run.htmlUrl },
+    checkRunIds: active.map((r) => r.id),
+  };
+
+  let config: RepoConfig | null = null;
+  try {
+    config = await collect.loadConfig();
+  } catch (error) {
+    deps.log.warn(
+      { err: errorSummary(error) },
+      "config unreadable while collecting results; using App defaults",
+    );
+  }
+  const expectedPath = `.github/workflows/${config?.app.workflow ?? "perfloop.yml"}`;
+  if (run.path !== expectedPath) {
+    await publishFailure(
+      deps.client,
+      target,
+      `The results came from workflow ${run.path}, not the configured ${expectedPath}; they were not trusted.`,
+    );
+    return "wrong-workflow";
+  }
+  if (run.conclusion === "cancelled" || run.conclusion === "skipped") {
+    await publishCancelled(deps.client, target);
+    return "cancelled";
+  }
+  let bundle: Awaited<ReturnType<typeof fetchBundle>>;
+  try {
+    bundle = await fetchBundle(
+      deps.client,
+      deps.repo,
+      run.id,
+      { requestId: id.requestId, pr: id.pr, headSha: id.headSha },
+      collect.repoHtmlUrl,
+    );
+  } catch (error) {
+    if (!(error instanceof BundleError)) throw error;
+    deps.log.warn({ requestId: id.requestId, err: errorSummary(error) }, "results bundle refused");
+    const ended =
+      run.conclusion && run.conclusion !== "success" ? `The run ended with "${run.conclusion}". ` : "";
+    await publishFailure(deps.client, target, `${ended}No trustworthy results: ${error.message}.`);
+    return "bundle-refused";
+  }
+  const outcome = await publishResults(
+    deps.client,
+    { ...target, links: { runUrl: run.htmlUrl, artifactUrl: bundle.artifactUrl } },
+    bundle.results,
+    bundle.patch,
+    {
+      draft: config?.app.draft ?? true,
+    },
+  );
+  deps.log.info(
+    { requestId: id.requestId, conclusion: outcome.conclusion, followUp: outcome.followUp?.status ?? "none" },
+    "results published",
+  );
+  return `published-${outcome.conclusion}`;
+}
+
+/** The pull request as it is now (branch, fork), with the head SHA that was optimized. */
+async function pullTarget(deps: AppDeps, id: RunIdentity): Promise<PullTarget> {
+  const { headRef, isFork } = await fetchPull(deps, id.pr);
+  return { number: id.pr, headSha: id.headSha, headRef, isFork };
+}

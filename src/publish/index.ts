@@ -1,0 +1,38 @@
+/**
+ * The publish module's public API (DESIGN.md, "Layers": publish turns a results bundle into GitHub
+ * output). The App and the Action import from here; everything takes an Octokit-compatible client
+ * (see {@link GitHubClient}), a repository and plain values.
+ */
+export { hotSpotAnnotations, MAX_HOT_SPOT_ANNOTATIONS } from "./annotations.ts";
+export {
+  CHECK_NAME,
+  type CheckAnnotation,
+  type CheckOutput,
+  type CheckRunInfo,
+  concludeCheckRun,
+  conclusionFor,
+  createCheckRun,
+  isActive,
+  listPerfloopCheckRuns,
+  updateCheckRun,
+} from "./check-run.ts";
+export {
+  COMMIT_TRAILER,
+  type FollowUpRequest,
+  type FollowUpResult,
+  followUpBranch,
+  openFollowUpPr,
+} from "./follow-up-pr.ts";
+export * from "./limits.ts";
+export { phaseCheckOutput, type RequestInfo } from "./messages.ts";
+export {
+  type PublishOutcome,
+  type PublishTarget,
+  publishCancelled,
+  publishFailure,
+  publishPhase,
+  publishResults,
+} from "./publish.ts";
+export { findStickyComment, STICKY_MARKER, stickyBody, upsertStickyComment } from "./sticky-comment.ts";
+export type { CheckConclusion, GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
+export { applyFileDiff, type FileDiff, PatchApplyError, parseUnifiedDiff } from "./unified-diff.ts";

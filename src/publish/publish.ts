@@ -1,0 +1,190 @@
+/**
+ * Publishing a request's outcome to a pull request: phases, results, failure, cancellation. Each
+ * call updates the request's check run(s) and the sticky comment; results also add hot-spot
+ * annotations and, for an improvement with a patch, the follow-up PR. Shared by the App and the
+ * Action: the inputs are an Octokit client and plain values.
+ */
+import type { Results } from "../core/evidence/results-schema.ts";
+import { hotSpotAnnotations } from "./annotations.ts";
+import {
+  type CheckOutput,
+  concludeCheckRun,
+  conclusionFor,
+  createCheckRun,
+  updateCheckRun,
+} from "./check-run.ts";
+import { type FollowUpResult, followUpBranch, openFollowUpPr } from "./follow-up-pr.ts";
+import {
+  cancelledMarkdown,
+  failureCheckOutput,
+  failureMarkdown,
+  followUpBody,
+  followUpTitle,
+  phaseCheckOutput,
+  queuedMarkdown,
+  type RequestInfo,
+  resultsCheckOutput,
+  resultsMarkdown,
+  runningMarkdown,
+} from "./messages.ts";
+import { upsertStickyComment } from "./sticky-comment.ts";
+import type { GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
+
+/**
+ * Where and for what to publish. `checkRunIds`: the request's check runs (usually one; duplicates
+ * that yielded to it are aliases, see app/start-run.ts); when empty, one is created.
+ */
+export interface PublishTarget {
+  repo: RepoRef;
+  pull: PullTarget;
+  info: RequestInfo;
+  links: RunLinks;
+  checkRunIds: number[];
+}
+
+/** What publishing results did. */
+export interface PublishOutcome {
+  followUp: FollowUpResult | null;
+  stickyUrl: string;
+  conclusion: string;
+}
+
+/** Shows a phase: check runs get the title and run link (status `in_progress` when running), the sticky comment the phase. */
+export async function publishPhase(
+  client: GitHubClient,
+  target: PublishTarget,
+  phase: "queued" | "running",
+): Promise<void> {
+  const title = phase === "queued" ? "Queued on the GPU runner" : "Running on the GPU runner";
+  const output = phaseCheckOutput(title, target.info, target.links);
+  await Promise.all([
+    ...target.checkRunIds.map((id) =>
+      updateCheckRun(client, target.repo, id, {
+        ...(phase === "running" ? { status: "in_progress" as const } : {}),
+        ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),
+        output,
+      }),
+    ),
+    upsertStickyComment(
+      client,
+      target.repo,
+      target.pull.number,
+      phase === "queued"
+        ? queuedMarkdown(target.info, target.links)
+        : runningMarkdown(target.info, target.links),
+    ),
+  ]);
+}
+
+/**
+ * Publishes validated results: follow-up PR (status `improved` and a non-empty `patch` only),
+ * check-run conclusion (success / neutral / failure, see conclusionFor) with hot-spot annotations,
+ * and the sticky comment with the report. A follow-up PR that GitHub refuses is reported as
+ * skipped (with the reason) rather than failing the rest.
+ * @throws RequestError when the check run or the comment cannot be written.
+ */
+export async function publishResults(
+  client: GitHubClient,
+  target: PublishTarget,
+  results: Results,
+  patch: string | null,
+  opts: { draft?: boolean } = {},
+): Promise<PublishOutcome> {
+  let followUp: FollowUpResult | null = null;
+  if (results.status === "improved" && patch && patch.trim() !== "") {
+    followUp = await openFollowUpPr(client, target.repo, {
+      pull: target.pull,
+      patch,
+      requestId: target.info.requestId,
+      title: followUpTitle(results, target.pull.number),
+      body: followUpBody(results, target.info, target.links, target.pull),
+      draft: opts.draft ?? true,
+    }).catch(
+      (error: unknown): FollowUpResult => ({
+        status: "skipped",
+        branch: followUpBranch(target.pull.number, target.pull.headSha),
+        reason: `GitHub refused it: ${(error as Error).message}`,
+      }),
+    );
+  }
+  const conclusion = conclusionFor(results.status);
+  await conclude(
+    client,
+    target,
+    conclusion,
+    resultsCheckOutput(results, target.info, target.links, followUp),
+    hotSpotAnnotations(results),
+  );
+  const sticky = await upsertStickyComment(
+    client,
+    target.repo,
+    target.pull.number,
+    resultsMarkdown(results, target.info, target.links, followUp),
+    "Comment truncated; the full report is in the evidence artifact.",
+  );
+  return { followUp, stickyUrl: sticky.htmlUrl, conclusion };
+}
+
+/** Reports a failed request (no trustworthy results): check runs concluded `failure`, sticky comment with the reason. */
+export async function publishFailure(
+  client: GitHubClient,
+  target: PublishTarget,
+  reason: string,
+): Promise<void> {
+  await conclude(client, target, "failure", failureCheckOutput(reason, target.info, target.links), []);
+  await upsertStickyComment(
+    client,
+    target.repo,
+    target.pull.number,
+    failureMarkdown(target.info, reason, target.links),
+  );
+}
+
+/** Reports a cancelled request: check runs concluded `cancelled`, sticky comment says by whom. */
+export async function publishCancelled(
+  client: GitHubClient,
+  target: PublishTarget,
+  cancelledBy?: string,
+): Promise<void> {
+  const output: CheckOutput = {
+    title: "Cancelled",
+    summary: cancelledMarkdown(target.info, cancelledBy, target.links),
+  };
+  await conclude(client, target, "cancelled", output, []);
+  await upsertStickyComment(
+    client,
+    target.repo,
+    target.pull.number,
+    cancelledMarkdown(target.info, cancelledBy, target.links),
+  );
+}
+
+/** Concludes every check run of the target (annotations on the first only); creates one when there is none. */
+async function conclude(
+  client: GitHubClient,
+  target: PublishTarget,
+  conclusion: Parameters<typeof concludeCheckRun>[3]["conclusion"],
+  output: CheckOutput,
+  annotations: Parameters<typeof concludeCheckRun>[3]["annotations"],
+): Promise<void> {
+  let ids = target.checkRunIds;
+  if (ids.length === 0) {
+    const created = await createCheckRun(client, target.repo, {
+      headSha: target.pull.headSha,
+      externalId: target.info.requestId,
+      output,
+      ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),
+    });
+    ids = [created.id];
+  }
+  await Promise.all(
+    ids.map((id, k) =>
+      concludeCheckRun(client, target.repo, id, {
+        conclusion,
+        output,
+        ...(k === 0 && annotations ? { annotations } : {}),
+        ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),
+      }),
+    ),
+  );
+}
