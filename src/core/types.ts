@@ -77,18 +77,22 @@ export interface HotSpot {
   calls: number | null;
 }
 
-/** Bottleneck categories of DESIGN.md ("Bottleneck categories"). */
-export type BottleneckCategory =
-  | "cpu-single-thread"
-  | "cpu-parallel"
-  | "waiting"
-  | "disk-io"
-  | "host-memory"
-  | "gpu-starved"
-  | "gpu-launch-bound"
-  | "gpu-memory"
-  | "gpu-compute"
-  | "throttled";
+/** Bottleneck categories of DESIGN.md ("Bottleneck categories"), the one list every schema uses. */
+export const BOTTLENECK_CATEGORIES = [
+  "cpu-single-thread",
+  "cpu-parallel",
+  "waiting",
+  "disk-io",
+  "host-memory",
+  "gpu-starved",
+  "gpu-launch-bound",
+  "gpu-memory",
+  "gpu-compute",
+  "throttled",
+] as const;
+
+/** One bottleneck category. */
+export type BottleneckCategory = (typeof BOTTLENECK_CATEGORIES)[number];
 
 /** The signals a verdict is computed from: one baseline measurement, summarized. */
 export interface SignalSummary {

@@ -4,6 +4,7 @@
  * Bump {@link RESULTS_SCHEMA} on any breaking change.
  */
 import { z } from "zod";
+import { BOTTLENECK_CATEGORIES } from "../types.ts";
 
 /** The schema id written into every results.json. */
 export const RESULTS_SCHEMA = "perfloop.results/v1";
@@ -37,18 +38,7 @@ export const comparisonSchema = z.object({
   reason: z.string(),
 });
 
-const category = z.enum([
-  "cpu-single-thread",
-  "cpu-parallel",
-  "waiting",
-  "disk-io",
-  "host-memory",
-  "gpu-starved",
-  "gpu-launch-bound",
-  "gpu-memory",
-  "gpu-compute",
-  "throttled",
-]);
+const category = z.enum(BOTTLENECK_CATEGORIES);
 
 const verdictSchema = z.object({
   category,
@@ -98,6 +88,37 @@ const roundSchema = z.object({
   bestImprovementPct: z.number(),
   durationMs: z.number(),
   tokens: z.number().int().nonnegative(),
+  /** Rejected rounds: the reflection's diagnosis (full text in rounds/<n>/reflection.json). Optional. */
+  reflection: z
+    .object({ likelyCause: z.string(), whatToChange: z.string(), signature: z.string() })
+    .optional(),
+});
+
+const heldBackSchema = z.object({ knob: z.string(), value: z.string(), reason: z.string() });
+
+/** What perfloop's memory did in this run (optional: absent when memory is off or in profile mode). */
+export const memorySummarySchema = z.object({
+  /** The store file in use, or ":memory:" when the file could not be used (notes say why). */
+  store: z.string(),
+  /** Hardware fingerprint (12 hex digits) and the text it hashes. */
+  fingerprint: z.string(),
+  hardware: z.string(),
+  /** Sentences about the store: fallbacks, corrupt files moved aside, errors. */
+  notes: z.array(z.string()),
+  retrieval: z.enum(["embeddings", "lexical", "none"]),
+  /** Remembered entries put into the prompt. */
+  retrieved: z.number().int().nonnegative(),
+  warmStart: z.object({
+    /** Knob values tried first because they won before ("knob=value"). */
+    first: z.array(z.string()),
+    skipped: z.array(heldBackSchema),
+    deferred: z.array(heldBackSchema),
+  }),
+  forgotten: z.object({ codeGone: z.number(), aged: z.number(), capped: z.number() }),
+  /** The strategy policy of the run (bandit and trust region), null when not chosen. */
+  policy: z.object({ category: z.string(), version: z.string(), reason: z.string() }).nullable(),
+  /** The trust-region rollback taken at the start of this run, in words; null when none. */
+  rollback: z.string().nullable(),
 });
 
 const recommendationSchema = z.object({
@@ -163,6 +184,8 @@ export const resultsSchema = z.object({
     promptTokens: z.number().int(),
     completionTokens: z.number().int(),
   }),
+  /** What memory did. Optional, added without a schema bump: readers must accept its absence. */
+  memory: memorySummarySchema.optional(),
 });
 
 /** A validated results.json. */
@@ -171,6 +194,8 @@ export type Results = z.infer<typeof resultsSchema>;
 export type RoundRecord = z.infer<typeof roundSchema>;
 /** The request part of results.json. */
 export type ResultsRequest = z.infer<typeof requestSchema>;
+/** The memory part of results.json. */
+export type MemorySummary = z.infer<typeof memorySummarySchema>;
 /** The gate names. */
 export type Gate = z.infer<typeof gateSchema>;
 
