@@ -108,3 +108,11 @@ describe("CappedBuffer", () => {
     expect(buffer.truncated).toBe(false);
   });
 });
+
+describe("runCommand and background children", () => {
+  it("ends when the command exits, killing what it left running, instead of waiting for the timeout", async () => {
+    const result = await runCommand("echo hi; sleep 30 &", { ...opts, timeoutMs: 20_000 });
+    expect(result).toMatchObject({ exitCode: 0, timedOut: false, stdout: "hi\n" });
+    expect(result.durationMs).toBeLessThan(5000);
+  });
+});

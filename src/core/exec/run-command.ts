@@ -77,10 +77,19 @@ export async function runCommand(command: string, options: RunCommandOptions): P
     killGroup(child.pid, "SIGTERM");
     forceKill = setTimeout(() => killGroup(child.pid, "SIGKILL"), 2000);
   }, options.timeoutMs);
-  const result = await child;
+  // The command is done when its process exits, not when its output pipes close: a background
+  // child (a server a test suite left running) holds them open. So wait for exit, then kill the
+  // group's stragglers, which closes the pipes.
+  const process_ = child.nodeChildProcess;
+  await new Promise<void>((resolve) => {
+    if (process_.exitCode !== null || process_.signalCode !== null) resolve();
+    else process_.once("exit", () => resolve());
+    process_.once("error", () => resolve());
+  });
   clearTimeout(timer);
   clearTimeout(forceKill);
-  killGroup(child.pid, "SIGKILL"); // stragglers the command left running in the background
+  killGroup(child.pid, "SIGKILL");
+  const result = await child;
 
   const spawnError =
     result.failed && result.exitCode === undefined && !result.signal && !timedOut

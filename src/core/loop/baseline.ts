@@ -10,6 +10,7 @@ import { renderFeedbackReport } from "../analyze/feedback-report.ts";
 import { summarizeSignals } from "../analyze/signals.ts";
 import { describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
 import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
+import type { RunRecord } from "../measure/run-once.ts";
 import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
 import type { HotSpot, SignalSummary, Verdict } from "../types.ts";
 import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
@@ -72,6 +73,9 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
     };
   }
 
+  const unusable = checkBaselineRuns(ctx, countedRuns(measurement, "A"));
+  if (unusable) return { ok: false, step: "benchmark", message: unusable };
+
   ctx.emit({
     type: "phase",
     phase: "profiling",
@@ -127,4 +131,24 @@ async function profile(ctx: LoopContext, tree: string): Promise<HotSpot[]> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Baseline runs the gates could not use: a declared metric missing from a run, or (with
+ * `output: exact` and no metric) stdout that changes from run to run — the output gate would then
+ * reject every candidate for a difference the candidate did not cause.
+ */
+function checkBaselineRuns(ctx: LoopContext, runs: RunRecord[]): string | null {
+  const metric = ctx.config.benchmark.metric;
+  if (metric) {
+    const missing = runs.filter((r) => r.metric === null).length;
+    if (missing > 0)
+      return `the benchmark did not print its metric in ${missing} of ${runs.length} baseline runs: /${metric.pattern}/ must match a stdout line with a number in its first capture group`;
+    return null;
+  }
+  const outputs = new Set(runs.map((r) => r.stdoutSha256));
+  if (ctx.config.benchmark.output === "exact" && outputs.size > 1) {
+    return `the benchmark's output changes from run to run (${outputs.size} different outputs in ${runs.length} baseline runs), so it cannot be compared exactly: print timings to stderr, or set benchmark.output to numeric or ignore`;
+  }
+  return null;
 }

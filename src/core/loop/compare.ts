@@ -100,19 +100,47 @@ export function gpuCompromise(gpu: GpuTrace): string | null {
   return seen.size > 0 ? `the GPU reported ${[...seen].join(", ")} during the measurement` : null;
 }
 
+/** A run's benchmark output: the text perfloop kept, and the runner's hash and size of all of it. */
+export interface BenchOutput {
+  text: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** The output of a measured run (its stdout text as kept, with the runner's whole-output hash). */
+export function outputOf(text: string, run: RunRecord | undefined): BenchOutput {
+  return { text, sha256: run?.stdoutSha256 ?? "", bytes: run?.stdoutBytes ?? Buffer.byteLength(text) };
+}
+
 /**
  * The output gate: is the candidate's benchmark output the baseline's?
- * @param mode exact: byte-equal after dropping metric lines; numeric: equal text with numbers within
- *   the relative `tolerance`; ignore: always equal.
- * @returns null when equal, else a reason naming the first differing line.
+ * @param mode exact: byte-equal (metric lines dropped when a metric is declared); numeric: equal text
+ *   with numbers within the relative `tolerance`; ignore: always equal.
+ * @param keptBytes `sandbox.output_limit`: an output longer than this was cut in the middle, so
+ *   without a metric the whole-output hashes decide, and with a metric or `numeric` the gate refuses
+ *   to vouch for what it could not see.
+ * @returns null when equal, else a reason naming the first differing line where it can.
  */
-export function outputDifference(baseline: string, candidate: string, config: Config): string | null {
+export function outputDifference(
+  baseline: BenchOutput,
+  candidate: BenchOutput,
+  config: Config,
+  keptBytes: number,
+): string | null {
   const mode = config.benchmark.output;
   if (mode === "ignore") return null;
+  const whole = baseline.bytes <= keptBytes && candidate.bytes <= keptBytes;
   const metric = config.benchmark.metric ? new RegExp(config.benchmark.metric.pattern) : null;
+  if (mode === "exact" && !metric && baseline.sha256 && candidate.sha256) {
+    if (baseline.sha256 === candidate.sha256) return null;
+    if (!whole)
+      return `benchmark output differs from the baseline's (sha256 of the whole output; ${baseline.bytes} vs ${candidate.bytes} bytes, too long to show the line)`;
+  } else if (!whole) {
+    return `benchmark output is ${Math.max(baseline.bytes, candidate.bytes)} bytes, more than sandbox.output_limit (${keptBytes}): with a metric or numeric comparison perfloop cannot check what it did not keep. Raise sandbox.output_limit or set benchmark.output: ignore`;
+  }
   const lines = (text: string) => text.split("\n").filter((line) => !metric?.test(line));
-  const a = lines(baseline);
-  const b = lines(candidate);
+  const a = lines(baseline.text);
+  const b = lines(candidate.text);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i] ?? "";
     const y = b[i] ?? "";

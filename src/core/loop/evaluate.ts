@@ -6,10 +6,10 @@
 import { rm } from "node:fs/promises";
 import type { Gate } from "../evidence/results-schema.ts";
 import { describeOutcome, succeeded } from "../exec/run-command.ts";
-import { type Measurement, MeasurementError } from "../measure/protocol.ts";
+import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
 import { checkPatchPolicy, type PolicyChange } from "../patch/policy.ts";
 import type { Comparison } from "../types.ts";
-import { compareMeasurement, outputDifference } from "./compare.ts";
+import { type BenchOutput, compareMeasurement, outputDifference, outputOf } from "./compare.ts";
 import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
 import { cloneTree, diffTrees, writeChanges } from "./workspace.ts";
 
@@ -41,10 +41,10 @@ export interface Evaluation {
   tree: string | null;
 }
 
-/** The best state so far: its environment additions and the reference stdout. */
+/** The best state so far: its environment additions, and the baseline's output (the reference). */
 export interface BestState {
   env: Record<string, string>;
-  baselineStdout: string;
+  baselineOutput: BenchOutput;
 }
 
 /**
@@ -82,7 +82,12 @@ export async function evaluateCandidate(
   const tree = await cloneTree(ctx.workspace, ctx.workspace.best, `candidate-${n}`);
   let keep = false;
   try {
-    await writeChanges(tree, candidate.changes);
+    try {
+      await writeChanges(tree, candidate.changes);
+    } catch (error) {
+      // e.g. a new file under a path that is a file: the candidate cannot exist, the run goes on.
+      return reject("apply", `the candidate's files cannot be written: ${(error as Error).message}`);
+    }
     const files = candidate.changes.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path]));
     await ctx.evidence.text(`rounds/${n}/diff.patch`, await diffTrees(ctx.workspace.best, tree, files));
     const env = { ...best.env, ...candidate.env };
@@ -110,16 +115,29 @@ export async function evaluateCandidate(
     } catch (error) {
       if (!(error instanceof MeasurementError)) throw error;
       await ctx.evidence.text(`rounds/${n}/bench.log`, commandLog(error.result));
+      // A crash of the candidate's benchmark is a correctness failure; one of the reference is not.
       return reject(
-        error.side === "B" ? "output" : "error",
+        error.side === "B" ? "tests" : "error",
         `${error.message}; ${lastLines(error.result.stderr)}`,
       );
     }
     await ctx.evidence.text(`rounds/${n}/bench.log`, benchLog(measurement));
-    const difference = outputDifference(best.baselineStdout, measurement.stdout.B ?? "", ctx.config);
+    const candidateOutput = outputOf(measurement.stdout.B ?? "", countedRuns(measurement, "B")[0]);
+    const difference = outputDifference(
+      best.baselineOutput,
+      candidateOutput,
+      ctx.config,
+      ctx.config.sandbox.output_limit,
+    );
     if (difference) return reject("output", difference, { measurement });
 
-    const comparisons = compareMeasurement(measurement, ctx.config, ctx.seed + n);
+    let comparisons: Comparison[];
+    try {
+      comparisons = compareMeasurement(measurement, ctx.config, ctx.seed + n);
+    } catch (error) {
+      // e.g. the candidate stopped printing the declared metric.
+      return reject("output", (error as Error).message, { measurement });
+    }
     const primary = comparisons[0] as Comparison;
     if (primary.verdict !== "faster")
       return reject("performance", primary.reason, { measurement, comparisons });

@@ -3,14 +3,29 @@
  * never written by the loop: `baseline/` is the unmodified copy (after setup), `best/` the current best
  * accepted state, and each candidate is a fresh copy of best. A broken candidate is simply discarded.
  */
-import { cp, mkdir, mkdtemp, readFile, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 
-/** Directories never copied: version control, and heavy dependency folders (linked instead). */
-const NOT_COPIED = new Set([".git", ".hg", ".svn"]);
-/** Dependency folders linked (not copied) into each tree: big, and no candidate may edit them. */
+/** Directories never copied: version control, and perfloop's own folder (earlier bundles, memory). */
+const NOT_COPIED = new Set([".git", ".hg", ".svn", ".perfloop"]);
+/**
+ * Top-level dependency folders linked (not copied) into each tree: big, and no candidate may edit
+ * them. Being links, they are shared with the user's tree: a setup or test that writes into them
+ * writes into the user's folder (README, "Safety"). Nested ones (pkg/node_modules) are copied.
+ */
 const LINKED = new Set(["node_modules", ".venv", "venv"]);
 
 /** The scratch trees of one run. */
@@ -107,10 +122,14 @@ async function copyTree(from: string, to: string, exclude: string[]): Promise<vo
   await cp(from, to, {
     recursive: true,
     verbatimSymlinks: true,
-    filter: (source) => {
+    filter: async (source) => {
       const name = path.basename(source);
-      if (source !== from && (NOT_COPIED.has(name) || LINKED.has(name))) return false;
-      return !exclude.some((ex) => source === ex || source.startsWith(ex + path.sep));
+      const topLevel = path.dirname(source) === from;
+      if (source !== from && (NOT_COPIED.has(name) || (topLevel && LINKED.has(name)))) return false;
+      if (exclude.some((ex) => source === ex || source.startsWith(ex + path.sep))) return false;
+      // FIFOs, sockets and devices cannot be copied (and are no code to optimize).
+      const info = await lstat(source);
+      return info.isFile() || info.isDirectory() || info.isSymbolicLink();
     },
   });
   for (const name of LINKED) {

@@ -2,7 +2,6 @@
  * One timed run of the benchmark command: the measurement's runner (runner.py) starts it and gives
  * wall, CPU and peak RSS from the kernel; the `/proc` sampler watches its process tree at 10 Hz.
  */
-import { createHash } from "node:crypto";
 import type { MetricConfig } from "../config/schema.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { ProcSample } from "../types.ts";
@@ -39,8 +38,10 @@ export interface RunRecord {
   timedOut: boolean;
   /** The program's own metric from stdout, when configured and found. */
   metric: number | null;
-  /** sha256 of stdout, to show the output is deterministic. */
+  /** sha256 of the whole stdout (computed by the runner), to show the output is deterministic. */
   stdoutSha256: string;
+  /** Size of the whole stdout, bytes (what perfloop keeps may be less: `sandbox.output_limit`). */
+  stdoutBytes: number;
   /** Where the whole-run numbers came from. */
   accounting: "rusage (wait4)";
   procSamples: ProcSample[];
@@ -91,7 +92,8 @@ export async function runOnce(
     signal: accounting.signal,
     timedOut: outcome.timedOut,
     metric: ctx.metric ? readMetric(outcome.stdout, ctx.metric.pattern) : null,
-    stdoutSha256: createHash("sha256").update(outcome.stdout).digest("hex"),
+    stdoutSha256: accounting.stdoutSha256,
+    stdoutBytes: accounting.stdoutBytes,
     accounting: "rusage (wait4)",
     procSamples,
   };

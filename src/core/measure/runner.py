@@ -8,7 +8,10 @@ instead of an interpreter start. Protocol, one JSON object per line:
                                {"event": "started", "pid": N}        the run's pid (= its process group)
                                {"event": "exited", "wallMs": ..., "userMs": ..., "sysMs": ...,
                                 "maxRssBytes": ..., "majorFaults": ..., "exitCode": N|null,
-                                "signal": NAME|null}
+                                "signal": NAME|null, "stdoutSha256": HEX, "stdoutBytes": N}
+
+stdoutSha256 is the hash of the WHOLE stdout file, so the output gate can compare outputs longer
+than what perfloop keeps in memory.
 
 Wall time is taken around fork and wait (time.perf_counter_ns). CPU time and peak RSS come from the
 kernel: wait4() returns the rusage of the child together with every descendant it waited for (Linux
@@ -16,6 +19,7 @@ getrusage semantics); ru_maxrss is the largest single process of those, in KiB o
 gets its own process group, so perfloop can kill its whole tree on a timeout. The runner exits when
 its stdin closes.
 """
+import hashlib
 import json
 import os
 import signal
@@ -53,6 +57,10 @@ def run(request):
     _, status, usage = os.wait4(pid, 0)
     wall_ns = time.perf_counter_ns() - started
     code = os.waitstatus_to_exitcode(status)
+    digest = hashlib.sha256()
+    with open(request["stdout"], "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
     emit({
         "event": "exited",
         "wallMs": wall_ns / 1e6,
@@ -62,6 +70,8 @@ def run(request):
         "majorFaults": usage.ru_majflt,
         "exitCode": code if code >= 0 else None,
         "signal": signal.Signals(-code).name if code < 0 else None,
+        "stdoutSha256": digest.hexdigest(),
+        "stdoutBytes": os.path.getsize(request["stdout"]),
     })
 
 

@@ -22,6 +22,9 @@ export interface Accounting {
   majorFaults: number;
   exitCode: number | null;
   signal: string | null;
+  /** sha256 of the whole stdout (not only the part kept in memory), and its size in bytes. */
+  stdoutSha256: string;
+  stdoutBytes: number;
 }
 
 /** What one run did. */
@@ -98,14 +101,17 @@ export async function startBenchRunner(isolation: Isolation): Promise<BenchRunne
     if (line.done) throw new RunnerError(`the benchmark runner stopped: ${stderr.trim() || "no output"}`);
     return JSON.parse(line.value) as Record<string, unknown>;
   };
-  const ready = await next().catch((error: unknown) => {
+  try {
+    const ready = await next();
+    if (ready.event !== "ready") throw new Error(`it said ${JSON.stringify(ready)} instead of ready`);
+  } catch (error) {
+    child.kill("SIGKILL");
+    await rm(scratch, { recursive: true, force: true });
     throw new RunnerError(
       `cannot start the benchmark runner (${file} ${RUNNER}): ${(error as Error).message}`,
       { cause: error },
     );
-  });
-  if (ready.event !== "ready")
-    throw new RunnerError(`the benchmark runner said ${JSON.stringify(ready)} instead of ready`);
+  }
 
   let count = 0;
   return {

@@ -75,7 +75,9 @@ export async function knobChange(tree: string, trial: KnobTrial): Promise<KnobCh
   }
   const { text, match } = await locate(tree, knob);
   const group = match[1] ?? "";
-  const groupStart = (match.index ?? 0) + match[0].indexOf(group);
+  // The capture group's own position (the `d` flag), not the first occurrence of its text in the match:
+  // in `Pool(processes=4, chunksize=(\d+))` on "…=4, chunksize=4" the two differ.
+  const groupStart = match.indices?.[1]?.[0] ?? (match.index ?? 0) + match[0].indexOf(group);
   const after = text.slice(0, groupStart) + value + text.slice(groupStart + group.length);
   return {
     description: `${knob.name}: ${knob.literal.file} ${group} → ${value}`,
@@ -95,7 +97,7 @@ async function locate(
       { cause: error },
     );
   });
-  const match = text.match(new RegExp(knob.literal.pattern, "m"));
+  const match = text.match(new RegExp(knob.literal.pattern, "md"));
   if (!match || match[1] === undefined) {
     throw new KnobError(
       `knob "${knob.name}": pattern /${knob.literal.pattern}/ with a capture group matches nothing in ${knob.literal.file}`,

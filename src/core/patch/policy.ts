@@ -52,7 +52,7 @@ export type PolicyChange = {
   after: string | null;
 };
 
-/** Test files (DESIGN.md "Patch policy"), matched case-insensitively. */
+/** Test files and test-runner configuration (DESIGN.md "Patch policy"), matched case-insensitively. */
 export const TEST_GLOBS: readonly string[] = [
   "**/test/**",
   "**/tests/**",
@@ -63,6 +63,19 @@ export const TEST_GLOBS: readonly string[] = [
   "**/*.test.*",
   "**/*.spec.*",
   "**/conftest.py",
+  // Test-runner configuration: editing it can switch the correctness gate off (skip tests, change
+  // the test script) without touching a test file.
+  "**/package.json",
+  "**/pytest.ini",
+  "**/pyproject.toml",
+  "**/setup.cfg",
+  "**/tox.ini",
+  "**/noxfile.py",
+  "**/vitest.config.*",
+  "**/vitest.workspace.*",
+  "**/jest.config.*",
+  "**/.mocharc*",
+  "**/karma.conf.*",
 ];
 
 /** Benchmark files, matched case-insensitively; PatchPolicy.benchmarkFiles adds to these. */
@@ -111,7 +124,7 @@ function forbiddenRules(policy: PatchPolicy): Rule[] {
       rule: "tests",
       matchers: compile(TEST_GLOBS, true),
       says: (p, g) =>
-        `${p} is a test file (matches ${g}); tests are never modified: the faster code must pass them unchanged.`,
+        `${p} is a test file or test-runner configuration (matches ${g}); tests are never modified: the faster code must pass them unchanged.`,
     },
     {
       rule: "benchmark",

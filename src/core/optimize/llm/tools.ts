@@ -3,9 +3,10 @@
  * write it): `read_file`, `search`, `list_files`, and `submit_patch`, which ends the session. Every
  * failure is returned as tool output text so the model can correct itself; nothing here throws.
  */
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type OpenAI from "openai";
+import { realRelative } from "../../patch/paths.ts";
 
 /** Tool schemas sent to the model (OpenAI function-calling format). */
 export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
@@ -59,7 +60,8 @@ const MAX_LISTED = 500;
  * @param args the raw JSON argument string from the model (may be malformed).
  * @returns the text given back to the model; errors start with "error:".
  */
-export async function runReadTool(root: string, name: string, args: string): Promise<string> {
+export async function runReadTool(tree: string, name: string, args: string): Promise<string> {
+  const root = await realpath(tree); // one spelling of the root, so relative paths come out right
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(args || "{}") as Record<string, unknown>;
@@ -78,20 +80,24 @@ export async function runReadTool(root: string, name: string, args: string): Pro
 }
 
 /**
- * Resolves a model-given relative path inside root.
- * @throws Error when the path is absolute, climbs out with `..`, or is not a string.
+ * Resolves a model-given relative path inside root, following symlinks: a link that leads outside
+ * the repository is refused like `..` (the model must not read the runner's files).
+ * @throws Error when the path is absolute, climbs out with `..` or a symlink, or is not a string.
  */
-export function resolveInside(root: string, relative: unknown): string {
+export async function resolveInside(root: string, relative: unknown): Promise<string> {
   if (typeof relative !== "string" || relative.length === 0)
     throw new Error("path must be a non-empty string relative to the repository root");
   if (path.isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
     throw new Error(`path "${relative}" must be relative to the repository root, without ".."`);
   }
-  return path.join(root, relative);
+  const rootReal = await realpath(root);
+  const inside = await realRelative(root, rootReal, relative);
+  if (inside === null) throw new Error(`path "${relative}" leads outside the repository (through a symlink)`);
+  return path.join(rootReal, inside);
 }
 
 async function readTool(root: string, args: Record<string, unknown>): Promise<string> {
-  const file = resolveInside(root, args.path);
+  const file = await resolveInside(root, args.path);
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return `error: no file "${String(args.path)}". Use list_files to see what exists.`;
   if (info.size > MAX_READ_BYTES)
@@ -115,7 +121,7 @@ async function searchTool(root: string, args: Record<string, unknown>): Promise<
   } catch (error) {
     return `error: invalid regular expression: ${(error as Error).message}`;
   }
-  const base = args.path_prefix === undefined ? root : resolveInside(root, args.path_prefix);
+  const base = args.path_prefix === undefined ? root : await resolveInside(root, args.path_prefix);
   const hits: string[] = [];
   for (const file of await walk(base)) {
     const text = await readFile(file, "utf8").catch(() => "");
@@ -130,7 +136,9 @@ async function searchTool(root: string, args: Record<string, unknown>): Promise<
 
 async function listTool(root: string, args: Record<string, unknown>): Promise<string> {
   const base =
-    args.dir === undefined || args.dir === "" || args.dir === "." ? root : resolveInside(root, args.dir);
+    args.dir === undefined || args.dir === "" || args.dir === "."
+      ? root
+      : await resolveInside(root, args.dir);
   const files = (await walk(base)).map((file) => path.relative(root, file));
   if (files.length === 0) return `no files under "${String(args.dir ?? ".")}"`;
   return files.length > MAX_LISTED
