@@ -85,7 +85,7 @@ describe("renderReport", () => {
 
   it("folds one <details> per round with its gate and comparison", () => {
     expect(md.match(/<summary>Round \d+/g)).toHaveLength(improved.rounds.length);
-    expect(md).toContain("<summary>Round 2 · tune · rejected at performance · best vs baseline +27.9%");
+    expect(md).toContain("<summary>Round 2 · tune · rejected at performance · est. vs baseline +27.9%");
     expect(md).toContain("**Gates:** stopped at the performance gate: no significant change");
     expect(md).toContain(
       "wall time −2.8%, 95% CI −4.5% … −0.3%, p = 0.0039, n = 10+10 — ➖ no significant change",

@@ -36,7 +36,7 @@ export function createProgressPrinter(
         break;
       case "round-end":
         line(
-          `  ${event.outcome === "accepted" ? "✓ accepted" : "✗ rejected"}: ${event.reason}\n  best so far: ${event.bestImprovementPct.toFixed(1)}% better than the baseline`,
+          `  ${event.outcome === "accepted" ? "✓ accepted" : "✗ rejected"}: ${event.reason}\n  best so far: ~${event.bestImprovementPct.toFixed(1)}% better than the baseline (estimated from the rounds' A/B ratios; the final A/B measures it)`,
         );
         break;
       case "note":

@@ -56,7 +56,7 @@ export function trajectoryChart(rounds: readonly RoundRecord[]): string | null {
   const [lo, hi] = yRange(values, 1);
   return mermaid([
     "xychart-beta",
-    '    title "Best improvement over baseline after each round"',
+    '    title "Estimated improvement over baseline after each round (product of round ratios)"',
     `    x-axis "round" [${kept.map((r) => `"${r.n}"`).join(", ")}]`,
     `    y-axis "improvement (%)" ${lo} --> ${hi}`,
     `    line [${values.map(num).join(", ")}]`,

@@ -175,7 +175,7 @@ export function recommendationSection(r: Results): string {
 /** One round as a folded <details>: strategy, description, rationale, files, env, gate/reason, comparison. */
 export function roundDetails(round: RoundRecord): string {
   const gate = round.gate ? ` at ${round.gate}` : "";
-  const summary = `Round ${round.n} · ${round.strategy} · ${round.outcome}${gate} · best vs baseline ${formatPct(round.bestImprovementPct)} — ${escapeHtmlText(clipText(round.description, 120))}`;
+  const summary = `Round ${round.n} · ${round.strategy} · ${round.outcome}${gate} · est. vs baseline ${formatPct(round.bestImprovementPct)} — ${escapeHtmlText(clipText(round.description, 120))}`;
   const body = [
     `**Change:** ${escapeInline(clipText(round.description, LIMITS.short * 2))}`,
     `**Rationale:**\n${escapeMarkdown(clipText(round.rationale, LIMITS.rationale))}`,
