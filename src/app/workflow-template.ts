@@ -2,7 +2,9 @@
  * The workflow a repository needs for the App to dispatch runs, shown in the reply to a missing or
  * disabled workflow and in docs/github-app.md. Its contract with the App: the six
  * `workflow_dispatch` inputs, the `run-name` (how results are matched to a request), and the
- * artifact name `perfloop-<request-id>` with `results.json` (and `final.patch`) at its root.
+ * artifact `perfloop-<request-id>` with `results.json` (and `final.patch`) at its root — which the
+ * perfloop Action (action.yml) uploads itself. The fuller example, with scheduled scans and the
+ * memory cache, is .github/workflows/perfloop.yml (docs/action.md).
  */
 
 /** The workflow file text for `.github/workflows/<file>`. */
@@ -20,6 +22,7 @@ on:
       rounds: { description: "Rounds (empty: config)", required: false, default: "" }
       target: { description: "Target improvement, % (empty: config)", required: false, default: "" }
       strategy: { description: "auto, llm or tune (empty: config)", required: false, default: "" }
+# Read-only: the Action fetches the PR's head commit; the App publishes with its own token.
 permissions:
   contents: read
 concurrency:
@@ -30,27 +33,17 @@ jobs:
     runs-on: [self-hosted, gpu]
     timeout-minutes: 120
     steps:
-      - uses: actions/checkout@v4
-        with:
-          ref: \${{ inputs.sha }}
-          path: pr
-          persist-credentials: false
+      # Checks the PR head out into a directory of its own, runs the loop, writes the job summary and
+      # uploads the evidence as the artifact perfloop-<request-id>.
       - name: perfloop
         uses: perfloop/action@v1
         with:
-          path: pr
-          out: out
           pr: \${{ inputs.pr }}
           sha: \${{ inputs.sha }}
           request-id: \${{ inputs.request-id }}
           rounds: \${{ inputs.rounds }}
           target: \${{ inputs.target }}
           strategy: \${{ inputs.strategy }}
-      - uses: actions/upload-artifact@v4
-        if: always()
-        with:
-          name: perfloop-\${{ inputs.request-id }}
-          path: out/
-          if-no-files-found: warn
+          api-key: \${{ secrets.OPENAI_API_KEY }}
 `;
 }

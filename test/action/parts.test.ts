@@ -1,0 +1,155 @@
+/**
+ * The Action's parts without a loop run: the environment handed to the loop, redaction, the scan's
+ * stored history (untrusted), the trend words, the open-PR limit, branch names, and log groups.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { redactSecrets } from "../../src/action/artifact.ts";
+import { createGroupedProgress } from "../../src/action/progress.ts";
+import { refusal, scanBranch } from "../../src/action/scan/follow-up.ts";
+import { decodeHistory, encodeHistory, type ScanEntry, trendWords } from "../../src/action/scan/trend.ts";
+import { loopEnv } from "../../src/action/secrets.ts";
+
+const SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
+
+describe("secrets", () => {
+  it("hands the loop no input, runtime credential, token, or variable holding a secret's value", () => {
+    const env = loopEnv(
+      {
+        PATH: "/bin",
+        HOME: "/home/r",
+        "INPUT_API-KEY": "sk-secret-1",
+        INPUT_PR: "3",
+        ACTIONS_RUNTIME_TOKEN: "rt",
+        ACTIONS_ID_TOKEN_REQUEST_URL: "https://x",
+        GITHUB_TOKEN: "ghs_x",
+        HARMLESS_NAME: "prefix-sk-secret-1",
+        GITHUB_REPOSITORY: "o/r",
+      },
+      ["sk-secret-1", ""],
+    );
+    expect(env).toEqual({ PATH: "/bin", HOME: "/home/r", GITHUB_REPOSITORY: "o/r" });
+  });
+
+  it("redacts a secret found in the bundle and names the file", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "perfloop-redact-"));
+    await writeFile(path.join(dir, "clean.txt"), "nothing here");
+    await writeFile(path.join(dir, "leak.log"), "key=sk-secret-1;");
+    expect(await redactSecrets(dir, ["sk-secret-1"])).toEqual(["leak.log"]);
+    expect(await readFile(path.join(dir, "leak.log"), "utf8")).toBe("key=***;");
+    await rm(dir, { recursive: true });
+  });
+});
+
+describe("scan history (stored in the issue, untrusted)", () => {
+  const entry: ScanEntry = {
+    at: "2026-03-02T03:20:00.000Z",
+    sha: SHA,
+    status: "no-improvement",
+    metric: "wall time",
+    unit: "ms",
+    direction: "lower",
+    baseline: 1000,
+    cvPct: 2,
+    improvementPct: null,
+    bottleneck: "cpu-single-thread",
+    hardware: "Xeon ×2",
+  };
+
+  it("round-trips, and cannot close its own HTML comment", () => {
+    const hostile = { ...entry, metric: "x --> <img src=x onerror=alert(1)>" };
+    const text = encodeHistory([hostile]);
+    expect(text.slice(0, -4)).not.toContain("-->");
+    expect(text).not.toMatch(/<img/);
+    expect(decodeHistory(`<!-- perfloop:scan -->\n${text}\nreport`).history).toEqual([hostile]);
+  });
+
+  it("ignores malformed, oversized or reshaped data with a note", () => {
+    const wrap = (json: string) => `<!-- perfloop:scan-data ${json} -->`;
+    expect(decodeHistory("no data").history).toEqual([]);
+    for (const bad of [
+      wrap("{not json"),
+      wrap(JSON.stringify({ v: 2, history: [] })),
+      wrap(JSON.stringify({ v: 1, history: [{ ...entry, baseline: "1e309" }] })),
+      wrap(JSON.stringify({ v: 1, history: [{ ...entry, extra: 1 }] })),
+      wrap(JSON.stringify({ v: 1, history: [{ ...entry, sha: "main" }] })),
+      wrap(JSON.stringify({ v: 1, history: Array(13).fill(entry) })),
+      wrap("x".repeat(30_000)),
+    ]) {
+      const read = decodeHistory(bad);
+      expect(read.history).toEqual([]);
+      expect(read.note).toMatch(/^The stored numbers of earlier scans were ignored/);
+    }
+  });
+
+  it("words the trend: better, worse, noise, not comparable", () => {
+    expect(trendWords(entry, undefined)).toBe("first scan");
+    expect(trendWords({ ...entry, baseline: 800 }, entry)).toBe("−20.0% (better)");
+    expect(trendWords({ ...entry, baseline: 1200 }, entry)).toBe("+20.0% (worse)");
+    expect(trendWords({ ...entry, baseline: 1010 }, entry)).toBe("+1.0%, within noise (CV 2.0%)");
+    expect(trendWords({ ...entry, hardware: "Epyc" }, entry)).toBe(
+      "not comparable (metric or hardware changed)",
+    );
+    expect(
+      trendWords(
+        { ...entry, direction: "higher", unit: "x" },
+        { ...entry, direction: "higher", unit: "x", baseline: 500 },
+      ),
+    ).toBe("+100.0% (better)");
+  });
+});
+
+describe("scan follow-up PRs", () => {
+  it("names the branch from the patch's hash (line endings aside)", () => {
+    const branch = scanBranch("diff --git a/x b/x\n");
+    expect(branch).toMatch(/^perfloop\/scan-[0-9a-f]{12}$/);
+    expect(scanBranch("diff --git a/x b/x\r\n")).toBe(branch);
+    expect(scanBranch("diff --git a/y b/y\n")).not.toBe(branch);
+  });
+
+  it("never duplicates an open PR and keeps to max-open-prs", () => {
+    const open = [{ branch: "perfloop/scan-aaaaaaaaaaaa", number: 4 }];
+    expect(refusal("perfloop/scan-aaaaaaaaaaaa", open, 5)).toMatchObject({ pr: 4 });
+    expect(refusal("perfloop/scan-bbbbbbbbbbbb", open, 2)).toBeNull();
+    expect(refusal("perfloop/scan-bbbbbbbbbbbb", open, 1)?.reason).toBe(
+      "1 scan PR is open already (max-open-prs: 1); merge or close one",
+    );
+    expect(refusal("perfloop/scan-bbbbbbbbbbbb", [], 0)?.reason).toBe("max-open-prs is 0");
+  });
+});
+
+describe("log groups", () => {
+  it("opens one group per phase and round, never nested", () => {
+    const log: string[] = [];
+    const progress = createGroupedProgress({
+      startGroup: (n) => log.push(`start ${n}`),
+      endGroup: () => log.push("end"),
+      info: (m) => log.push(`info ${m.split("\n")[0]}`),
+    });
+    progress.onEvent({ type: "phase", phase: "setup", detail: "make\nall" });
+    progress.onEvent({ type: "run", label: "baseline", done: 1, total: 2, wallMs: 1500 });
+    progress.onEvent({ type: "round-start", n: 1, total: 3, strategy: "tune", description: "k: 1 → 2" });
+    progress.onEvent({
+      type: "round-end",
+      n: 1,
+      outcome: "accepted",
+      reason: "faster",
+      bestImprovementPct: 12,
+    });
+    progress.onEvent({ type: "phase", phase: "final measurement" });
+    progress.close();
+    progress.close();
+    expect(log).toEqual([
+      "start perfloop ▸ setup: make all",
+      "info baseline: run 1/2 (1.50 s)",
+      "end",
+      "start perfloop ● round 1/3 [tune] k: 1 → 2",
+      "info ✓ accepted: faster",
+      "end",
+      "start perfloop ▸ final measurement",
+      "end",
+    ]);
+  });
+});
