@@ -5,17 +5,23 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../core/config/load.ts";
-import { type Config, defaultModelConfig } from "../core/config/schema.ts";
+import { applyOverrides } from "../core/config/overrides.ts";
+import { type Config, configSchema } from "../core/config/schema.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
-import { createModelClient } from "../core/optimize/llm/agent.ts";
+import { resolveStorePath } from "../core/memory/session.ts";
+import { computeStats, formatStats } from "../core/memory/stats.ts";
+import { MemoryStoreError, openStoreForReading } from "../core/memory/store.ts";
+import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { createProgressPrinter } from "./progress.ts";
 
 const USAGE = `usage:
   perfloop optimize [dir] [--out DIR] [--rounds N] [--strategy auto|llm|tune]
                           [--model NAME] [--base-url URL] [--api-key-env VAR] [--apply] [--json]
+                          [--memory PATH]
   perfloop profile [dir] [--out DIR] [--json]
+  perfloop stats [dir] [--memory PATH] [--json]
 
   dir            the project to optimize (default: .); its config is <dir>/.github/perfloop.yml
   --out DIR      evidence bundle directory (default: <dir>/.perfloop/<timestamp>)
@@ -26,7 +32,10 @@ const USAGE = `usage:
   --base-url URL endpoint, e.g. http://localhost:11434/v1 for Ollama
   --api-key-env VAR  variable holding the API key (default OPENAI_API_KEY)
   --apply        write the verified best state into dir (default: only <out>/final.patch)
-  --json         print results.json to stdout
+  --memory PATH  the memory store (default: memory.path of the config, .perfloop/memory.sqlite)
+  --json         print results.json (stats: the figures) to stdout
+stats prints, per repository in the memory store: success rate, improvement slope over runs,
+memory reuse rate and rollbacks (docs/memory.md).
 Exit codes: 0 improved (or profiled), 1 perfloop error, 2 usage/config error, 3 no significant
 improvement, 4 inconclusive, 5 set-up/tests/benchmark fail on the unmodified code.`;
 
@@ -62,15 +71,22 @@ export async function main(
     (args.values.help ? io.out : io.err).write(`${USAGE}\n`);
     return args.values.help ? EXIT.ok : EXIT.usage;
   }
-  if ((command !== "optimize" && command !== "profile") || extra.length > 0) {
+  if ((command !== "optimize" && command !== "profile" && command !== "stats") || extra.length > 0) {
     io.err.write(`perfloop: unknown command "${[command, ...extra].join(" ")}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
 
   const repoDir = path.resolve(dirArg ?? ".");
+  if (command === "stats") return stats(repoDir, args.values, io);
   let config: Config;
   try {
-    config = withOverrides(await loadConfig(repoDir, args.values.config), args.values);
+    config = applyOverrides(await loadConfig(repoDir, args.values.config), {
+      rounds: args.values.rounds,
+      strategy: args.values.strategy,
+      model: args.values.model,
+      baseUrl: args.values["base-url"],
+      apiKeyEnv: args.values["api-key-env"],
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err.write(`perfloop: ${error.message}\n`);
@@ -79,7 +95,12 @@ export async function main(
   const outDir = path.resolve(
     args.values.out ?? path.join(repoDir, ".perfloop", new Date().toISOString().replace(/[:.]/g, "-")),
   );
-  const model = command === "optimize" ? modelClient(config, io.env, io.err) : null;
+  const choice =
+    command === "optimize"
+      ? modelClientFor(config, config.model ? io.env[config.model.api_key_env] : undefined)
+      : null;
+  if (choice?.note) io.err.write(`${choice.note}\n`);
+  const model = choice?.client ?? null;
 
   const results = await runPerfloop({
     repoDir,
@@ -90,6 +111,7 @@ export async function main(
     apply: args.values.apply ?? false,
     onEvent: createProgressPrinter(io.err),
     env: io.env,
+    ...(args.values.memory ? { memoryPath: path.resolve(args.values.memory) } : {}),
   });
   io.err.write(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
@@ -112,6 +134,7 @@ function parse(argv: string[]) {
       "base-url": { type: "string" },
       "api-key-env": { type: "string" },
       apply: { type: "boolean" },
+      memory: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
@@ -119,53 +142,41 @@ function parse(argv: string[]) {
   });
 }
 
-function withOverrides(config: Config, values: ReturnType<typeof parse>["values"]): Config {
-  const next: Config = { ...config };
-  if (values.rounds !== undefined) {
-    const rounds = Number(values.rounds);
-    if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50)
-      throw new ConfigError("--rounds", [
-        `found ${JSON.stringify(values.rounds)}, expected an integer from 1 to 50`,
-      ]);
-    next.rounds = rounds;
+/**
+ * `perfloop stats`: reads the store named by --memory, else by the config's `memory.path` (the
+ * default when there is no config), and prints the figures. Exit 0, or 1 when the store is missing
+ * or unreadable (the message says which), 2 for an invalid config.
+ */
+async function stats(
+  repoDir: string,
+  values: ReturnType<typeof parse>["values"],
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
+  let memory = configSchema.shape.memory.parse(undefined);
+  if (!values.memory) {
+    try {
+      memory = (await loadConfig(repoDir, values.config)).memory;
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      if (!/not found|no such file|ENOENT/i.test(error.message)) {
+        io.err.write(`perfloop: ${error.message}\n`);
+        return EXIT.usage;
+      }
+    }
   }
-  if (values.strategy !== undefined) {
-    if (values.strategy !== "auto" && values.strategy !== "llm" && values.strategy !== "tune")
-      throw new ConfigError("--strategy", [
-        `found ${JSON.stringify(values.strategy)}, expected auto, llm or tune`,
-      ]);
-    next.strategy = values.strategy;
+  const file = values.memory ? path.resolve(values.memory) : resolveStorePath(memory, repoDir);
+  try {
+    const db = await openStoreForReading(file);
+    try {
+      const figures = computeStats(db);
+      io.out.write(values.json ? `${JSON.stringify(figures, null, 2)}\n` : formatStats(file, figures));
+    } finally {
+      db.close();
+    }
+    return EXIT.ok;
+  } catch (error) {
+    if (!(error instanceof MemoryStoreError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return EXIT.error;
   }
-  if (values.model !== undefined || values["base-url"] !== undefined || values["api-key-env"] !== undefined) {
-    next.model = defaultModelConfig({
-      ...config.model,
-      ...(values.model ? { name: values.model } : {}),
-      ...(values["base-url"] ? { base_url: values["base-url"] } : {}),
-      ...(values["api-key-env"] ? { api_key_env: values["api-key-env"] } : {}),
-    });
-  }
-  return next;
-}
-
-function modelClient(config: Config, env: NodeJS.ProcessEnv, err: NodeJS.WritableStream) {
-  if (config.strategy === "tune") return null;
-  if (!config.model) {
-    err.write(
-      "LLM rewrites are off (knob tuning only): add `model:` to .github/perfloop.yml or pass --model NAME, and export OPENAI_API_KEY (or the variable named by model.api_key_env).\n",
-    );
-    return null;
-  }
-  const apiKey = env[config.model.api_key_env];
-  if (!apiKey && !config.model.base_url) {
-    err.write(
-      `LLM rewrites are off: ${config.model.api_key_env} is not set. Export it, or point --base-url at a local endpoint (vLLM, Ollama) that needs no key.\n`,
-    );
-    return null;
-  }
-  // Local endpoints (Ollama, vLLM) accept any key; the SDK insists on a non-empty one.
-  return createModelClient({
-    apiKey: apiKey || "no-key-needed",
-    baseURL: config.model.base_url,
-    timeoutMs: 120_000,
-  });
 }

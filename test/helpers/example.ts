@@ -12,10 +12,16 @@ import type { Config } from "../../src/core/config/schema.ts";
 export const EXAMPLE_DIR = path.resolve(import.meta.dirname, "../../examples/textstats");
 export const MODEL_URL = "http://model.test";
 
-/** A scratch copy of examples/textstats. */
+/**
+ * A scratch copy of examples/textstats, without the corpus and without `.perfloop/` (a memory store or
+ * bundles left by a local `perfloop optimize examples/textstats` would leak state into the tests).
+ */
 export async function copyExample(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "perfloop-test-"));
-  await cp(EXAMPLE_DIR, dir, { recursive: true, filter: (src) => !src.endsWith("corpus.txt") });
+  await cp(EXAMPLE_DIR, dir, {
+    recursive: true,
+    filter: (src) => !src.endsWith("corpus.txt") && path.basename(src) !== ".perfloop",
+  });
   return dir;
 }
 

@@ -4,19 +4,7 @@
  * typo never silently falls back to a default. Defaults are documented in README.md ("Configuration").
  */
 import { z } from "zod";
-
-const categories = [
-  "cpu-single-thread",
-  "cpu-parallel",
-  "waiting",
-  "disk-io",
-  "host-memory",
-  "gpu-starved",
-  "gpu-launch-bound",
-  "gpu-memory",
-  "gpu-compute",
-  "throttled",
-] as const;
+import { BOTTLENECK_CATEGORIES } from "../types.ts";
 
 /** A percentage: `5`, `5%` or `"12.5%"`; parsed to a number of percent. */
 const percent = z
@@ -49,7 +37,7 @@ const knobBase = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a name of letters, digits, '_', '.', '-'"),
   values: z.array(z.union([z.string(), z.number()])).min(1, "at least one value to try"),
   /** Bottleneck categories this knob is expected to help; it is tried first for those verdicts. */
-  helps: z.array(z.enum(categories)).default([]),
+  helps: z.array(z.enum(BOTTLENECK_CATEGORIES)).default([]),
 };
 
 const knobSchema = z.union([
@@ -77,13 +65,20 @@ const timeoutsSchema = z.strictObject({
 
 const repetitionsSchema = z.strictObject({
   warmup: z.number().int().min(0).default(1),
-  runs: z.number().int().min(3).max(200).default(10),
+  // 5 is the least n per side at which an exact two-sided Mann–Whitney p can fall below 0.01
+  // (2 / C(10,5) = 0.0079); with fewer runs no improvement could ever be claimed.
+  runs: z
+    .number()
+    .int()
+    .min(5, "at least 5 (below that no p-value can reach alpha = 0.01)")
+    .max(200)
+    .default(10),
 });
 
 const statisticsSchema = z.strictObject({
   alpha: z.number().gt(0).lt(1).default(0.01),
   confidence: z.number().gt(0).lt(1).default(0.95),
-  max_cv: percent.default(10),
+  max_cv: percent.refine((v) => v > 0, "a percentage above 0").default(10),
   bootstrap: z.number().int().min(1000).default(10000),
 });
 
@@ -113,6 +108,23 @@ const limitsSchema = z.strictObject({
   max_file_bytes: z.number().int().positive().default(200_000),
 });
 
+/**
+ * perfloop's memory across runs (docs/memory.md). On GitHub Actions the runner's checkout is fresh
+ * each time: point `path` at a directory kept by the runner's cache (actions/cache) or outside the
+ * checkout, or the next run starts from nothing.
+ */
+const memorySchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** The SQLite file; relative to the repository directory, or absolute. */
+  path: z.string().trim().min(1).default(".perfloop/memory.sqlite"),
+  /** Entries older than this are forgotten, days. */
+  max_age_days: z.number().positive().default(180),
+  /** Each table of the store keeps at most this many rows (the newest). */
+  max_entries: z.number().int().positive().default(2000),
+  /** Embedding model of the configured endpoint for retrieval; null = lexical (BM25) only. */
+  embedding_model: z.string().trim().min(1).nullable().default("text-embedding-3-small"),
+});
+
 /** The whole `.github/perfloop.yml`. */
 export const configSchema = z.strictObject({
   version: z.literal(1).default(1),
@@ -123,8 +135,10 @@ export const configSchema = z.strictObject({
   protect: z.array(z.string()).default([]),
   strategy: z.enum(["auto", "llm", "tune"]).default("auto"),
   rounds: z.number().int().min(1).max(50).default(5),
-  min_improvement: percent.default(5),
-  target: percent.optional(),
+  min_improvement: percent
+    .refine((v) => v >= 0 && v < 100, "a percentage from 0 up to (not including) 100")
+    .default(5),
+  target: percent.refine((v) => v > 0, "a percentage above 0").optional(),
   timeouts: timeoutsSchema.default(() => timeoutsSchema.parse({})),
   repetitions: repetitionsSchema.default(() => repetitionsSchema.parse({})),
   statistics: statisticsSchema.default(() => statisticsSchema.parse({})),
@@ -132,6 +146,10 @@ export const configSchema = z.strictObject({
   tune: z.array(knobSchema).default([]),
   sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
+  memory: memorySchema.default(() => memorySchema.parse({})),
+  /** Settings of the GitHub App (label, workflow, bots, forks…): opaque to the core and validated by
+   *  the App itself (docs/github-app.md), so the CLI and the Action accept a file that has them. */
+  app: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** A validated config, defaults filled in. */
@@ -140,6 +158,8 @@ export type Config = z.infer<typeof configSchema>;
 export type Knob = Config["tune"][number];
 /** The model endpoint settings. */
 export type ModelConfig = z.infer<typeof modelSchema>;
+/** The memory settings. */
+export type MemoryConfig = z.infer<typeof memorySchema>;
 /** The program metric read from stdout. */
 export type MetricConfig = z.infer<typeof metricSchema>;
 
@@ -148,10 +168,11 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
   return modelSchema.parse(overrides);
 }
 
+/** A valid JavaScript regular expression with at least one capture group. */
 function isRegex(source: string): boolean {
   try {
-    new RegExp(source);
-    return true;
+    // The empty alternative always matches, so the match's length tells the number of groups.
+    return (new RegExp(`${source}|`).exec("")?.length ?? 0) > 1;
   } catch {
     return false;
   }

@@ -84,7 +84,9 @@ const roundSchema = z.object({
   gate: gateSchema.nullable(),
   reason: z.string(),
   comparison: comparisonSchema.nullable(),
-  /** Improvement of the best tree over the baseline after this round, % in the primary metric. */
+  /** ESTIMATED improvement of the best tree over the baseline after this round, % in the primary
+   *  metric: the product of the accepted rounds' median ratios, each measured against a different A.
+   *  Only `final` is a direct A/B of the baseline against the best state. */
   bestImprovementPct: z.number(),
   durationMs: z.number(),
   tokens: z.number().int().nonnegative(),
@@ -112,6 +114,7 @@ export const memorySummarySchema = z.object({
     /** Knob values tried first because they won before ("knob=value"). */
     first: z.array(z.string()),
     skipped: z.array(heldBackSchema),
+    /** Held back behind a remembered winner at the start (tried after all if that winner was rejected). */
     deferred: z.array(heldBackSchema),
   }),
   forgotten: z.object({ codeGone: z.number(), aged: z.number(), capped: z.number() }),

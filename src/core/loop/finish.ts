@@ -3,7 +3,7 @@
  * it against the contract, writes every bundle file, and (only when asked and verified) applies the
  * best state to the user's tree.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseResults, RESULTS_SCHEMA, type Results } from "../evidence/results-schema.ts";
 import { countedRuns } from "../measure/protocol.ts";
@@ -47,8 +47,6 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   if (patch) await ctx.evidence.text("final.patch", patch);
   const primary = primaryMetric(ctx.config);
   const baselineRuns = recordings.baseline ? countedRuns(recordings.baseline.measurement, "A") : [];
-  const outDir = path.relative(process.cwd(), options.outDir) || ".";
-  const repoDir = path.relative(process.cwd(), options.repoDir) || ".";
 
   const results: Results = parseResults({
     schema: RESULTS_SCHEMA,
@@ -77,12 +75,19 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
         }
       : null,
     stopReason: recordings.stopReason || (options.mode === "profile" ? "profile only" : input.status),
+    // Commands that work in the project's directory, wherever this run was started from.
     reproduce: [
-      `perfloop ${options.mode} ${repoDir} --out ${outDir}`,
-      ...(patch ? [`git apply ${path.join(outDir, "final.patch")}`] : []),
-      `hyperfine --warmup ${ctx.config.repetitions.warmup} --runs ${ctx.config.repetitions.runs} '${ctx.config.benchmark.command}'`,
+      `perfloop ${options.mode} . --out perfloop-evidence${options.mode === "optimize" ? ` --rounds ${ctx.config.rounds} --strategy ${ctx.config.strategy}` : ""}`,
+      `hyperfine --warmup ${ctx.config.repetitions.warmup} --runs ${ctx.config.repetitions.runs} ${shellQuote(ctx.config.benchmark.command)}   # before`,
+      ...(patch
+        ? [
+            "git apply final.patch   # from the evidence bundle",
+            `hyperfine --warmup ${ctx.config.repetitions.warmup} --runs ${ctx.config.repetitions.runs} ${shellQuote(ctx.config.benchmark.command)}   # after`,
+          ]
+        : []),
     ],
     usage: recordings.usage,
+    ...(recordings.memory ? { memory: recordings.memory } : {}),
   });
 
   await ctx.evidence.json("results.json", results);
@@ -135,11 +140,14 @@ function utilizationOf(run: RunRecord): Utilization | undefined {
 
 /**
  * Writes the best state's changed files into the user's tree — refusing, file by file, when the
- * user's copy changed since the run started (nothing of theirs is overwritten).
+ * user's copy changed since the run started (nothing of theirs is overwritten). Adds, deletes and
+ * moves are carried over; a file that cannot be written is reported, not thrown (the evidence and
+ * final.patch stay valid either way).
  */
 async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
   for (const file of [...new Set(files)]) {
-    const mine = await readFile(path.join(ctx.repoDir, file), "utf8").catch(() => null);
+    const target = path.join(ctx.repoDir, file);
+    const mine = await readFile(target, "utf8").catch(() => null);
     const started = await readFile(path.join(ctx.workspace.baseline, file), "utf8").catch(() => null);
     if (mine !== started) {
       ctx.emit({
@@ -149,7 +157,24 @@ async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
       continue;
     }
     const best = await readFile(path.join(ctx.workspace.best, file), "utf8").catch(() => null);
-    if (best !== null) await writeFile(path.join(ctx.repoDir, file), best);
-    await ctx.evidence.audit("applied", file);
+    try {
+      if (best === null) await rm(target, { force: true });
+      else {
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, best);
+      }
+      await ctx.evidence.audit("applied", `${best === null ? "deleted" : "wrote"} ${file}`);
+    } catch (error) {
+      ctx.emit({
+        type: "note",
+        message: `not applied: ${file}: ${(error as Error).message}; use final.patch`,
+      });
+      await ctx.evidence.audit("apply failed", `${file}: ${(error as Error).message}`);
+    }
   }
+}
+
+/** Single-quotes a shell word. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, "'\\''")}'`;
 }

@@ -2,7 +2,7 @@
  * What a run has recorded so far — kept in one place so that the bundle can be written from it at any
  * point, including after a failure half-way.
  */
-import type { RoundRecord } from "../evidence/results-schema.ts";
+import type { MemorySummary, RoundRecord } from "../evidence/results-schema.ts";
 import type { Measurement } from "../measure/protocol.ts";
 import type { Comparison } from "../types.ts";
 import type { Baseline } from "./baseline.ts";
@@ -21,6 +21,8 @@ export interface RunRecordings {
   recommendations: Array<{ knob: string; env: string; value: string; improvementPct: number }>;
   usage: { modelCalls: number; promptTokens: number; completionTokens: number };
   stopReason: string;
+  /** What memory did (results.json `memory`); absent when memory is off or in profile mode. */
+  memory?: MemorySummary;
 }
 
 /** Empty recordings. */

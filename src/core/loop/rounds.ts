@@ -9,13 +9,22 @@ import { defaultModelConfig } from "../config/schema.ts";
 import type { Results } from "../evidence/results-schema.ts";
 import { countedRuns } from "../measure/protocol.ts";
 import { median } from "../measure/stats.ts";
+import type { MemorySession } from "../memory/session.ts";
+import { recordReflection } from "../reflect/record.ts";
+import { type Reflection, reflectionLines } from "../reflect/reflection.ts";
 import type { Comparison } from "../types.ts";
 import type { Baseline } from "./baseline.ts";
-import { compareMeasurement, primaryMetric } from "./compare.ts";
+import { compareMeasurement, outputOf, primaryMetric } from "./compare.ts";
 import { type LoopContext, measureSides, side } from "./context.ts";
-import { type BestState, type Candidate, evaluateCandidate } from "./evaluate.ts";
+import { type BestState, evaluateCandidate } from "./evaluate.ts";
 import type { RunRecordings } from "./recordings.ts";
-import { llmSource, orderSources, tuneSource } from "./strategies.ts";
+import {
+  type CandidateSource,
+  llmSource,
+  orderSources,
+  type SourcedCandidate,
+  tuneSource,
+} from "./strategies.ts";
 import { promote } from "./workspace.ts";
 
 /** A round that improves less than this counts towards convergence (DESIGN.md step 9), %. */
@@ -28,29 +37,35 @@ export interface RoundsOutcome {
 }
 
 /**
- * Runs the rounds and the final comparison, filling `recordings`.
+ * Runs the rounds and the final comparison, filling `recordings`. After each rejected candidate a
+ * reflection (reflect/) is written to rounds/<n>/reflection.json and goes into the next prompt.
  * @param model null = no model: knob tuning only.
+ * @param memory the run's memory (warm start, recalled lines, strategy policy), null = none.
  */
 export async function optimizeRounds(
   ctx: LoopContext,
   baseline: Baseline,
   model: OpenAI | null,
   recordings: RunRecordings,
+  memory: MemorySession | null = null,
 ): Promise<RoundsOutcome> {
   const { config } = ctx;
   const verdicts = baseline.verdicts;
   const top = verdicts[0]?.category;
-  const tune = config.tune.length > 0 ? tuneSource(ctx, verdicts) : null;
+  const policy = memory?.policy ?? null;
+  const tune = config.tune.length > 0 ? tuneSource(ctx, verdicts, memory) : null;
   const llm = model
     ? llmSource(ctx, {
         client: model,
         model: config.model ?? defaultModelConfig(),
         verdicts,
         hotSpots: baseline.hotSpots,
+        ...(policy?.llm?.system ? { system: policy.llm.system } : {}),
+        remembered: memory?.remembered ?? [],
       })
     : null;
   const knobsHelpTop = top !== undefined && config.tune.some((k) => k.helps.includes(top));
-  const sources = orderSources(config.strategy, verdicts, tune, llm, knobsHelpTop);
+  const sources = orderSources(config.strategy, verdicts, tune, llm, knobsHelpTop, policy?.primary.strategy);
   if (sources.length === 0) {
     recordings.stopReason = "no strategy available";
     const why =
@@ -61,7 +76,10 @@ export async function optimizeRounds(
   }
 
   const direction = primaryMetric(config).direction;
-  const best: BestState = { env: {}, baselineStdout: baseline.stdout };
+  const best: BestState = {
+    env: {},
+    baselineOutput: outputOf(baseline.stdout, countedRuns(baseline.measurement, "A")[0]),
+  };
   let bestRatio = 1; // primary metric of best / baseline, chained over accepted rounds
   let bestWallMs = medianWall(baseline);
   let smallRounds = 0;
@@ -75,9 +93,11 @@ export async function optimizeRounds(
       recordings.stopReason = stop;
       break;
     }
-    let candidate: Candidate | null = null;
+    let candidate: SourcedCandidate | null = null;
+    let from: CandidateSource | undefined;
     for (let source = sources[sourceIndex]; !candidate && source; source = sources[sourceIndex]) {
       candidate = await source.next({ n, bestWallMs, bestImprovementPct: improvement(), failures });
+      from = source;
       if (!candidate) sourceIndex += 1;
     }
     if (!candidate) {
@@ -111,9 +131,38 @@ export async function optimizeRounds(
           improvementPct: primary.improvementPct,
         });
       }
-    } else {
-      failures.push(`${candidate.description} — ${evaluation.gate}: ${evaluation.reason}`.slice(0, 600));
     }
+    const files = candidate.changes.map((c) => c.moveTo ?? c.path);
+    let reflection: Reflection | null = null;
+    if (evaluation.outcome === "rejected") {
+      reflection = await recordReflection(ctx.evidence, {
+        round: n,
+        strategy: candidate.strategy,
+        description: candidate.description,
+        gate: evaluation.gate ?? "error",
+        reason: evaluation.reason,
+        comparison: primary,
+        files,
+        knob: candidate.knob ? { name: candidate.knob.knob.name, value: candidate.knob.value } : null,
+        hotSpots: baseline.hotSpots,
+        minImprovementPct: config.min_improvement,
+      });
+      failures.push(reflectionLines(reflection));
+    }
+    await from?.observe?.(candidate, { outcome: evaluation.outcome, gate: evaluation.gate });
+    memory?.recordRound({
+      n,
+      strategy: candidate.strategy,
+      description: candidate.description,
+      rationale: candidate.rationale,
+      files,
+      knob: candidate.knob ?? null,
+      outcome: evaluation.outcome,
+      gate: evaluation.gate,
+      reason: evaluation.reason,
+      comparison: primary,
+      reflection,
+    });
     // Convergence counts measured rounds only: a candidate stopped before the A/B (policy, tests,
     // a patch that does not apply) says nothing about diminishing returns, only about that attempt.
     if (primary)
@@ -131,7 +180,7 @@ export async function optimizeRounds(
       strategy: candidate.strategy,
       description: candidate.description,
       rationale: candidate.rationale,
-      files: candidate.changes.map((c) => c.moveTo ?? c.path),
+      files,
       env: candidate.env,
       outcome: evaluation.outcome,
       gate: evaluation.gate,
@@ -140,6 +189,15 @@ export async function optimizeRounds(
       bestImprovementPct: improvement(),
       durationMs: performance.now() - started,
       tokens: candidate.tokens,
+      ...(reflection
+        ? {
+            reflection: {
+              likelyCause: reflection.likelyCause,
+              whatToChange: reflection.whatToChange,
+              signature: reflection.signature,
+            },
+          }
+        : {}),
     });
     recordings.roundMeasurements.push({ n, measurement: evaluation.measurement });
     await ctx.evidence.json("optimization_rounds.json", recordings.rounds);

@@ -2,7 +2,8 @@
  * `runPerfloop`: the whole loop of DESIGN.md, orchestrated. It only sequences the steps; each step
  * lives in its own module. Whatever happens, the bundle ends with a results.json (status "error" and
  * the message when perfloop itself failed) and the user's tree is untouched unless `apply` is set
- * and the improvement was verified.
+ * and the improvement was verified. In optimize mode the run's memory (docs/memory.md) is opened after
+ * the baseline, feeds the rounds, and is told the results at the end; it never fails the run.
  */
 import path from "node:path";
 import type OpenAI from "openai";
@@ -12,13 +13,15 @@ import { createEvidenceWriter } from "../evidence/writer.ts";
 import { buildChildEnv } from "../exec/env.ts";
 import { resolveIsolation } from "../exec/isolation.ts";
 import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
+import { memoryForRun } from "../memory/for-run.ts";
+import { type MemorySession, resolveStorePath } from "../memory/session.ts";
 import { prepareBaseline } from "./baseline.ts";
 import type { LoopContext } from "./context.ts";
 import type { LoopEventHandler } from "./events.ts";
 import { finish } from "./finish.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
-import { createWorkspace, disposeWorkspace } from "./workspace.ts";
+import { createWorkspace, disposeWorkspace, type Workspace } from "./workspace.ts";
 
 /** What to run. */
 export interface PerfloopOptions {
@@ -39,6 +42,11 @@ export interface PerfloopOptions {
   apply?: boolean;
   /** The parent environment the allow-list is applied to. Default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The memory store file, overriding the config's `memory.path` (the CLI's `--memory`; the Action
+   * points it into the runner's cache). Relative paths are resolved against `repoDir`.
+   */
+  memoryPath?: string;
 }
 
 /**
@@ -64,11 +72,15 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   if (!isolation.networkOff && options.config.sandbox.network === "off")
     emit({ type: "note", message: isolation.description });
 
-  const workspace = await createWorkspace(options.repoDir, [options.outDir]);
-  const ctx: LoopContext = {
+  const memoryConfig = options.config.memory;
+  const storeFile = memoryConfig.enabled
+    ? resolveStorePath(memoryConfig, options.repoDir, options.memoryPath)
+    : null;
+  // The store (and SQLite's side files) is never copied into the trees candidates are built in.
+  const storeFiles = storeFile ? ["", "-journal", "-wal", "-shm"].map((s) => storeFile + s) : [];
+  const baseCtx = {
     config: options.config,
     repoDir: options.repoDir,
-    workspace,
     evidence,
     isolation,
     baseEnv: buildChildEnv(options.env ?? process.env, options.config.sandbox.env),
@@ -76,6 +88,27 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     deadline: startedAt.getTime() + options.config.timeouts.total * 1000,
     seed: options.seed ?? 1,
   };
+  let workspace: Workspace;
+  try {
+    workspace = await createWorkspace(options.repoDir, [options.outDir, ...storeFiles]);
+  } catch (error) {
+    // No scratch copy, no run: say why in results.json (the user's tree was only read).
+    const none = { root: "", baseline: options.repoDir, best: options.repoDir };
+    await evidence.audit("error", (error as Error).stack ?? String(error));
+    return await finish(
+      { ...baseCtx, workspace: none },
+      {
+        ...done,
+        status: "error",
+        message: `cannot copy ${options.repoDir} into a scratch workspace: ${(error as Error).message}`,
+      },
+    );
+  }
+  const ctx: LoopContext = {
+    ...baseCtx,
+    workspace,
+  };
+  let memory: MemorySession | null = null;
   try {
     const baseline = await prepareBaseline(ctx);
     if (!baseline.ok)
@@ -88,16 +121,38 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
         message: "profile only: measured and classified, nothing changed",
       });
     }
-    const outcome = await optimizeRounds(ctx, baseline, options.model, recordings);
-    return await finish(ctx, { ...done, ...outcome });
+    if (storeFile) {
+      memory = await memoryForRun({
+        config: options.config,
+        repoDir: options.repoDir,
+        file: storeFile,
+        request: options.request,
+        model: options.model,
+        hardware: snapshot.summary,
+        verdicts: baseline.verdicts,
+        hotSpots: baseline.hotSpots,
+        startedAt,
+        seed: ctx.seed,
+      });
+      for (const note of memory.summary().notes) emit({ type: "note", message: note });
+    }
+    const outcome = await optimizeRounds(ctx, baseline, options.model, recordings, memory);
+    if (memory) recordings.memory = memory.summary();
+    const results = await finish(ctx, { ...done, ...outcome });
+    memory?.finishRun(results);
+    return results;
   } catch (error) {
     await evidence.audit("error", (error as Error).stack ?? String(error));
-    return await finish(ctx, {
+    if (memory) recordings.memory = memory.summary();
+    const results = await finish(ctx, {
       ...done,
       status: "error",
       message: `perfloop failed: ${(error as Error).message}`,
     });
+    memory?.finishRun(results);
+    return results;
   } finally {
+    memory?.close();
     await disposeWorkspace(workspace);
   }
 }

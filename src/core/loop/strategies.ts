@@ -1,10 +1,20 @@
 /**
  * Where candidates come from (DESIGN.md step 5): the knob tuner and the LLM rewrite, in an order
- * chosen by the verdict. A source yields one candidate per round and null when it has nothing left.
+ * chosen by the verdict, or by the strategy bandit when memory has one (memory/policy.ts). A source
+ * yields one candidate per round and null when it has nothing left, and may observe each outcome.
  */
 import type OpenAI from "openai";
 import type { ModelConfig } from "../config/schema.ts";
-import { currentKnobValue, KnobError, knobChange, planKnobTrials } from "../optimize/knobs.ts";
+import type { Gate } from "../evidence/results-schema.ts";
+import type { MemorySession } from "../memory/session.ts";
+import type { WarmStartPlan } from "../memory/warm-start.ts";
+import {
+  currentKnobValue,
+  KnobError,
+  type KnobTrial,
+  knobChange,
+  planKnobTrials,
+} from "../optimize/knobs.ts";
 import { ModelError, runAgent } from "../optimize/llm/agent.ts";
 import { buildUserPrompt, SYSTEM_PROMPT } from "../optimize/llm/prompt.ts";
 import type { HotSpot, Verdict } from "../types.ts";
@@ -17,22 +27,44 @@ export interface RoundView {
   /** Median wall time of the best tree, ms, and its improvement over the baseline, %. */
   bestWallMs: number;
   bestImprovementPct: number;
-  /** One line per rejected candidate: "description — gate: reason". */
+  /**
+   * One entry per rejected candidate: "description — gate: reason", then the reflection's indented
+   * lines (numbers, test output, likely cause, what to change).
+   */
   failures: string[];
+}
+
+/** A candidate and, for the tuner, the trial it came from. */
+export type SourcedCandidate = Candidate & { knob?: KnobTrial };
+
+/** How a candidate fared (what a source may learn from). */
+export interface Observed {
+  outcome: "accepted" | "rejected";
+  gate: Gate | null;
 }
 
 /** A producer of candidates. */
 export interface CandidateSource {
   strategy: "llm" | "tune";
-  next(view: RoundView): Promise<Candidate | null>;
+  next(view: RoundView): Promise<SourcedCandidate | null>;
+  /** Called after each of this source's candidates was evaluated. */
+  observe?(candidate: SourcedCandidate, observed: Observed): Promise<void>;
 }
 
 /**
- * The tuner: every (knob, value) trial in verdict order; a knob that cannot be located becomes a
- * rejected round with the reason (so a config mistake is visible in the report).
+ * The tuner: every (knob, value) trial in verdict order, reordered and filtered by memory's warm start
+ * when there is one. It learns within the run from each outcome: a knob that cannot be applied (its
+ * reflection: the pattern or file is wrong) has its other values dropped, since each would fail the
+ * same way; a remembered winner that is rejected now brings back the values it had held back. A knob
+ * that cannot be located becomes a rejected round with the reason (visible in the report).
  */
-export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSource {
-  let trials: ReturnType<typeof planKnobTrials> | undefined;
+export function tuneSource(
+  ctx: LoopContext,
+  verdicts: Verdict[],
+  memory: Pick<MemorySession, "warmStart"> | null = null,
+): CandidateSource {
+  let trials: KnobTrial[] | undefined;
+  let plan: WarmStartPlan | null = null;
   return {
     strategy: "tune",
     async next() {
@@ -41,12 +73,23 @@ export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSour
         for (const knob of ctx.config.tune)
           current[knob.name] = await currentKnobValue(ctx.workspace.best, knob).catch(() => null);
         trials = planKnobTrials(ctx.config.tune, verdicts, current);
+        if (memory) {
+          plan = memory.warmStart(trials, current);
+          trials = [...plan.trials];
+          for (const s of plan.skipped)
+            await ctx.evidence.audit("memory skip", `${s.trial.knob.name}=${s.trial.value}: ${s.reason}`);
+          for (const d of [...plan.deferred.values()].flat())
+            await ctx.evidence.audit("memory defer", `${d.trial.knob.name}=${d.trial.value}: ${d.reason}`);
+        }
       }
       const trial = trials.shift();
       if (!trial) return null;
       try {
         const change = await knobChange(ctx.workspace.best, trial);
-        const rationale = `knob "${trial.knob.name}" (declared in the config${trial.knob.helps.length > 0 ? ` to help ${trial.knob.helps.join(", ")}` : ""}); verdict: ${verdicts[0]?.category ?? "none"}`;
+        const remembered = plan?.remembered.some((r) => r.trial === trial)
+          ? "; tried first: it won on this machine before"
+          : "";
+        const rationale = `knob "${trial.knob.name}" (declared in the config${trial.knob.helps.length > 0 ? ` to help ${trial.knob.helps.join(", ")}` : ""}); verdict: ${verdicts[0]?.category ?? "none"}${remembered}`;
         return {
           strategy: "tune",
           description: change.description,
@@ -54,6 +97,7 @@ export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSour
           changes: change.changes.map((c) => ({ ...c, kind: "update" as const })),
           env: change.env,
           tokens: 0,
+          knob: trial,
         };
       } catch (error) {
         if (!(error instanceof KnobError)) throw error;
@@ -64,8 +108,33 @@ export function tuneSource(ctx: LoopContext, verdicts: Verdict[]): CandidateSour
           changes: [],
           env: {},
           tokens: 0,
+          knob: trial,
           failure: { gate: "apply", reason: error.message },
         };
+      }
+    },
+    async observe(candidate, observed) {
+      const trial = candidate.knob;
+      if (!trial || !trials || observed.outcome === "accepted") return;
+      const name = trial.knob.name;
+      if (observed.gate === "apply") {
+        const dropped = trials.filter((t) => t.knob.name === name);
+        trials = trials.filter((t) => t.knob.name !== name);
+        if (dropped.length > 0)
+          await ctx.evidence.audit(
+            "tuner",
+            `knob "${name}" cannot be applied; its ${dropped.length} other value(s) are not tried`,
+          );
+        return;
+      }
+      const deferred = plan?.deferred.get(name);
+      if (deferred && plan?.remembered.some((r) => r.trial === trial)) {
+        plan.deferred.delete(name);
+        trials.push(...deferred.map((d) => d.trial));
+        await ctx.evidence.audit(
+          "memory",
+          `remembered winner ${name}=${trial.value} was rejected now: its ${deferred.length} held-back value(s) are tried after all`,
+        );
       }
     },
   };
@@ -77,6 +146,10 @@ export interface LlmSourceOptions {
   model: ModelConfig;
   verdicts: Verdict[];
   hotSpots: HotSpot[];
+  /** The system prompt (a variant chosen by the bandit); default {@link SYSTEM_PROMPT}. */
+  system?: string;
+  /** Lines recalled from earlier runs, for the prompt. */
+  remembered?: string[];
 }
 
 /**
@@ -103,11 +176,10 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
         bestWallMs: view.bestWallMs,
         bestImprovementPct: view.bestImprovementPct,
         failures: view.failures,
+        remembered: options.remembered ?? [],
       });
-      await ctx.evidence.text(
-        `rounds/${view.n}/prompt.md`,
-        `# System\n\n${SYSTEM_PROMPT}\n\n# User\n\n${user}\n`,
-      );
+      const system = options.system ?? SYSTEM_PROMPT;
+      await ctx.evidence.text(`rounds/${view.n}/prompt.md`, `# System\n\n${system}\n\n# User\n\n${user}\n`);
       ctx.emit({
         type: "phase",
         phase: `round ${view.n}: model`,
@@ -125,7 +197,7 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
           model: options.model.name,
           temperature: options.model.temperature,
           root: ctx.workspace.best,
-          system: SYSTEM_PROMPT,
+          system,
           user,
           maxTurns: options.model.max_turns,
           maxTokens: remaining,
@@ -174,8 +246,9 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
 }
 
 /**
- * The order of sources for `strategy`: with "auto", knobs first when a knob declares it helps the top
- * verdict (cheap and safe), else the model first; then the other.
+ * The order of sources for `strategy`: with "auto", the strategy memory's bandit put first when there
+ * is one (`preferred`), else knobs first when a knob declares it helps the top verdict (cheap and
+ * safe), else the model first; then the other.
  */
 export function orderSources(
   strategy: "auto" | "llm" | "tune",
@@ -183,9 +256,11 @@ export function orderSources(
   tune: CandidateSource | null,
   llm: CandidateSource | null,
   knobsHelpTop: boolean,
+  preferred?: "llm" | "tune",
 ): CandidateSource[] {
   if (strategy === "tune") return tune ? [tune] : [];
   if (strategy === "llm") return llm ? [llm] : [];
-  const both = knobsHelpTop || verdicts.length === 0 ? [tune, llm] : [llm, tune];
+  const tuneFirst = preferred ? preferred === "tune" : knobsHelpTop || verdicts.length === 0;
+  const both = tuneFirst ? [tune, llm] : [llm, tune];
   return both.filter((s): s is CandidateSource => s !== null);
 }

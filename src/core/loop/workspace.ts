@@ -43,11 +43,16 @@ export interface Workspace {
 export async function createWorkspace(repoDir: string, exclude: string[] = []): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
   const baseline = path.join(root, "baseline");
-  await copyTree(
-    repoDir,
-    baseline,
-    exclude.map((p) => path.resolve(p)),
-  );
+  try {
+    await copyTree(
+      repoDir,
+      baseline,
+      exclude.map((p) => path.resolve(p)),
+    );
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
   return { root, baseline, best: baseline };
 }
 

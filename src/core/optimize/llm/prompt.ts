@@ -1,8 +1,10 @@
 /**
  * The rewrite prompt: what the model must know to make the measured program faster — the verdict
  * with its numbers, the hot code, the repository's AGENTS.md instructions in scope, the rules a
- * candidate must follow, and why earlier candidates failed.
+ * candidate must follow, why earlier candidates failed (their reflections), and what perfloop's memory
+ * recalls from earlier runs. The system prompt comes in variants the strategy bandit chooses between.
  */
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { HotSpot, Verdict } from "../../types.ts";
@@ -21,8 +23,13 @@ export interface PromptInput {
   /** Median wall time of the current best, ms; and the improvement over the baseline so far, %. */
   bestWallMs: number;
   bestImprovementPct: number;
-  /** One line per earlier rejected candidate: what it tried and why it failed. */
+  /**
+   * One entry per earlier rejected candidate of this run: "description — gate: reason", optionally
+   * followed by indented lines (the reflection: numbers, test output, likely cause, what to change).
+   */
   failures: string[];
+  /** Lines recalled from earlier runs (memory/retrieve.ts `retrievedLine`); empty or absent = none. */
+  remembered?: string[];
 }
 
 /** Lines of code shown around each hot spot (before, after). */
@@ -81,12 +88,47 @@ export async function buildUserPrompt(input: PromptInput): Promise<string> {
   parts.push(
     `## Editable files\nGlobs: ${input.paths.map((p) => `\`${p}\``).join(", ")}${input.protect.length > 0 ? `; protected (never edit): ${input.protect.map((p) => `\`${p}\``).join(", ")}` : ""}.`,
   );
+  if (input.remembered && input.remembered.length > 0) {
+    parts.push(
+      `## From earlier runs on this repository (perfloop's memory; measured then, verify now)\n${input.remembered.join("\n")}`,
+    );
+  }
   if (input.failures.length > 0) {
     parts.push(
       `## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`,
     );
   }
   return parts.join("\n\n");
+}
+
+/** A variant of the system prompt: extra guidance appended to {@link SYSTEM_PROMPT}. */
+export interface PromptVariant {
+  id: string;
+  guidance: string;
+}
+
+/**
+ * The variants the strategy bandit chooses between (memory/policy.ts). "focused" is the plain prompt;
+ * "algorithmic" pushes towards removing work. Adding a variant or editing a text makes a new prompt
+ * version, which the trust region watches.
+ */
+export const PROMPT_VARIANTS: readonly PromptVariant[] = [
+  { id: "focused", guidance: "" },
+  {
+    id: "algorithmic",
+    guidance:
+      "Approach: remove work before speeding it up. Prefer a better algorithm or data structure, skipping work whose result is not needed, caching repeated results, or hoisting invariant work out of loops, over micro-optimizing statements.",
+  },
+];
+
+/** The system prompt of a variant. */
+export function systemPromptFor(variant: PromptVariant): string {
+  return variant.guidance ? `${SYSTEM_PROMPT}\n\n${variant.guidance}` : SYSTEM_PROMPT;
+}
+
+/** A prompt version: "llm:<variant>@<first 8 hex digits of the SHA-256 of its system text>". */
+export function promptVersion(variantId: string, systemText: string): string {
+  return `llm:${variantId}@${createHash("sha256").update(systemText).digest("hex").slice(0, 8)}`;
 }
 
 function describeVerdict(v: Verdict): string {
