@@ -256,7 +256,7 @@ export async function optimizeRounds(
 function stopReason(ctx: LoopContext, n: number, improvementPct: number, smallRounds: number): string | null {
   const { config } = ctx;
   if (config.target !== undefined && improvementPct >= config.target)
-    return `target of ${config.target}% reached (${improvementPct.toFixed(1)}%)`;
+    return `target of ${config.target}% reached (estimated ${improvementPct.toFixed(1)}% from the rounds; the final A/B measures it)`;
   if (n > config.rounds) return `round budget of ${config.rounds} spent`;
   if (Date.now() > ctx.deadline) return `time budget of ${config.timeouts.total} s spent`;
   if (smallRounds >= 2)
