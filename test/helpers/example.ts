@@ -27,8 +27,9 @@ export async function copyExample(): Promise<string> {
 
 /**
  * The example's config made quick for tests: a smaller corpus (runs of ~0.15 s), 6 runs a side, a
- * cheaper bootstrap. The CV limit is raised to 50% because these tests check the loop's decisions,
- * not the machine's quietness (a CI box shares its cores); the protocol's own test uses the default.
+ * cheaper bootstrap. The CV limit is raised to 100% (off) because these tests check the loop's decisions,
+ * not the machine's quietness (a shared VM varies 20-35% run to run); the CV rule has its own unit
+ * tests in test/stats.test.ts.
  */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   return parseConfig({
@@ -39,7 +40,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     rounds: 3,
     min_improvement: 5,
     repetitions: { warmup: 1, runs: 6 },
-    statistics: { bootstrap: 2000, max_cv: 50 },
+    statistics: { bootstrap: 2000, max_cv: 100 },
     model: { name: "test-model", base_url: `${MODEL_URL}/v1`, max_turns: 4 },
     ...overrides,
   });
