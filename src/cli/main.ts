@@ -104,6 +104,7 @@ export async function main(
 
   const results = await runPerfloop({
     repoDir,
+    ...(args.values.config ? { configPath: args.values.config } : {}),
     outDir,
     mode: command,
     config,

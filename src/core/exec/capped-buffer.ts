@@ -1,3 +1,10 @@
+/** Capped capture of command output. */
+
+/** The marker put where captured output was cut (one format for every capture in perfloop). */
+export function cutMarker(bytes: number): string {
+  return `\n[… perfloop cut ${bytes} bytes …]\n`;
+}
+
 /**
  * Keeps the head and the tail of a stream within a byte limit, so a chatty command cannot fill
  * memory while the start (setup errors) and the end (the final traceback) are both kept.
@@ -48,8 +55,6 @@ export class CappedBuffer {
     const tailLimit = this.limit - Math.floor(this.limit / 2);
     if (tail.length > tailLimit) tail = tail.subarray(tail.length - tailLimit);
     const cut = this.total - this.headBytes - tail.length;
-    return cut > 0
-      ? `${head}\n[… perfloop cut ${cut} bytes …]\n${tail.toString("utf8")}`
-      : head + tail.toString("utf8");
+    return cut > 0 ? `${head}${cutMarker(cut)}${tail.toString("utf8")}` : head + tail.toString("utf8");
   }
 }

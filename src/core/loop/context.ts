@@ -17,6 +17,8 @@ export interface LoopContext {
   config: Config;
   /** The user's directory (never written by the loop). */
   repoDir: string;
+  /** The config file's path relative to repoDir (protected by the patch policy). */
+  configPath: string;
   workspace: Workspace;
   evidence: EvidenceWriter;
   isolation: Isolation;

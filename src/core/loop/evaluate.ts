@@ -75,6 +75,7 @@ export async function evaluateCandidate(
     maxChangedLines: ctx.config.limits.max_changed_lines,
     maxFileBytes: ctx.config.limits.max_file_bytes,
     benchmarkFiles: ctx.config.benchmark.files,
+    configPath: ctx.configPath,
   });
   if (violations.length > 0)
     return reject("policy", violations.map((v) => `${v.path}: ${v.message}`).join("; "));

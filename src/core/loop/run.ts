@@ -5,8 +5,8 @@
  * and the improvement was verified. In optimize mode the run's memory (docs/memory.md) is opened after
  * the baseline, feeds the rounds, and is told the results at the end; it never fails the run.
  */
-import path from "node:path";
 import type OpenAI from "openai";
+import { CONFIG_PATH } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import type { Results, ResultsRequest } from "../evidence/results-schema.ts";
 import { createEvidenceWriter } from "../evidence/writer.ts";
@@ -40,6 +40,9 @@ export interface PerfloopOptions {
   seed?: number;
   /** Write the verified best state back into repoDir. Default false: only final.patch is written. */
   apply?: boolean;
+  /** Where the config was read from, relative to repoDir (candidates may never edit it). Default
+   *  `.github/perfloop.yml`. */
+  configPath?: string;
   /** The parent environment the allow-list is applied to. Default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
@@ -81,6 +84,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   const baseCtx = {
     config: options.config,
     repoDir: options.repoDir,
+    configPath: options.configPath ?? CONFIG_PATH,
     evidence,
     isolation,
     baseEnv: buildChildEnv(options.env ?? process.env, options.config.sandbox.env),
@@ -155,22 +159,4 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     memory?.close();
     await disposeWorkspace(workspace);
   }
-}
-
-/** The bundle's file names (DESIGN.md), for adapters that upload or link them. */
-export const BUNDLE_FILES = [
-  "results.json",
-  "report.md",
-  "final.patch",
-  "perf_raw.json",
-  "perf_summary.md",
-  "feedback_report.md",
-  "optimization_rounds.json",
-  "env_snapshot.json",
-  "audit.log",
-] as const;
-
-/** The path of a bundle file. */
-export function bundlePath(outDir: string, file: (typeof BUNDLE_FILES)[number]): string {
-  return path.join(outDir, file);
 }

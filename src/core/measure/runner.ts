@@ -9,6 +9,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { cutMarker } from "../exec/capped-buffer.ts";
 import type { Isolation } from "../exec/isolation.ts";
 
 const RUNNER = fileURLToPath(new URL("./runner.py", import.meta.url));
@@ -178,7 +179,7 @@ async function readCapped(file: string, limit: number): Promise<{ text: string; 
     await handle.read(head, 0, half, 0);
     await handle.read(tail, 0, tail.length, size - tail.length);
     return {
-      text: `${head.toString("utf8")}\n[… perfloop cut ${size - limit} bytes …]\n${tail.toString("utf8")}`,
+      text: `${head.toString("utf8")}${cutMarker(size - limit)}${tail.toString("utf8")}`,
       truncated: true,
     };
   } finally {

@@ -1,9 +1,11 @@
 // The patch policy of DESIGN.md ("Patch policy (a candidate may never)"): which files a candidate
 // may touch and how much it may change. Violations are returned, never thrown: they reject the
 // candidate with a reason that is shown to the model and written to the report.
+
 import { realpath } from "node:fs/promises";
 import { diffLines } from "diff";
 import picomatch from "picomatch";
+import { CONFIG_PATH } from "../config/load.ts";
 import type { Patch } from "./parse.ts";
 import { lexicalViolations, normalize, realRelative } from "./paths.ts";
 
@@ -104,9 +106,6 @@ export const LOCK_FILES: readonly string[] = [
   "Gemfile.lock",
 ];
 
-/** The default location of the perfloop config. */
-export const DEFAULT_CONFIG_PATH = ".github/perfloop.yml";
-
 type Matcher = { glob: string; test: (p: string) => boolean };
 type Rule = { rule: PolicyRule; matchers: Matcher[]; says: (p: string, glob: string) => string };
 
@@ -117,7 +116,7 @@ function compile(globs: readonly string[], nocase: boolean): Matcher[] {
 
 /** The built-in forbidden sets of DESIGN.md "Patch policy", plus `.git` and the policy's `protect`. */
 function forbiddenRules(policy: PatchPolicy): Rule[] {
-  const config = policy.configPath ?? DEFAULT_CONFIG_PATH;
+  const config = policy.configPath ?? CONFIG_PATH;
   const configGlobs = [config, config.replace(/\.yml$/, ".yaml"), config.replace(/\.yaml$/, ".yml")];
   return [
     {
