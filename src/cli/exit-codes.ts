@@ -1,3 +1,5 @@
+import type { Results } from "../core/evidence/results-schema.ts";
+
 /** perfloop's exit codes (documented in README.md, "CLI"). */
 export const EXIT = {
   /** optimize: a verified improvement; profile: measured and classified. */
@@ -12,14 +14,17 @@ export const EXIT = {
   inconclusive: 4,
   /** Set-up, tests or benchmark fail on the unmodified code. */
   baselineFailed: 5,
+  /** `timeouts.total` ended the run (coreutils `timeout` uses the same code). */
+  timeout: 124,
+  /** SIGINT or SIGTERM ended the run (128 + SIGINT, the shell's convention). */
+  cancelled: 130,
 } as const;
 
 /** The exit code for a results status. */
-export function exitCodeFor(
-  status: "improved" | "no-improvement" | "baseline-failed" | "inconclusive" | "error",
-  mode: "optimize" | "profile",
-): number {
+export function exitCodeFor(status: Results["status"], mode: "optimize" | "profile"): number {
   if (status === "error") return EXIT.error;
+  if (status === "cancelled") return EXIT.cancelled;
+  if (status === "timeout") return EXIT.timeout;
   if (status === "baseline-failed") return EXIT.baselineFailed;
   if (mode === "profile") return EXIT.ok;
   if (status === "improved") return EXIT.ok;

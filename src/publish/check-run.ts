@@ -49,10 +49,13 @@ export interface CheckAnnotation {
 
 /**
  * Maps a results status to the check conclusion (issue 3): improved → success; no-improvement and
- * inconclusive → neutral; baseline-failed and error → failure.
+ * inconclusive → neutral; baseline-failed and error → failure; cancelled → cancelled; timeout →
+ * timed_out (GitHub's check-run conclusions of those names).
  */
 export function conclusionFor(status: Results["status"]): CheckConclusion {
   if (status === "improved") return "success";
+  if (status === "cancelled") return "cancelled";
+  if (status === "timeout") return "timed_out";
   if (status === "no-improvement" || status === "inconclusive") return "neutral";
   return "failure";
 }

@@ -107,6 +107,8 @@ const STATUS_TITLE: Record<Results["status"], string> = {
   inconclusive: "Inconclusive",
   "baseline-failed": "Baseline failed",
   error: "perfloop error",
+  cancelled: "Cancelled",
+  timeout: "Timed out",
 };
 
 /** The check-run output for results: title from the status and headline, summary, full report as text. */

@@ -6,8 +6,10 @@
  * The trend compares baseline medians of separate scans: indicative only (not an interleaved A/B),
  * and only between scans of the same metric on the same hardware.
  */
+
 import { z } from "zod";
 import type { Results } from "../../core/evidence/results-schema.ts";
+import { RESULTS_STATUSES } from "../../core/evidence/results-schema.ts";
 import { codeSpan, escapeTableCell } from "../../core/report/escape.ts";
 import { formatPct, formatValue } from "../../core/report/format.ts";
 
@@ -23,7 +25,7 @@ const entrySchema = z.strictObject({
   /** When the scan finished (ISO 8601). */
   at: z.iso.datetime(),
   sha: z.string().regex(/^[0-9a-f]{40}$/),
-  status: z.enum(["improved", "no-improvement", "baseline-failed", "inconclusive", "error"]),
+  status: z.enum(RESULTS_STATUSES),
   metric: z.string().max(100),
   unit: z.string().max(30),
   direction: z.enum(["lower", "higher"]),

@@ -131,6 +131,38 @@ const recommendationSchema = z.object({
   improvementPct: z.number(),
 });
 
+/** Every value of results.json's `status`. */
+export const RESULTS_STATUSES = [
+  "improved",
+  "no-improvement",
+  "baseline-failed",
+  "inconclusive",
+  "error",
+  "cancelled",
+  "timeout",
+] as const;
+
+/**
+ * The sandbox of the run (README, "Safety: patch policy and sandbox"): how user commands were
+ * isolated, their resource limits, the check that the user's tree is byte-identical afterwards, and
+ * the secrets redacted from the bundle.
+ */
+const sandboxSummarySchema = z.object({
+  /** bwrap: every command in its own namespaces; none: `sandbox.isolation: none`, no isolation. */
+  mode: z.enum(["bwrap", "none"]),
+  network: z.enum(["off", "on"]),
+  /** Set when the run was not isolated: the sentence the report and the PR comment lead with. */
+  warning: z.string().nullable(),
+  /** Per-command limits in force (processes, bytes of address space / files, open files). */
+  limits: z.record(z.string(), z.number()),
+  /** sha256 digests of the user's tree (files, links, modes; `.git` included) before and after. */
+  userTree: z
+    .object({ before: z.string(), after: z.string().nullable(), unchanged: z.boolean().nullable() })
+    .nullable(),
+  /** Secret values and token-shaped strings replaced in the bundle before it was written. */
+  redactions: z.object({ count: z.number().int(), files: z.array(z.string()) }),
+});
+
 /** The whole results.json. */
 export const resultsSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA),
@@ -138,8 +170,9 @@ export const resultsSchema = z.object({
   request: requestSchema,
   /** improved: a verified improvement; no-improvement: nothing significant; baseline-failed: tests or
    *  benchmark failed on the unmodified code; inconclusive: measurements too noisy or throttled;
-   *  error: perfloop itself failed (message says why). */
-  status: z.enum(["improved", "no-improvement", "baseline-failed", "inconclusive", "error"]),
+   *  error: perfloop itself failed (message says why); cancelled: SIGINT or SIGTERM ended the run;
+   *  timeout: `timeouts.total` ended it (both keep the evidence measured so far). */
+  status: z.enum(RESULTS_STATUSES),
   message: z.string(),
   startedAt: z.string(),
   finishedAt: z.string(),
@@ -189,6 +222,8 @@ export const resultsSchema = z.object({
   }),
   /** What memory did. Optional, added without a schema bump: readers must accept its absence. */
   memory: memorySummarySchema.optional(),
+  /** The sandbox the user's commands ran in (optional, added without a schema bump). */
+  sandbox: sandboxSummarySchema.optional(),
 });
 
 /** A validated results.json. */
@@ -197,6 +232,8 @@ export type Results = z.infer<typeof resultsSchema>;
 export type RoundRecord = z.infer<typeof roundSchema>;
 /** The request part of results.json. */
 export type ResultsRequest = z.infer<typeof requestSchema>;
+/** The sandbox part of results.json. */
+export type SandboxSummary = z.infer<typeof sandboxSummarySchema>;
 /** The memory part of results.json. */
 export type MemorySummary = z.infer<typeof memorySummarySchema>;
 /** The gate names. */

@@ -35,6 +35,8 @@ const STATUS_WORDS: Record<Results["status"], string> = {
   "baseline-failed": "baseline failed",
   inconclusive: "inconclusive",
   error: "error",
+  cancelled: "cancelled",
+  timeout: "timed out",
 };
 
 /** A message from results, clipped and escaped to one line. */
