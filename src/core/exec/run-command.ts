@@ -4,8 +4,9 @@
  * the whole process tree, and output captured up to a byte limit.
  */
 import { execa } from "execa";
+import { CancelledError } from "./cancel.ts";
 import { CappedBuffer } from "./capped-buffer.ts";
-import type { Isolation } from "./isolation.ts";
+import type { Isolation, Mounts } from "./isolation.ts";
 
 /** How to run a command. */
 export interface RunCommandOptions {
@@ -17,8 +18,10 @@ export interface RunCommandOptions {
   /** Bytes kept per stream (head + tail). */
   outputLimit: number;
   isolation: Isolation;
-  /** Arguments put between the isolation prefix and `sh -c` (e.g. the rusage wrapper). */
-  wrapper?: string[];
+  /** What the command may see besides the host view: by default `cwd` read-write. */
+  mounts?: Mounts;
+  /** Aborting kills the command's whole sandbox; `runCommand` then throws CancelledError. */
+  signal?: AbortSignal | undefined;
   /** Called with the pid of the process group leader as soon as it exists (for the sampler). */
   onSpawn?: (pid: number) => void;
 }
@@ -46,19 +49,27 @@ export function succeeded(result: CommandResult): boolean {
   return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
 }
 
+/** Seconds the output pipes may stay open after the command exited (a daemon holding them). */
+const DRAIN_MS = 2000;
+
 /**
- * Runs `sh -c command`. Never throws for a failing command: the result records exit code, signal,
- * timeout and output. After the command ends, any process it left behind in its group is killed.
+ * Runs `sh -c command` in the sandbox. Never throws for a failing command: the result records exit
+ * code, signal, timeout and output. After the command ends, any process it left behind is killed
+ * (with bubblewrap: its PID namespace ends with it), and a process still holding the output pipes
+ * costs at most DRAIN_MS.
+ * @throws CancelledError when `signal` was aborted before or while the command ran.
  */
 export async function runCommand(command: string, options: RunCommandOptions): Promise<CommandResult> {
-  const argv = [...options.isolation.prefix, ...(options.wrapper ?? []), "sh", "-c", command];
+  CancelledError.throwIfAborted(options.signal);
+  const mounts = options.mounts ?? { writable: [options.cwd], readOnly: [] };
+  const argv = options.isolation.wrap(["sh", "-c", command], options.cwd, mounts);
   const [file, ...args] = argv as [string, ...string[]];
   const stdout = new CappedBuffer(options.outputLimit);
   const stderr = new CappedBuffer(options.outputLimit);
   const started = performance.now();
   const child = execa(file, args, {
     cwd: options.cwd,
-    env: options.env,
+    env: options.isolation.env(options.env),
     extendEnv: false,
     reject: false,
     buffer: false,
@@ -70,6 +81,8 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
 
+  const onAbort = () => killGroup(child.pid, "SIGKILL");
+  options.signal?.addEventListener("abort", onAbort);
   let timedOut = false;
   let forceKill: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
@@ -88,8 +101,21 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   });
   clearTimeout(timer);
   clearTimeout(forceKill);
+  options.signal?.removeEventListener("abort", onAbort);
   killGroup(child.pid, "SIGKILL");
+  let drained: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    drained = setTimeout(() => {
+      // A process outside the group (setsid) holds the pipes: stop reading, keep what we have.
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve();
+    }, DRAIN_MS);
+  });
+  await Promise.race([child.then(() => undefined), late]);
+  clearTimeout(drained);
   const result = await child;
+  CancelledError.throwIfAborted(options.signal);
 
   const spawnError =
     result.failed && result.exitCode === undefined && !result.signal && !timedOut

@@ -8,12 +8,14 @@ import path from "node:path";
 import { classify } from "../analyze/classify.ts";
 import { renderFeedbackReport } from "../analyze/feedback-report.ts";
 import { summarizeSignals } from "../analyze/signals.ts";
+import { CancelledError } from "../exec/cancel.ts";
 import { describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
 import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
 import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
+import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
 import type { HotSpot, SignalSummary, Verdict } from "../types.ts";
-import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
+import { commandLog, type LoopContext, measureSides, mountsFor, runStep, side } from "./context.ts";
 
 /** The baseline, ready for optimization. */
 export interface Baseline {
@@ -113,6 +115,9 @@ async function profile(ctx: LoopContext, tree: string): Promise<HotSpot[]> {
       timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // profilers slow programs down
       outputLimit: ctx.config.sandbox.output_limit,
       isolation: ctx.isolation,
+      // The tree read-only as in the timed runs; the profiles are written to a folder of their own.
+      mounts: mountsFor(ctx, tree, "ro", { writable: [dir], readOnly: [PROFILER_DIR] }),
+      signal: ctx.signal,
     });
     await ctx.evidence.text("profile.log", commandLog(result));
     const hotSpots = await readHotSpots(dir, tree);
@@ -124,6 +129,7 @@ async function profile(ctx: LoopContext, tree: string): Promise<HotSpot[]> {
       });
     return hotSpots;
   } catch (error) {
+    if (error instanceof CancelledError) throw error;
     // A profiler failure costs the hot spots, not the run.
     ctx.emit({ type: "note", message: `profiling failed: ${(error as Error).message}` });
     await ctx.evidence.audit("profiling failed", (error as Error).message);

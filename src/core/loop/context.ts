@@ -4,13 +4,15 @@
  */
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
+import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { EvidenceWriter } from "../evidence/writer.ts";
-import type { Isolation } from "../exec/isolation.ts";
+import type { Isolation, Mounts } from "../exec/isolation.ts";
 import { type CommandResult, describeOutcome, runCommand } from "../exec/run-command.ts";
 import { type Measurement, measure } from "../measure/protocol.ts";
 import type { BenchSide } from "../measure/run-once.ts";
+import { treeDigest } from "../sandbox/tree-digest.ts";
 import type { LoopEventHandler } from "./events.ts";
-import type { Workspace } from "./workspace.ts";
+import { DEPENDENCY_DIRS, dependencyBinds, type Workspace } from "./workspace.ts";
 
 /** Shared state of one perfloop run. */
 export interface LoopContext {
@@ -29,6 +31,25 @@ export interface LoopContext {
   deadline: number;
   /** Seed of the bootstrap, recorded so the CIs can be recomputed exactly. */
   seed: number;
+  /** Aborted on SIGINT/SIGTERM or at `timeouts.total`: every command's sandbox is killed. */
+  signal?: AbortSignal | undefined;
+  /** Measurements that ended early (a failing or hanging run, a stop), with the runs they had:
+   *  written to perf_raw.json as `incomplete`, so no measured run is lost. */
+  incomplete: Array<{ label: string; reason: string; measurement: Measurement }>;
+}
+
+/** What a command in `tree` sees: the tree (read-write or read-only) and the dependency folders. */
+export function mountsFor(
+  ctx: LoopContext,
+  tree: string,
+  access: "rw" | "ro",
+  extra: Partial<Mounts> = {},
+): Mounts {
+  return {
+    writable: [...(access === "rw" ? [tree] : []), ...(extra.writable ?? [])],
+    readOnly: [...(access === "ro" ? [tree] : []), ...(extra.readOnly ?? [])],
+    binds: [...dependencyBinds(ctx.workspace, tree), ...(extra.binds ?? [])],
+  };
 }
 
 /**
@@ -50,29 +71,69 @@ export async function runStep(
     timeoutMs: ctx.config.timeouts[step] * 1000,
     outputLimit: ctx.config.sandbox.output_limit,
     isolation: ctx.isolation,
+    mounts: mountsFor(ctx, cwd, "rw"),
+    signal: ctx.signal,
   });
   await ctx.evidence.text(logName, commandLog(result));
   await ctx.evidence.audit(`${step} finished`, describeOutcome(result));
   return result;
 }
 
-/** The text of a command log: the command, how it ended, then both streams. */
+/**
+ * The text of a command log: the command, how it ended, then both streams, each cut to at most
+ * `STREAM_CEILING_BYTES` (1 MiB, src/core/evidence/cap.ts) whatever `sandbox.output_limit` allowed.
+ */
 export function commandLog(result: CommandResult): string {
+  const stdout = capText(result.stdout, STREAM_CEILING_BYTES);
+  const stderr = capText(result.stderr, STREAM_CEILING_BYTES);
+  const cut = result.truncated || stdout !== result.stdout || stderr !== result.stderr;
   return [
     `$ ${result.command}`,
-    `# ${describeOutcome(result)} in ${(result.durationMs / 1000).toFixed(2)} s${result.truncated ? " (output truncated)" : ""}`,
+    `# ${describeOutcome(result)} in ${(result.durationMs / 1000).toFixed(2)} s${cut ? " (output truncated)" : ""}`,
     "## stdout",
-    result.stdout,
+    stdout,
     "## stderr",
-    result.stderr,
+    stderr,
   ].join("\n");
 }
 
+/** A tree under measurement changed while it was measured: the measurement cannot be trusted. */
+export class TreeChangedError extends Error {
+  override name = "TreeChangedError";
+}
+
 /**
- * Measures one or two sides with the config's repetitions, emitting a progress event per run.
- * @throws MeasurementError when a run fails (see protocol.ts).
+ * Measures one or two sides with the config's repetitions, emitting a progress event per run. The
+ * sides' trees are mounted read-only, and their digests are compared before and after, so a
+ * measurement of a tree that changed (possible only without a sandbox) is never used.
+ * @throws MeasurementError when a run fails (see protocol.ts); TreeChangedError when a tree changed;
+ *   CancelledError (MeasurementStoppedError) when the run was stopped.
  */
-export function measureSides(
+export async function measureSides(
+  ctx: LoopContext,
+  sides: [BenchSide] | [BenchSide, BenchSide],
+  label: string,
+): Promise<Measurement> {
+  const trees = [...new Set(sides.map((s) => s.cwd))];
+  const digest = (tree: string) => treeDigest(tree, { metadataOnly: DEPENDENCY_DIRS });
+  const before = await Promise.all(trees.map(digest));
+  const measurement = await measureOnce(ctx, sides, label).catch((error: unknown) => {
+    const partial = (error as { partial?: Measurement | null }).partial;
+    if (partial) ctx.incomplete.push({ label, reason: (error as Error).message, measurement: partial });
+    throw error;
+  });
+  const after = await Promise.all(trees.map(digest));
+  const changed = trees.filter((_, i) => before[i] !== after[i]);
+  if (changed.length > 0) {
+    await ctx.evidence.audit("tree changed", `${label}: ${changed.join(", ")}`);
+    throw new TreeChangedError(
+      `${changed.map((t) => path.basename(t)).join(" and ")} changed during the ${label} measurement (its files' digest differs before and after), so its timings are not used`,
+    );
+  }
+  return measurement;
+}
+
+function measureOnce(
   ctx: LoopContext,
   sides: [BenchSide] | [BenchSide, BenchSide],
   label: string,
@@ -81,6 +142,7 @@ export function measureSides(
     warmup: ctx.config.repetitions.warmup,
     runs: ctx.config.repetitions.runs,
     isolation: ctx.isolation,
+    signal: ctx.signal,
     timeoutMs: ctx.config.timeouts.benchmark * 1000,
     outputLimit: ctx.config.sandbox.output_limit,
     metric: ctx.config.benchmark.metric,
@@ -96,5 +158,11 @@ export function side(
   cwd: string,
   env: Record<string, string>,
 ): BenchSide {
-  return { label, cwd, env: { ...ctx.baseEnv, ...env }, command: ctx.config.benchmark.command };
+  return {
+    label,
+    cwd,
+    env: { ...ctx.baseEnv, ...env },
+    command: ctx.config.benchmark.command,
+    mounts: mountsFor(ctx, cwd, "ro"),
+  };
 }

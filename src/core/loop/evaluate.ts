@@ -10,7 +10,7 @@ import { countedRuns, type Measurement, MeasurementError } from "../measure/prot
 import { checkPatchPolicy, type PolicyChange } from "../patch/policy.ts";
 import type { Comparison } from "../types.ts";
 import { type BenchOutput, compareMeasurement, outputDifference, outputOf } from "./compare.ts";
-import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
+import { commandLog, type LoopContext, measureSides, runStep, side, TreeChangedError } from "./context.ts";
 import { cloneTree, diffTrees, writeChanges } from "./workspace.ts";
 
 /** A proposed change, from the tuner or the model. */
@@ -114,6 +114,7 @@ export async function evaluateCandidate(
         `round ${n}`,
       );
     } catch (error) {
+      if (error instanceof TreeChangedError) return reject("error", error.message);
       if (!(error instanceof MeasurementError)) throw error;
       await ctx.evidence.text(`rounds/${n}/bench.log`, commandLog(error.result));
       // A crash of the candidate's benchmark is a correctness failure; one of the reference is not.

@@ -9,6 +9,7 @@ import {
   mkdir,
   mkdtemp,
   readFile,
+  readlink,
   realpath,
   rename,
   rm,
@@ -22,46 +23,84 @@ import { createTwoFilesPatch } from "diff";
 /** Directories never copied: version control, and perfloop's own folder (earlier bundles, memory). */
 const NOT_COPIED = new Set([".git", ".hg", ".svn", ".perfloop"]);
 /**
- * Top-level dependency folders linked (not copied) into each tree: big, and no candidate may edit
- * them. Being links, they are shared with the user's tree: a setup or test that writes into them
- * writes into the user's folder (README, "Safety"). Nested ones (pkg/node_modules) are copied.
+ * Top-level dependency folders not copied into the trees: big, and no candidate may edit them. In
+ * the sandbox the user's folder is bound read-only onto an empty folder of the same name in each
+ * tree (and at its own path, for scripts whose `#!` names it), so no command can write into it.
+ * Without a sandbox (`isolation: none`) they are symbolic links to the user's folder, and a set-up
+ * or test that writes into them writes into the user's (README, "Safety"). Nested ones are copied.
  */
-const LINKED = new Set(["node_modules", ".venv", "venv"]);
+export const DEPENDENCY_DIRS = new Set(["node_modules", ".venv", "venv"]);
+
+/** A dependency folder of the user's tree shown in every scratch tree. */
+export interface Dependency {
+  /** Its name at the top of the tree (node_modules, .venv, venv). */
+  name: string;
+  /** Its real path on the host. */
+  real: string;
+}
 
 /** The scratch trees of one run. */
 export interface Workspace {
   root: string;
   baseline: string;
   best: string;
+  /** The user's dependency folders (bound read-only in the sandbox). */
+  dependencies: Dependency[];
+  /** How dependency folders appear in a tree: a mount point (sandbox) or a link (no sandbox). */
+  dependencyMode: "mount" | "link";
+  /** Symbolic links of the user's tree that lead out of it: not copied (repository-relative). */
+  droppedLinks: string[];
 }
 
 /**
- * Copies `repoDir` into a new scratch directory as `baseline/`.
+ * Copies `repoDir` into a new scratch directory as `baseline/`. Symbolic links that lead out of
+ * `repoDir` (absolute, or through `..`) are not copied, so nothing reads through them.
  * @param exclude absolute paths inside repoDir not to copy (e.g. the `--out` directory).
+ * @param dependencyMode "mount" in the sandbox, "link" without one (see DEPENDENCY_DIRS).
  * @throws the fs error when the copy fails (disk full, permissions), with the path in the message.
  */
-export async function createWorkspace(repoDir: string, exclude: string[] = []): Promise<Workspace> {
+export async function createWorkspace(
+  repoDir: string,
+  exclude: string[] = [],
+  dependencyMode: Workspace["dependencyMode"] = "link",
+): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
-  const baseline = path.join(root, "baseline");
+  const workspace: Workspace = {
+    root,
+    baseline: path.join(root, "baseline"),
+    best: path.join(root, "baseline"),
+    dependencies: [],
+    dependencyMode,
+    droppedLinks: [],
+  };
   try {
-    await copyTree(
-      repoDir,
-      baseline,
-      exclude.map((p) => path.resolve(p)),
-    );
+    for (const name of DEPENDENCY_DIRS) {
+      const real = await realpath(path.join(repoDir, name)).catch(() => null);
+      if (real !== null && (await lstat(real)).isDirectory()) workspace.dependencies.push({ name, real });
+    }
+    await copyTree(workspace, repoDir, workspace.baseline, {
+      exclude: exclude.map((p) => path.resolve(p)),
+      repoRoot: await realpath(repoDir),
+    });
   } catch (error) {
     await rm(root, { recursive: true, force: true });
     throw error;
   }
-  return { root, baseline, best: baseline };
+  return workspace;
 }
 
 /** Copies `from` to a new sibling tree named `name` (used for best/ and candidates). */
 export async function cloneTree(workspace: Workspace, from: string, name: string): Promise<string> {
   const target = path.join(workspace.root, name);
   await rm(target, { recursive: true, force: true });
-  await copyTree(from, target, []);
+  await copyTree(workspace, from, target, { exclude: [], repoRoot: null });
   return target;
+}
+
+/** The read-only binds that show the user's dependency folders in `tree` (sandbox only). */
+export function dependencyBinds(workspace: Workspace, tree: string): Array<{ from: string; to: string }> {
+  if (workspace.dependencyMode !== "mount") return [];
+  return workspace.dependencies.map((d) => ({ from: d.real, to: path.join(tree, d.name) }));
 }
 
 /** Makes `candidate` the new best tree (renames; the old best is removed unless it is baseline). */
@@ -122,7 +161,12 @@ export async function diffTrees(fromRoot: string, toRoot: string, files: string[
   return parts.join("");
 }
 
-async function copyTree(from: string, to: string, exclude: string[]): Promise<void> {
+async function copyTree(
+  workspace: Workspace,
+  from: string,
+  to: string,
+  options: { exclude: string[]; repoRoot: string | null },
+): Promise<void> {
   await mkdir(to, { recursive: true });
   await cp(from, to, {
     recursive: true,
@@ -130,16 +174,35 @@ async function copyTree(from: string, to: string, exclude: string[]): Promise<vo
     filter: async (source) => {
       const name = path.basename(source);
       const topLevel = path.dirname(source) === from;
-      if (source !== from && (NOT_COPIED.has(name) || (topLevel && LINKED.has(name)))) return false;
-      if (exclude.some((ex) => source === ex || source.startsWith(ex + path.sep))) return false;
+      if (source !== from && (NOT_COPIED.has(name) || (topLevel && DEPENDENCY_DIRS.has(name)))) return false;
+      if (options.exclude.some((ex) => source === ex || source.startsWith(ex + path.sep))) return false;
       // FIFOs, sockets and devices cannot be copied (and are no code to optimize).
       const info = await lstat(source);
-      return info.isFile() || info.isDirectory() || info.isSymbolicLink();
+      if (info.isSymbolicLink()) return linkStaysInside(workspace, from, source, options.repoRoot);
+      return info.isFile() || info.isDirectory();
     },
   });
-  for (const name of LINKED) {
-    // Link to the real folder (following earlier links), so every tree shares the user's one copy.
-    const real = await realpath(path.join(from, name)).catch(() => null);
-    if (real !== null) await symlink(real, path.join(to, name));
+  for (const dependency of workspace.dependencies) {
+    const at = path.join(to, dependency.name);
+    if (workspace.dependencyMode === "mount") await mkdir(at, { recursive: true });
+    else await symlink(dependency.real, at);
   }
+}
+
+/**
+ * True when the link at `source` (inside `from`) resolves, by its text, to a place inside `from`.
+ * A link leading out is dropped (recorded in `workspace.droppedLinks` on the first copy).
+ */
+async function linkStaysInside(
+  workspace: Workspace,
+  from: string,
+  source: string,
+  repoRoot: string | null,
+): Promise<boolean> {
+  const target = await readlink(source);
+  const resolved = path.resolve(path.dirname(source), target);
+  const rel = path.relative(from, resolved);
+  const inside = !path.isAbsolute(target) && rel !== ".." && !rel.startsWith(`..${path.sep}`);
+  if (!inside && repoRoot !== null) workspace.droppedLinks.push(path.relative(from, source));
+  return inside;
 }

@@ -3,22 +3,40 @@
  * (AB BA AB BA …) so drift of the machine (thermal, caches, other load) hits both sides alike; one
  * long-lived GPU sampler for the whole measurement; every run recorded raw.
  */
-import type { Isolation } from "../exec/isolation.ts";
+
+import { CancelledError } from "../exec/cancel.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { GpuTrace } from "../types.ts";
 import { startGpuSampler } from "./gpu-sampler.ts";
 import { type BenchSide, type RunContext, type RunRecord, runOnce } from "./run-once.ts";
 import { startBenchRunner } from "./runner.ts";
 
-/** A benchmark run that failed: the measurement cannot be used. Keeps the failing run's output. */
+/**
+ * A benchmark run that failed: the measurement cannot be used. Keeps the failing run's output and
+ * every run recorded before it (`partial`, written to perf_raw.json: evidence is never dropped).
+ */
 export class MeasurementError extends Error {
   override name = "MeasurementError";
   readonly side: "A" | "B";
   readonly result: CommandResult;
+  /** The runs so far, the failing one included. */
+  partial: Measurement | null = null;
   constructor(side: "A" | "B", result: CommandResult, reason: string) {
     super(`benchmark run on side ${side} failed: ${reason}`);
     this.side = side;
     this.result = result;
+  }
+}
+
+/**
+ * The measurement was stopped (SIGINT, SIGTERM, `timeouts.total`). Keeps the runs measured so far.
+ */
+export class MeasurementStoppedError extends CancelledError {
+  override name = "MeasurementStoppedError";
+  readonly partial: Measurement;
+  constructor(cause: CancelledError, partial: Measurement) {
+    super(cause.stop, { cause });
+    this.partial = partial;
   }
 }
 
@@ -35,7 +53,6 @@ export interface Measurement {
 
 /** How to measure. */
 export interface MeasureOptions extends Omit<RunContext, "runner"> {
-  isolation: Isolation;
   warmup: number;
   /** Counted runs per side. */
   runs: number;
@@ -74,7 +91,8 @@ export async function measure(
   sides: [BenchSide] | [BenchSide, BenchSide],
   options: MeasureOptions,
 ): Promise<Measurement> {
-  const runner = await startBenchRunner(options.isolation);
+  CancelledError.throwIfAborted(options.signal);
+  const runner = await startBenchRunner();
   const ctx: RunContext = { ...options, runner };
   const order = runOrder(sides.length, options.warmup, options.runs);
   const bySide = { A: sides[0], B: sides[1] ?? sides[0] };
@@ -83,10 +101,18 @@ export async function measure(
   const runs: RunRecord[] = [];
   const stdout: Measurement["stdout"] = {};
   let gpu: GpuTrace = { available: false, reason: "not sampled", fields: [], samples: [] };
+  let kept: Measurement | null = null; // handed out with an error; its GPU trace is filled in below
+  const partial = (): Measurement => {
+    kept = { runs, gpu, stdout, durationMs: performance.now() - started };
+    return kept;
+  };
   try {
     for (const [index, step] of order.entries()) {
       const position = { order: index, warmup: step.warmup, startMs: performance.now() - started };
-      const { record, result } = await runOnce(bySide[step.side], ctx, position);
+      const { record, result } = await runOnce(bySide[step.side], ctx, position).catch((error: unknown) => {
+        if (error instanceof CancelledError) throw new MeasurementStoppedError(error, partial());
+        throw error;
+      });
       runs.push(record);
       options.onRun?.(record, index + 1, order.length);
       if (record.exitCode !== 0 || record.timedOut) {
@@ -95,12 +121,15 @@ export async function measure(
           : record.signal
             ? `killed by ${record.signal}`
             : `exit code ${record.exitCode}`;
-        throw new MeasurementError(step.side, result, why);
+        const error = new MeasurementError(step.side, result, why);
+        error.partial = partial();
+        throw error;
       }
       if (!step.warmup && stdout[step.side] === undefined) stdout[step.side] = result.stdout;
     }
   } finally {
     gpu = await gpuSampler.stop(); // stopped on failure too, so no nvidia-smi is left running
+    if (kept) (kept as Measurement).gpu = gpu;
     await runner.close();
   }
   return { runs, gpu, stdout, durationMs: performance.now() - started };

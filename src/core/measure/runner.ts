@@ -1,16 +1,15 @@
 /**
- * The Node side of runner.py: one long-lived runner process per measurement (started inside the
- * isolation prefix, so every run inherits the network namespace), each run a fork + exec with kernel
- * rusage. Output goes to files that are read back capped; a timeout kills the run's process group.
+ * The Node side of runner.py: one long-lived runner process per measurement, on the host (outside
+ * every sandbox), each run a fork + exec of the run's sandboxed argv with kernel rusage. The runner
+ * streams the run's output and sends back only its head and tail; a timeout kills the run's process
+ * group (with bubblewrap, that ends its whole PID namespace).
  */
-import { mkdtemp, open, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { CancelledError } from "../exec/cancel.ts";
 import { cutMarker } from "../exec/capped-buffer.ts";
-import type { Isolation } from "../exec/isolation.ts";
 
 const RUNNER = fileURLToPath(new URL("./runner.py", import.meta.url));
 
@@ -39,14 +38,20 @@ export interface RunnerOutcome {
 
 /** One run to start. */
 export interface RunnerRequest {
-  command: string;
+  /** The whole argv, sandbox included (see `Isolation.wrap`). */
+  argv: string[];
   cwd: string;
   env: Record<string, string>;
   timeoutMs: number;
-  /** Bytes kept per stream (head + tail). */
+  /** Bytes kept per stream (head + tail); the rest is counted, hashed (stdout) and dropped. */
   outputLimit: number;
   /** Called with the run's pid (its process group) as soon as it exists. */
   onStart?: (pid: number) => void;
+  /** Wait for every descendant re-parented to the runner and add its rusage (bubblewrap: the
+   *  sandbox's PID 1; see runner.py). Never set without a PID namespace: a daemon would hold it. */
+  reapAll: boolean;
+  /** Aborting kills the run (its whole sandbox); `run` then throws CancelledError. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The runner died or could not start; the message says why. */
@@ -75,15 +80,13 @@ export function resolvePython(): Promise<string> {
 }
 
 /**
- * Starts a runner under `isolation`.
+ * Starts a runner on the host.
  * @throws RunnerError when python3 is missing or the runner does not say it is ready.
  */
-export async function startBenchRunner(isolation: Isolation): Promise<BenchRunner> {
-  const scratch = await mkdtemp(path.join(tmpdir(), "perfloop-runner-"));
+export async function startBenchRunner(): Promise<BenchRunner> {
+  const file = await resolvePython();
   // -S -E: the runner needs only the standard library and must not run the user's site hooks.
-  const argv = [...isolation.prefix, await resolvePython(), "-S", "-E", RUNNER];
-  const [file, ...args] = argv as [string, ...string[]];
-  const child = execa(file, args, {
+  const child = execa(file, ["-S", "-E", RUNNER], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
@@ -107,24 +110,22 @@ export async function startBenchRunner(isolation: Isolation): Promise<BenchRunne
     if (ready.event !== "ready") throw new Error(`it said ${JSON.stringify(ready)} instead of ready`);
   } catch (error) {
     child.kill("SIGKILL");
-    await rm(scratch, { recursive: true, force: true });
     throw new RunnerError(
-      `cannot start the benchmark runner (${file} ${RUNNER}): ${(error as Error).message}`,
+      `cannot start the benchmark runner (${file} ${path.basename(RUNNER)}): ${(error as Error).message}`,
       { cause: error },
     );
   }
 
-  let count = 0;
   return {
     async run(request) {
-      count += 1;
-      const out = path.join(scratch, `${count}.out`);
-      const err = path.join(scratch, `${count}.err`);
+      CancelledError.throwIfAborted(request.signal);
       child.stdin?.write(
-        `${JSON.stringify({ argv: ["sh", "-c", request.command], cwd: request.cwd, env: request.env, stdout: out, stderr: err })}\n`,
+        `${JSON.stringify({ argv: request.argv, cwd: request.cwd, env: request.env, limit: request.outputLimit, reapAll: request.reapAll })}\n`,
       );
       const started = await next();
       const pid = Number(started.pid);
+      const onAbort = () => killGroup(pid, "SIGKILL");
+      request.signal?.addEventListener("abort", onAbort);
       request.onStart?.(pid);
       let timedOut = false;
       let forceKill: NodeJS.Timeout | undefined;
@@ -134,15 +135,22 @@ export async function startBenchRunner(isolation: Isolation): Promise<BenchRunne
         forceKill = setTimeout(() => killGroup(pid, "SIGKILL"), 2000);
       }, request.timeoutMs);
       try {
-        const exited = (await next()) as unknown as Accounting & { event: string };
-        killGroup(pid, "SIGKILL"); // stragglers the run left in the background
-        const [stdout, stderrText] = await Promise.all([
-          readCapped(out, request.outputLimit),
-          readCapped(err, request.outputLimit),
-        ]);
-        const { event: _event, ...accounting } = exited;
+        const exited = await next();
+        CancelledError.throwIfAborted(request.signal);
+        const stdout = decodeCapture(exited.stdout, Number(exited.stdoutBytes));
+        const stderrText = decodeCapture(exited.stderr, Number(exited.stderrBytes));
         return {
-          accounting,
+          accounting: {
+            wallMs: Number(exited.wallMs),
+            userMs: Number(exited.userMs),
+            sysMs: Number(exited.sysMs),
+            maxRssBytes: Number(exited.maxRssBytes),
+            majorFaults: Number(exited.majorFaults),
+            exitCode: (exited.exitCode as number | null) ?? null,
+            signal: (exited.signal as string | null) ?? null,
+            stdoutSha256: String(exited.stdoutSha256),
+            stdoutBytes: Number(exited.stdoutBytes),
+          },
           stdout: stdout.text,
           stderr: stderrText.text,
           truncated: stdout.truncated || stderrText.truncated,
@@ -151,40 +159,25 @@ export async function startBenchRunner(isolation: Isolation): Promise<BenchRunne
       } finally {
         clearTimeout(timer);
         clearTimeout(forceKill);
+        request.signal?.removeEventListener("abort", onAbort);
       }
     },
     async close() {
       child.stdin?.end();
       await Promise.race([child, new Promise((resolve) => setTimeout(resolve, 2000))]);
       child.kill("SIGKILL");
-      await rm(scratch, { recursive: true, force: true });
     },
   };
 }
 
-/** Reads a file, keeping its first and last `limit / 2` bytes with a marker where bytes were cut. */
-async function readCapped(file: string, limit: number): Promise<{ text: string; truncated: boolean }> {
-  const handle = await open(file, "r").catch(() => null);
-  if (!handle) return { text: "", truncated: false };
-  try {
-    const { size } = await handle.stat();
-    if (size <= limit) {
-      const buffer = Buffer.alloc(size);
-      await handle.read(buffer, 0, size, 0);
-      return { text: buffer.toString("utf8"), truncated: false };
-    }
-    const half = Math.floor(limit / 2);
-    const head = Buffer.alloc(half);
-    const tail = Buffer.alloc(limit - half);
-    await handle.read(head, 0, half, 0);
-    await handle.read(tail, 0, tail.length, size - tail.length);
-    return {
-      text: `${head.toString("utf8")}${cutMarker(size - limit)}${tail.toString("utf8")}`,
-      truncated: true,
-    };
-  } finally {
-    await handle.close();
-  }
+/** The text of a runner capture: head, a cut marker when bytes were dropped, tail. */
+function decodeCapture(raw: unknown, total: number): { text: string; truncated: boolean } {
+  const capture = (raw ?? {}) as { head?: string; tail?: string };
+  const head = Buffer.from(capture.head ?? "", "base64");
+  const tail = Buffer.from(capture.tail ?? "", "base64");
+  const cut = total - head.length - tail.length;
+  if (cut <= 0) return { text: Buffer.concat([head, tail]).toString("utf8"), truncated: false };
+  return { text: `${head.toString("utf8")}${cutMarker(cut)}${tail.toString("utf8")}`, truncated: true };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
