@@ -28,6 +28,60 @@ const pct = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(2)}%`;
  * core than the measured program, so this bounds what it can take from the machine; the A/B below is
  * the direct measurement (and needs a quiet machine to resolve 1%).
  */
+/** The default sandbox (bubblewrap), or none for the sandbox-cost comparison. */
+function sandbox(isolation: "bwrap" | "none" = "bwrap") {
+  const config = parseConfig({ test: "true", benchmark: { command: "true" }, sandbox: { isolation } });
+  return resolveIsolation(config.sandbox, { env: process.env, hide: [] });
+}
+
+/** 4. What the sandbox costs per run: `true` and the CPU-bound program, bubblewrap against none. */
+async function sandboxCost(): Promise<void> {
+  const runs = 30;
+  const sandboxes = { bwrap: await sandbox("bwrap"), none: await sandbox("none") };
+  const runner = await startBenchRunner();
+  console.log(`4. sandbox cost per run (${runs}+${runs} interleaved runs, 10 Hz sampler off)`);
+  try {
+    for (const command of ["true", CPU_BOUND]) {
+      const walls: Record<"bwrap" | "none", number[]> = { bwrap: [], none: [] };
+      const cpus: Record<"bwrap" | "none", number[]> = { bwrap: [], none: [] };
+      for (let i = 0; i < runs; i++) {
+        for (const mode of i % 2 === 0 ? (["bwrap", "none"] as const) : (["none", "bwrap"] as const)) {
+          const side: BenchSide = { label: "A", cwd: tmpdir(), env, command };
+          const { record } = await runOnce(
+            side,
+            {
+              runner,
+              isolation: sandboxes[mode],
+              timeoutMs: 120_000,
+              outputLimit: 10_000,
+              sampleIntervalMs: 0,
+            },
+            { order: i, warmup: false, startMs: 0 },
+          );
+          walls[mode].push(record.wallMs);
+          cpus[mode].push(record.cpuMs);
+        }
+      }
+      const c = compareSamples(walls.none, walls.bwrap, {
+        metric: "wall",
+        unit: "ms",
+        direction: "lower",
+        alpha: 0.01,
+        confidence: 0.95,
+        maxCvPct: 1000,
+        minImprovementPct: 0,
+        iterations: 10_000,
+        seed: 1,
+      });
+      console.log(
+        `   ${command === "true" ? "true" : "CPU-bound"}: median wall ${median(walls.none).toFixed(2)} ms without, ${median(walls.bwrap).toFixed(2)} ms in bubblewrap (+${(median(walls.bwrap) - median(walls.none)).toFixed(2)} ms; ratio ${c.ratio.toFixed(3)}, 95% CI [${c.ci[0].toFixed(3)}, ${c.ci[1].toFixed(3)}]); median CPU ${median(cpus.none).toFixed(1)} vs ${median(cpus.bwrap).toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await runner.close();
+  }
+}
+
 async function samplerCost(): Promise<void> {
   const { spawn } = await import("node:child_process");
   const { startProcSampler } = await import("../src/core/measure/proc-sampler.ts");
@@ -49,15 +103,15 @@ async function samplerCost(): Promise<void> {
 
 async function samplerOverhead(): Promise<void> {
   const runs = 30;
-  const isolation = await resolveIsolation("off");
-  const runner = await startBenchRunner(isolation);
+  const isolation = await sandbox();
+  const runner = await startBenchRunner();
   const side: BenchSide = { label: "A", cwd: tmpdir(), env, command: CPU_BOUND };
   const off: number[] = [];
   const on: number[] = [];
   try {
     await runOnce(
       side,
-      { runner, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 0 },
+      { runner, isolation, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 0 },
       { order: 0, warmup: true, startMs: 0 },
     );
     for (let i = 0; i < runs; i++) {
@@ -65,7 +119,7 @@ async function samplerOverhead(): Promise<void> {
       for (const sampled of i % 2 === 0 ? [false, true] : [true, false]) {
         const { record } = await runOnce(
           side,
-          { runner, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: sampled ? 100 : 0 },
+          { runner, isolation, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: sampled ? 100 : 0 },
           { order: i, warmup: false, startMs: 0 },
         );
         (sampled ? on : off).push(record.wallMs);
@@ -138,14 +192,15 @@ async function againstHyperfine(): Promise<void> {
   const blocks = 6;
   const perBlock = 5;
   const dir = await mkdtemp(path.join(tmpdir(), "perfloop-hf-"));
-  const runner = await startBenchRunner(await resolveIsolation("off"));
+  const isolation = await sandbox();
+  const runner = await startBenchRunner();
   const ours: number[] = [];
   const theirs: number[] = [];
   try {
     const side: BenchSide = { label: "A", cwd: tmpdir(), env, command: CPU_BOUND };
     await runOnce(
       side,
-      { runner, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 100 },
+      { runner, isolation, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 100 },
       { order: 0, warmup: true, startMs: 0 },
     );
     for (let block = 0; block < blocks; block++) {
@@ -160,7 +215,7 @@ async function againstHyperfine(): Promise<void> {
       for (let i = 0; i < perBlock; i++) {
         const { record } = await runOnce(
           side,
-          { runner, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 100 },
+          { runner, isolation, timeoutMs: 120_000, outputLimit: 10_000, sampleIntervalMs: 100 },
           { order: i, warmup: false, startMs: 0 },
         );
         ours.push(record.wallMs);
@@ -193,3 +248,4 @@ await samplerCost();
 await samplerOverhead();
 await orchestrationOverhead();
 await againstHyperfine();
+await sandboxCost();

@@ -1,30 +1,53 @@
 """perfloop's benchmark runner: one long-lived process per measurement that starts each run.
 
 Started once per measurement (like the one long-lived nvidia-smi), so a run costs a fork and an exec
-instead of an interpreter start. Protocol, one JSON object per line:
+instead of an interpreter start. The runner itself is never sandboxed: it lives on the host and
+every run it starts is the sandbox's argv (bubblewrap with a fresh PID namespace), so the measured
+program can neither see nor signal it, nor take its descriptors (README, "Safety"). Protocol, one
+JSON object per line:
 
-  perfloop -> runner (stdin):  {"argv": [...], "cwd": "...", "env": {...}, "stdout": PATH, "stderr": PATH}
+  perfloop -> runner (stdin):  {"argv": [...], "cwd": "...", "env": {...}, "limit": BYTES,
+                                "reapAll": BOOL}
   runner -> perfloop (stdout): {"event": "ready"}                    once, at start
                                {"event": "started", "pid": N}        the run's pid (= its process group)
                                {"event": "exited", "wallMs": ..., "userMs": ..., "sysMs": ...,
                                 "maxRssBytes": ..., "majorFaults": ..., "exitCode": N|null,
-                                "signal": NAME|null, "stdoutSha256": HEX, "stdoutBytes": N}
+                                "signal": NAME|null, "stdoutSha256": HEX, "stdoutBytes": N,
+                                "stderrBytes": N, "stdout": CAPTURE, "stderr": CAPTURE}
+  CAPTURE = {"head": BASE64, "tail": BASE64}: the first limit/2 and the last limit/2 bytes of the
+  stream; nothing else is kept in memory or on disk, however much the program prints.
 
-stdoutSha256 is the hash of the WHOLE stdout file, so the output gate can compare outputs longer
-than what perfloop keeps in memory.
+stdoutSha256 is the hash of the WHOLE stdout (streamed), so the output gate can compare outputs
+longer than what perfloop keeps.
 
 Wall time is taken around fork and wait (time.perf_counter_ns). CPU time and peak RSS come from the
 kernel: wait4() returns the rusage of the child together with every descendant it waited for (Linux
-getrusage semantics); ru_maxrss is the largest single process of those, in KiB on Linux. Each run
-gets its own process group, so perfloop can kill its whole tree on a timeout. The runner exits when
-its stdin closes.
+getrusage semantics); ru_maxrss is the largest single process of those, in KiB on Linux. bubblewrap's
+outer process exits as soon as the command's status is known, without reaping the sandbox's PID 1
+(which reaped the command and everything else in the namespace), so the runner is a child
+subreaper (prctl PR_SET_CHILD_SUBREAPER): the orphaned PID 1 is re-parented to it and, with
+"reapAll", waited for too, and its rusage added. Nothing in a PID namespace outlives its PID 1, so
+that wait always ends. Each run
+gets its own process group, so perfloop can kill its whole tree on a timeout. The pipes are read by
+a thread, so a process that outlives the run and keeps them open (possible only without a PID
+namespace) costs at most DRAIN_S seconds, never a hang. The runner exits when its stdin closes.
 """
+import base64
 import hashlib
 import json
 import os
+import selectors
 import signal
 import sys
+import threading
 import time
+import ctypes
+
+# prctl(2) option: orphaned descendants are re-parented to this process (Linux ≥ 3.4).
+PR_SET_CHILD_SUBREAPER = 36
+
+# Seconds the pipes may stay open after the run's process exited (see the module docstring).
+DRAIN_S = 2.0
 
 
 def emit(record):
@@ -32,18 +55,80 @@ def emit(record):
     sys.stdout.flush()
 
 
+class Capture:
+    """Head and tail of one stream within `limit` bytes, its total size and (optionally) sha256."""
+
+    def __init__(self, limit, hashed):
+        self.half = limit // 2
+        self.tail_limit = limit - self.half
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+        self.digest = hashlib.sha256() if hashed else None
+
+    def push(self, chunk):
+        self.total += len(chunk)
+        if self.digest is not None:
+            self.digest.update(chunk)
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            if len(self.tail) > self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+
+    def encoded(self):
+        return {
+            "head": base64.b64encode(bytes(self.head)).decode(),
+            "tail": base64.b64encode(bytes(self.tail)).decode(),
+        }
+
+
+def pump(fds, captures, stop):
+    """Reads every fd into its capture until all are at EOF or `stop` is set."""
+    selector = selectors.DefaultSelector()
+    for fd, capture in zip(fds, captures):
+        selector.register(fd, selectors.EVENT_READ, capture)
+    open_fds = len(fds)
+    while open_fds > 0 and not stop.is_set():
+        for key, _ in selector.select(timeout=0.1):
+            chunk = os.read(key.fd, 1 << 16)
+            if chunk:
+                key.data.push(chunk)
+            else:
+                selector.unregister(key.fd)
+                open_fds -= 1
+    selector.close()
+
+
+def reap_strays():
+    """Reaps, without waiting, children left by earlier runs (re-parented daemons without a sandbox)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def run(request):
-    stdout = os.open(request["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    stderr = os.open(request["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    reap_strays()
+    limit = int(request.get("limit", 1_000_000))
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
     started = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:
         try:
             os.setpgid(0, 0)
-            os.dup2(stdout, 1)
-            os.dup2(stderr, 2)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
+            os.closerange(3, 1 << 16)
             os.chdir(request["cwd"])
             argv = request["argv"]
             os.execvpe(argv[0], argv, request["env"])
@@ -51,32 +136,54 @@ def run(request):
             os.write(2, f"perfloop: cannot run {request['argv'][0]}: {error}\n".encode())
         finally:
             os._exit(127)
-    os.close(stdout)
-    os.close(stderr)
+    os.close(out_w)
+    os.close(err_w)
     emit({"event": "started", "pid": pid})
+    stdout = Capture(limit, True)
+    stderr = Capture(limit, False)
+    stop = threading.Event()
+    reader = threading.Thread(target=pump, args=([out_r, err_r], [stdout, stderr], stop), daemon=True)
+    reader.start()
     _, status, usage = os.wait4(pid, 0)
     wall_ns = time.perf_counter_ns() - started
+    try:
+        os.killpg(pid, signal.SIGKILL)  # stragglers left in the run's process group
+    except ProcessLookupError:
+        pass
+    user, system, rss, majflt = usage.ru_utime, usage.ru_stime, usage.ru_maxrss, usage.ru_majflt
+    while request.get("reapAll"):
+        try:
+            _, _, more = os.wait4(-1, 0)
+        except ChildProcessError:
+            break
+        user, system = user + more.ru_utime, system + more.ru_stime
+        rss, majflt = max(rss, more.ru_maxrss), majflt + more.ru_majflt
+    reader.join(DRAIN_S)
+    stop.set()
+    reader.join()
+    os.close(out_r)
+    os.close(err_r)
     code = os.waitstatus_to_exitcode(status)
-    digest = hashlib.sha256()
-    with open(request["stdout"], "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     emit({
         "event": "exited",
         "wallMs": wall_ns / 1e6,
-        "userMs": usage.ru_utime * 1000,
-        "sysMs": usage.ru_stime * 1000,
-        "maxRssBytes": usage.ru_maxrss * 1024,
-        "majorFaults": usage.ru_majflt,
+        "userMs": user * 1000,
+        "sysMs": system * 1000,
+        "maxRssBytes": rss * 1024,
+        "majorFaults": majflt,
         "exitCode": code if code >= 0 else None,
         "signal": signal.Signals(-code).name if code < 0 else None,
-        "stdoutSha256": digest.hexdigest(),
-        "stdoutBytes": os.path.getsize(request["stdout"]),
+        "stdoutSha256": stdout.digest.hexdigest(),
+        "stdoutBytes": stdout.total,
+        "stderrBytes": stderr.total,
+        "stdout": stdout.encoded(),
+        "stderr": stderr.encoded(),
     })
 
 
 def main():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     emit({"event": "ready"})
     for line in sys.stdin:
         if line.strip():

@@ -52,11 +52,17 @@ describe("config", () => {
     expect(problem).toMatch(/^`tune\.0`: found .* either `env` or `literal: \{file, pattern\}`/);
   });
 
-  it("rejects an invalid regular expression in a metric", () => {
+  it("rejects an invalid regular expression in a metric, saying the syntax is RE2", () => {
     const [problem] = problems(
       "test: t\nbenchmark: {command: b, metric: {pattern: '([0-9]', direction: higher}}",
     );
-    expect(problem).toMatch(/^`benchmark\.metric\.pattern`: .*valid regular expression/);
+    expect(problem).toMatch(
+      /^`benchmark\.metric\.pattern`: .*a regular expression in RE2 syntax .*not valid RE2 syntax \(missing closing \)/,
+    );
+  });
+
+  it("leaves memory.path unset by default: the store lives outside the repository (docs/memory.md)", () => {
+    expect(parseConfigText("test: t\nbenchmark: {command: b}").memory.path).toBeUndefined();
   });
 
   it("reports YAML syntax errors with line and column", () => {

@@ -7,10 +7,10 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/main.ts";
 import { parseResults } from "../src/core/evidence/results-schema.ts";
-import { resolveIsolation } from "../src/core/exec/isolation.ts";
 import { compareMeasurement } from "../src/core/loop/compare.ts";
 import { measure } from "../src/core/measure/protocol.ts";
 import { copyExample } from "./helpers/example.ts";
+import { sandboxFor } from "./helpers/sandbox.ts";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -127,7 +127,7 @@ describe("the measurement protocol", () => {
       {
         warmup: 1,
         runs: 10,
-        isolation: await resolveIsolation("off"),
+        isolation: await sandboxFor(),
         timeoutMs: 60_000,
         outputLimit: 100_000,
         sampleIntervalMs: 100,

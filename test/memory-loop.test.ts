@@ -4,7 +4,8 @@
  * (fewer candidate evaluations), two runs with a mocked model where the second prompt carries the
  * first run's failure, a corrupt store that becomes a note instead of a crash, and `perfloop stats`.
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import { main } from "../src/cli/main.ts";
 import type { Results } from "../src/core/evidence/results-schema.ts";
 import { runPerfloop } from "../src/core/loop/run.ts";
 import { listEntries } from "../src/core/memory/records.ts";
+import { defaultStorePath } from "../src/core/memory/session.ts";
 import { openStoreForReading } from "../src/core/memory/store.ts";
 import { createModelClient } from "../src/core/optimize/llm/agent.ts";
 import {
@@ -24,10 +26,21 @@ import {
 } from "./helpers/example.ts";
 
 const dirs: string[] = [];
-beforeAll(() => nock.disableNetConnect());
+// The default store lives in the user's cache directory (memory/session.ts defaultStorePath): point
+// XDG_CACHE_HOME at a scratch directory so these runs never touch the real one.
+let cache = "";
+const savedCache = process.env.XDG_CACHE_HOME;
+beforeAll(async () => {
+  nock.disableNetConnect();
+  cache = await mkdtemp(path.join(tmpdir(), "perfloop-cache-"));
+  dirs.push(cache);
+  process.env.XDG_CACHE_HOME = cache;
+});
 afterEach(() => nock.cleanAll());
 afterAll(async () => {
   nock.enableNetConnect();
+  if (savedCache === undefined) delete process.env.XDG_CACHE_HOME;
+  else process.env.XDG_CACHE_HOME = savedCache;
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
@@ -50,7 +63,8 @@ function sink(): NodeJS.WriteStream & { text: string } {
   return stream as unknown as NodeJS.WriteStream & { text: string };
 }
 
-const STORE = ".perfloop/memory.sqlite";
+/** The repository's default store, in the scratch cache directory. */
+const storeOf = (repo: string): string => defaultStorePath(repo, { XDG_CACHE_HOME: cache });
 
 describe("memory across runs: knob tuning", () => {
   // "'big'" makes lru_cache(maxsize='big') raise at import: the tests fail, deterministically.
@@ -80,7 +94,8 @@ describe("memory across runs: knob tuning", () => {
     expect(reflection).toMatchObject({ gate: "tests", knob: { name: "stem-cache", value: "'big'" } });
     expect(reflection.testExcerpt).toMatch(/Error/);
     expect(first.memory?.notes).toEqual([]);
-    expect(first.memory?.store).toBe(path.join(repo, STORE));
+    expect(first.memory?.store).toBe(storeOf(repo));
+    expect(path.relative(repo, storeOf(repo)).startsWith("..")).toBe(true); // outside the repository
 
     const second = await run(repo, 2);
     expect(second.memory?.warmStart.skipped).toEqual([
@@ -101,14 +116,16 @@ describe("memory across runs: knob tuning", () => {
     );
 
     const out = sink();
-    expect(await main(["stats", repo], { out, err: sink(), env: {} })).toBe(0);
+    expect(await main(["stats", repo], { out, err: sink(), env: { XDG_CACHE_HOME: cache } })).toBe(0);
     expect(out.text).toMatch(/: 2 run\(s\)/);
     expect(out.text).toMatch(
       /3 candidate evaluation\(s\)|2 candidate evaluation\(s\), \d accepted, 0 skipped/,
     );
     expect(out.text).toMatch(/1 candidate evaluation\(s\), \d accepted, 1 skipped from memory/);
     const json = sink();
-    expect(await main(["stats", repo, "--json"], { out: json, err: sink(), env: {} })).toBe(0);
+    expect(
+      await main(["stats", repo, "--json"], { out: json, err: sink(), env: { XDG_CACHE_HOME: cache } }),
+    ).toBe(0);
     expect(JSON.parse(json.text)[0]).toMatchObject({ runs: 2, candidates: 3, skipped: 1 });
   });
 });
@@ -126,8 +143,8 @@ describe("memory across runs: a mocked model", () => {
 
   it("survives a corrupt store, then recalls the first run's failure in the second run's prompt", async () => {
     const repo = await scratch();
-    await mkdir(path.join(repo, ".perfloop"));
-    await writeFile(path.join(repo, STORE), "not a database ".repeat(100));
+    await mkdir(path.dirname(storeOf(repo)), { recursive: true });
+    await writeFile(storeOf(repo), "not a database ".repeat(100));
 
     scriptModel([
       { tool: "submit_patch", args: { patch: TEST_BREAKING_PATCH, rationale: "shorter suffix rule" } },
@@ -159,7 +176,7 @@ describe("memory across runs: a mocked model", () => {
     expect(second.memory?.policy?.version).toMatch(/^llm:(focused|algorithmic)@[0-9a-f]{8}$/);
     expect(await readFile(path.join(repo, "out2/rounds/1/prompt.md"), "utf8")).toMatch(/From earlier runs/);
 
-    const db = await openStoreForReading(path.join(repo, STORE));
+    const db = await openStoreForReading(storeOf(repo));
     const entries = listEntries(db);
     db.close();
     expect(entries.map((e) => [e.kind, e.numbers.gate])).toEqual([

@@ -3,11 +3,17 @@
  * → config → the loop (progress in log groups) → job summary → artifact `perfloop-<request-id>` →
  * (with `publish: action`) comment / check run / follow-up PR, or the scan's tracking issue →
  * outputs. Every failure ends in `setFailed` with a message that says what to change.
+ *
+ * Everything the step hands over comes from perfloop's memory once the loop has returned (issue 10,
+ * item 10): the outputs from the results, the job summary from the writer's copy of report.md, and
+ * the artifact from the bundle directory restored from the writer's copies (files changed or added
+ * by a process left behind are overwritten or removed, with a warning).
  */
 import { ConfigError } from "../core/config/load.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
+import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
-import { artifactName, type BundleUpload, redactSecrets, uploadBundle } from "./artifact.ts";
+import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
 import { type ActionContext, readContext } from "./context.ts";
 import { type ActionCore, type ActionDeps, defaultDeps } from "./deps.ts";
@@ -32,16 +38,56 @@ function failureMessage(error: unknown): string {
   const e = error as Error;
   if (
     e instanceof ConfigError ||
-    ["InputError", "ContextError", "GitError", "MissingConfigError"].includes(e?.name)
+    ["InputError", "ContextError", "GitError", "MissingConfigError", "SandboxUnavailableError"].includes(
+      e?.name,
+    )
   )
     return e.message;
   return `perfloop failed: ${e?.message ?? String(error)}`;
+}
+
+/** Names for a log line: the first ten, then "(+N more)". */
+function names(list: readonly string[]): string {
+  return list.length > 10 ? `${list.slice(0, 10).join(", ")} (+${list.length - 10} more)` : list.join(", ");
+}
+
+/**
+ * Restores the bundle directory from the writer's memory and says what that changed, and how many
+ * secrets the writer redacted.
+ * @returns the restored bundle, or the error message when it could not be restored (then nothing is
+ *   uploaded: the directory may hold what perfloop did not write).
+ */
+async function restore(
+  core: ActionCore,
+  evidence: EvidenceWriter,
+): Promise<{ bundle: RestoredBundle | null; error: string | null }> {
+  const redactions = evidence.redactions();
+  if (redactions.count > 0)
+    core.warning(
+      `${redactions.count} secret(s) (a secret's value, plain or encoded, or a token-shaped string) were redacted from the evidence: ${names(redactions.files)}`,
+    );
+  try {
+    const bundle = await restoreBundle(evidence);
+    if (bundle.changed.length > 0 || bundle.removed.length > 0)
+      core.warning(
+        `the evidence directory changed after perfloop wrote it (a process left behind?): ${[
+          bundle.changed.length > 0 ? `restored ${names(bundle.changed)}` : "",
+          bundle.removed.length > 0 ? `removed ${names(bundle.removed)}` : "",
+        ]
+          .filter(Boolean)
+          .join("; ")}`,
+      );
+    return { bundle, error: null };
+  } catch (error) {
+    return { bundle: null, error: `the evidence was not uploaded: ${(error as Error).message}` };
+  }
 }
 
 /** Uploads the bundle; a missing runtime or a failed upload is reported, and returned as null. */
 async function upload(
   deps: ActionDeps,
   dir: string,
+  files: readonly string[],
   requestId: string,
   runUrl: string | null,
 ): Promise<{ bundle: BundleUpload | null; error: string | null }> {
@@ -52,7 +98,7 @@ async function upload(
     return { bundle: null, error: null };
   }
   try {
-    const bundle = await uploadBundle(deps.upload, dir, requestId, runUrl);
+    const bundle = await uploadBundle(deps.upload, dir, files, requestId, runUrl);
     deps.core.info(`artifact ${bundle.name}: ${bundle.files} files${bundle.url ? `, ${bundle.url}` : ""}`);
     return { bundle, error: null };
   } catch (error) {
@@ -64,9 +110,10 @@ async function upload(
 }
 
 /**
- * Hands the results over: checks the bundle for secrets, uploads it, writes the job summary and the
- * outputs. Adds the artifact's link to `run.links`.
- * @returns the upload's error message, or null.
+ * Hands the results over, from memory: restores the bundle directory from the writer's copies,
+ * uploads exactly those files, writes the job summary (report.md's in-memory copy) and the outputs
+ * (the in-memory results). Adds the artifact's link to `run.links`.
+ * @returns the restore's or the upload's error message, or null.
  */
 async function deliver(
   deps: ActionDeps,
@@ -76,18 +123,18 @@ async function deliver(
     results: Results;
     sha: string;
     links: RunLinks;
-    secrets: readonly string[];
+    evidence: EvidenceWriter;
   },
 ): Promise<string | null> {
   const { core } = deps;
   const { inputs, results, links } = run;
-  const redacted = await redactSecrets(inputs.out, run.secrets);
-  if (redacted.length > 0)
-    core.warning(`a secret's value was found in the evidence and replaced by ***: ${redacted.join(", ")}`);
-  const uploaded = await upload(deps, inputs.out, inputs.requestId, run.ctx.runUrl);
+  const restored = await restore(core, run.evidence);
+  const uploaded = restored.bundle
+    ? await upload(deps, inputs.out, restored.bundle.files, inputs.requestId, run.ctx.runUrl)
+    : { bundle: null, error: restored.error };
   if (uploaded.bundle?.url) links.artifactUrl = uploaded.bundle.url;
   const head = summaryHead(results, run.sha, links, artifactName(inputs.requestId));
-  await writeJobSummary(core, deps.env, results, inputs.out, head);
+  await writeJobSummary(core, deps.env, results, run.evidence.files().get("report.md") ?? null, head);
   setOutputs(core, results, inputs.out);
   return uploaded.error;
 }
@@ -129,8 +176,9 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       maskSecrets([apiKey], (s) => core.setSecret(s));
       secrets.push(apiKey);
       const current = checkout;
-      const results = await runLoop({
+      const { results, evidence } = await runLoop({
         deps,
+        secrets,
         core,
         config,
         apiKey,
@@ -140,10 +188,21 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         env: loopEnv(deps.env, secrets),
       });
 
-      const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, secrets });
+      const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
       if (client)
         await inGroup(core, "perfloop ▸ publish", () =>
-          publishRun({ client, core, ctx, inputs, checkout: current, remote, results, links }),
+          publishRun({
+            client,
+            core,
+            ctx,
+            inputs,
+            checkout: current,
+            remote,
+            results,
+            links,
+            // Never re-read from disk: the copy the loop wrote (README, "Safety").
+            patch: evidence.files().get("final.patch") ?? null,
+          }),
         );
       const failure = uploadError ?? failureFor(results);
       if (failure) core.setFailed(failure);

@@ -3,7 +3,6 @@
  * pr (publish-pr.ts), to the tracking issue and follow-up PRs in mode scan (scan/). With `publish:
  * app` the App does it from the artifact, and with `none` nobody does.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Results } from "../core/evidence/results-schema.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
@@ -25,12 +24,8 @@ export interface PublishArgs {
   remote: Remote;
   results: Results;
   links: RunLinks;
-}
-
-/** final.patch of the bundle, or null when the run verified none. */
-async function readPatch(results: Results, outDir: string): Promise<string | null> {
-  if (!results.final?.patchFile) return null;
-  return readFile(path.join(outDir, results.final.patchFile), "utf8");
+  /** final.patch as the loop wrote it (the evidence writer's in-memory copy), or null. */
+  patch: string | null;
 }
 
 /**
@@ -40,7 +35,7 @@ async function readPatch(results: Results, outDir: string): Promise<string | nul
  */
 export async function publishRun(args: PublishArgs): Promise<void> {
   const { client, core, ctx, inputs, results, links } = args;
-  const patch = await readPatch(results, inputs.out);
+  const patch = results.final?.patchFile ? args.patch : null;
   if (inputs.mode === "pr" && inputs.pr !== null) {
     const run = { pr: inputs.pr, sha: args.checkout.sha, requestId: inputs.requestId, links };
     const outcome = await publishToPull(client, ctx, run, results, patch, inputs.draft);

@@ -1,8 +1,9 @@
 /**
  * What the step shows and returns: the job summary (GITHUB_STEP_SUMMARY: a status line with the
- * links, then report.md as written by the loop) and the step outputs of action.yml.
+ * links, then report.md as the loop wrote it, taken from the evidence writer's memory, never re-read
+ * from disk where a leftover process could have rewritten it; issue 10, item 10) and the step outputs
+ * of action.yml, from the in-memory results.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Results } from "../core/evidence/results-schema.ts";
 import { escapeInline } from "../core/report/escape.ts";
@@ -22,29 +23,21 @@ export function speedupOf(results: Results): number | null {
   return primary.direction === "lower" ? 1 / primary.ratio : primary.ratio;
 }
 
-/** Reads `<outDir>/<file>`; null when absent. */
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Appends the run's report to the job summary.
+ * @param report report.md's text as the loop wrote it (the writer's in-memory copy); null when the
+ *   loop wrote none: the results' message stands in.
  * @returns false when the step has no summary file (not in an Actions job); the report is in the bundle.
  */
 export async function writeJobSummary(
   core: ActionCore,
   env: NodeJS.ProcessEnv,
   results: Results,
-  outDir: string,
+  report: string | null,
   head: string,
 ): Promise<boolean> {
   if (!env.GITHUB_STEP_SUMMARY) return false;
-  const report =
-    (await readOptional(path.join(outDir, "report.md"))) ?? `perfloop: ${escapeInline(results.message)}`;
+  report ??= `perfloop: ${escapeInline(results.message)}`;
   const text = `${head}\n\n${report.length > SUMMARY_MAX_CHARS ? `${report.slice(0, SUMMARY_MAX_CHARS)}\n\n…(truncated; the full report is in the artifact)` : report}`;
   await core.summary.addRaw(text, true).write();
   return true;

@@ -2,11 +2,14 @@
  * `perfloop` CLI: parses the command line, loads the config, builds the model client, runs the loop
  * with live progress, and prints where the evidence is. Orchestration only.
  */
+import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../core/config/load.ts";
 import { applyOverrides } from "../core/config/overrides.ts";
 import { type Config, configSchema } from "../core/config/schema.ts";
+import { abortOnSignals } from "../core/exec/cancel.ts";
+import { SandboxUnavailableError } from "../core/exec/isolation.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
 import { resolveStorePath } from "../core/memory/session.ts";
@@ -24,7 +27,8 @@ const USAGE = `usage:
   perfloop stats [dir] [--memory PATH] [--json]
 
   dir            the project to optimize (default: .); its config is <dir>/.github/perfloop.yml
-  --out DIR      evidence bundle directory (default: <dir>/.perfloop/<timestamp>)
+  --out DIR      evidence bundle directory (default: <dir>/.perfloop/<timestamp>; refused when
+                 <dir>/.perfloop is a symbolic link)
   --config PATH  config file relative to dir (default: .github/perfloop.yml)
   --rounds N     override \`rounds\`
   --strategy S   override \`strategy\`
@@ -32,7 +36,8 @@ const USAGE = `usage:
   --base-url URL endpoint, e.g. http://localhost:11434/v1 for Ollama
   --api-key-env VAR  variable holding the API key (default OPENAI_API_KEY)
   --apply        write the verified best state into dir (default: only <out>/final.patch)
-  --memory PATH  the memory store (default: memory.path of the config, .perfloop/memory.sqlite)
+  --memory PATH  the memory store, anywhere (default: memory.path of the config, inside dir; else
+                 $XDG_CACHE_HOME/perfloop/<dir name>-<hash>/memory.sqlite, ~/.cache without it)
   --json         print results.json (stats: the figures) to stdout
 stats prints, per repository in the memory store: success rate, improvement slope over runs,
 memory reuse rate and rollbacks (docs/memory.md).
@@ -92,33 +97,82 @@ export async function main(
     io.err.write(`perfloop: ${error.message}\n`);
     return EXIT.usage;
   }
-  const outDir = path.resolve(
-    args.values.out ?? path.join(repoDir, ".perfloop", new Date().toISOString().replace(/[:.]/g, "-")),
-  );
-  const choice =
-    command === "optimize"
-      ? modelClientFor(config, config.model ? io.env[config.model.api_key_env] : undefined)
-      : null;
+  let outDir: string;
+  try {
+    outDir = args.values.out ? path.resolve(args.values.out) : await defaultOutDir(repoDir);
+  } catch (error) {
+    if (!(error instanceof OutDirError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return EXIT.usage;
+  }
+  const apiKey = config.model ? io.env[config.model.api_key_env] : undefined;
+  const choice = command === "optimize" ? modelClientFor(config, apiKey) : null;
   if (choice?.note) io.err.write(`${choice.note}\n`);
   const model = choice?.client ?? null;
 
-  const results = await runPerfloop({
-    repoDir,
-    ...(args.values.config ? { configPath: args.values.config } : {}),
-    outDir,
-    mode: command,
-    config,
-    model,
-    apply: args.values.apply ?? false,
-    onEvent: createProgressPrinter(io.err),
-    env: io.env,
-    ...(args.values.memory ? { memoryPath: path.resolve(args.values.memory) } : {}),
-  });
+  let results: Awaited<ReturnType<typeof runPerfloop>>;
+  // Ctrl-C or SIGTERM: every sandbox is killed, the scratch removed, results.json says "cancelled".
+  const controller = new AbortController();
+  const stopListening = abortOnSignals(controller);
+  try {
+    results = await runPerfloop({
+      repoDir,
+      ...(args.values.config ? { configPath: args.values.config } : {}),
+      outDir,
+      mode: command,
+      config,
+      model,
+      apply: args.values.apply ?? false,
+      onEvent: createProgressPrinter(io.err),
+      env: io.env,
+      signal: controller.signal,
+      // The model key is redacted from the evidence whatever its variable is called.
+      ...(apiKey ? { secrets: [apiKey] } : {}),
+      ...(args.values.memory ? { memoryPath: path.resolve(args.values.memory) } : {}),
+    });
+  } catch (error) {
+    // memory.path leading out of the repository (memory/session.ts resolveStorePath), or no
+    // sandbox on this machine (exec/isolation.ts: the message names the fix).
+    if (!(error instanceof ConfigError || error instanceof SandboxUnavailableError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return EXIT.usage;
+  } finally {
+    stopListening();
+  }
   io.err.write(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
   );
   if (args.values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
   return exitCodeFor(results.status, command);
+}
+
+/** `--out` left to its default, where it cannot be used; the message names the fix. */
+class OutDirError extends Error {
+  override name = "OutDirError";
+}
+
+/**
+ * The default evidence directory, `<repoDir>/.perfloop/<timestamp>` (timestamp: ISO 8601 with `:`
+ * and `.` as `-`). A `.perfloop` that is a symbolic link, or that resolves outside repoDir, is
+ * refused: a repository (a pull request) could otherwise send the evidence — and whatever perfloop
+ * writes there — anywhere on the machine.
+ * @throws OutDirError naming the fix (pass --out explicitly, or remove the link).
+ */
+async function defaultOutDir(repoDir: string): Promise<string> {
+  const base = path.join(repoDir, ".perfloop");
+  const info = await lstat(base).catch(() => null);
+  if (info) {
+    const [real, repoReal] = await Promise.all([realpath(base).catch(() => null), realpath(repoDir)]);
+    if (info.isSymbolicLink() || real !== path.join(repoReal, ".perfloop")) {
+      const what = info.isSymbolicLink()
+        ? `is a symbolic link${real ? ` to ${real}` : " that leads nowhere"}`
+        : `resolves to ${real}, outside ${repoDir}`;
+      throw new OutDirError(
+        `${base} ${what}: perfloop will not write its evidence through it. Pass --out DIR explicitly, or remove the link.`,
+      );
+    }
+  }
+  return path.join(base, new Date().toISOString().replace(/[:.]/g, "-"));
 }
 
 function parse(argv: string[]) {
@@ -144,14 +198,15 @@ function parse(argv: string[]) {
 }
 
 /**
- * `perfloop stats`: reads the store named by --memory, else by the config's `memory.path` (the
- * default when there is no config), and prints the figures. Exit 0, or 1 when the store is missing
- * or unreadable (the message says which), 2 for an invalid config.
+ * `perfloop stats`: reads the store named by --memory, else by the config's `memory.path`, else the
+ * default store of the repository (memory/session.ts `resolveStorePath`, with `io.env`'s
+ * XDG_CACHE_HOME and HOME), and prints the figures. Exit 0, or 1 when the store is missing or
+ * unreadable (the message says which), 2 for an invalid config.
  */
 async function stats(
   repoDir: string,
   values: ReturnType<typeof parse>["values"],
-  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   let memory = configSchema.shape.memory.parse(undefined);
   if (!values.memory) {
@@ -165,7 +220,14 @@ async function stats(
       }
     }
   }
-  const file = values.memory ? path.resolve(values.memory) : resolveStorePath(memory, repoDir);
+  let file: string;
+  try {
+    file = values.memory ? path.resolve(values.memory) : resolveStorePath(memory, repoDir, undefined, io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return EXIT.usage;
+  }
   try {
     const db = await openStoreForReading(file);
     try {

@@ -13,6 +13,7 @@ import * as actionsCore from "@actions/core";
 import { parse as parseYaml } from "yaml";
 import type { ActionCore } from "../../src/action/deps.ts";
 import { parseResults } from "../../src/core/evidence/results-schema.ts";
+import { createEvidenceWriter } from "../../src/core/evidence/writer.ts";
 import type { runPerfloop } from "../../src/core/loop/run.ts";
 import { EXAMPLE_DIR, MODEL_URL } from "../helpers/example.ts";
 
@@ -226,16 +227,25 @@ export function repoGit(fx: Fixture, ...args: string[]): string {
 
 /**
  * A stand-in for `runPerfloop` that replays a recorded bundle (reusing a real loop run of an earlier
- * test, as the loop takes 15–30 s): copies it into `outDir` and gives results.json the new request.
+ * test, as the loop takes 15–30 s): writes its files into `outDir` through the caller's evidence
+ * writer (as the loop does; the Action publishes the writer's copies) and gives results.json the new
+ * request.
  */
 export function replayLoop(bundleDir: string): typeof runPerfloop {
   return async (options) => {
     options.onEvent?.({ type: "phase", phase: "replay", detail: bundleDir });
-    await cp(bundleDir, options.outDir, { recursive: true });
-    const file = path.join(options.outDir, "results.json");
-    const recorded = JSON.parse(await readFile(file, "utf8")) as Record<string, unknown>;
+    const evidence = options.evidence ?? (await createEvidenceWriter(options.outDir));
+    const recorded = JSON.parse(await readFile(path.join(bundleDir, "results.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     const results = parseResults({ ...recorded, request: options.request ?? { trigger: "cli" } });
-    await writeFile(file, JSON.stringify(results, null, 2));
+    for (const e of await readdir(bundleDir, { recursive: true, withFileTypes: true })) {
+      const name = path.relative(bundleDir, path.join(e.parentPath, e.name));
+      if (e.isFile() && name !== "results.json")
+        await evidence.text(name, await readFile(path.join(bundleDir, name), "utf8"));
+    }
+    await evidence.json("results.json", results);
     return results;
   };
 }

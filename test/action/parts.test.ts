@@ -1,12 +1,8 @@
 /**
- * The Action's parts without a loop run: the environment handed to the loop, redaction, the scan's
+ * The Action's parts without a loop run: the environment handed to the loop, the scan's
  * stored history (untrusted), the trend words, the open-PR limit, branch names, and log groups.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { redactSecrets } from "../../src/action/artifact.ts";
 import { createGroupedProgress } from "../../src/action/progress.ts";
 import { refusal, scanBranch } from "../../src/action/scan/follow-up.ts";
 import { decodeHistory, encodeHistory, type ScanEntry, trendWords } from "../../src/action/scan/trend.ts";
@@ -31,15 +27,6 @@ describe("secrets", () => {
       ["sk-secret-1", ""],
     );
     expect(env).toEqual({ PATH: "/bin", HOME: "/home/r", GITHUB_REPOSITORY: "o/r" });
-  });
-
-  it("redacts a secret found in the bundle and names the file", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "perfloop-redact-"));
-    await writeFile(path.join(dir, "clean.txt"), "nothing here");
-    await writeFile(path.join(dir, "leak.log"), "key=sk-secret-1;");
-    expect(await redactSecrets(dir, ["sk-secret-1"])).toEqual(["leak.log"]);
-    expect(await readFile(path.join(dir, "leak.log"), "utf8")).toBe("key=***;");
-    await rm(dir, { recursive: true });
   });
 });
 

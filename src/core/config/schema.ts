@@ -5,6 +5,19 @@
  */
 import { z } from "zod";
 import { BOTTLENECK_CATEGORIES } from "../types.ts";
+import {
+  MAX_BOOTSTRAP,
+  MAX_CV_PCT,
+  MAX_KNOBS,
+  MAX_LIMITS,
+  MAX_MEMORY,
+  MAX_MODEL,
+  MAX_OUTPUT_LIMIT_BYTES,
+  MAX_TIMEOUT_S,
+  MAX_TOLERANCE,
+  MAX_WARMUP,
+} from "./bounds.ts";
+import { re2Pattern, relativeFile, relativeGlobs } from "./keys.ts";
 
 /** A percentage: `5`, `5%` or `"12.5%"`; parsed to a number of percent. */
 const percent = z
@@ -15,8 +28,8 @@ const command = z.string().trim().min(1, "a shell command (non-empty string)");
 
 /** The program's own metric, read from its standard output. */
 const metricSchema = z.strictObject({
-  /** Regular expression with one capture group holding the number, matched against each stdout line. */
-  pattern: z.string().refine(isRegex, "a valid regular expression with one capture group"),
+  /** RE2 regular expression (regex.ts) with one capture group holding the number, matched against each stdout line. */
+  pattern: re2Pattern(),
   name: z.string().default("metric"),
   unit: z.string().default(""),
   direction: z.enum(["lower", "higher"]),
@@ -28,14 +41,17 @@ const benchmarkSchema = z.strictObject({
   /** How the candidate's benchmark stdout must match the baseline's (correctness gate). */
   output: z.enum(["exact", "numeric", "ignore"]).default("exact"),
   /** Relative tolerance for `output: numeric`. */
-  tolerance: z.number().nonnegative().default(1e-9),
+  tolerance: z.number().nonnegative().max(MAX_TOLERANCE).default(1e-9),
   /** Extra benchmark files a candidate may never edit (besides the built-in globs). */
-  files: z.array(z.string()).default([]),
+  files: relativeGlobs().default([]),
 });
 
 const knobBase = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a name of letters, digits, '_', '.', '-'"),
-  values: z.array(z.union([z.string(), z.number()])).min(1, "at least one value to try"),
+  values: z
+    .array(z.union([z.string(), z.number()]))
+    .min(1, "at least one value to try")
+    .max(MAX_KNOBS.values, `at most ${MAX_KNOBS.values} values (each is one candidate)`),
   /** Bottleneck categories this knob is expected to help; it is tried first for those verdicts. */
   helps: z.array(z.enum(BOTTLENECK_CATEGORIES)).default([]),
 };
@@ -48,23 +64,23 @@ const knobSchema = z.union([
   z.strictObject({
     ...knobBase,
     literal: z.strictObject({
-      file: z.string().min(1),
-      /** Regular expression whose first capture group is the literal to replace. */
-      pattern: z.string().refine(isRegex, "a valid regular expression with one capture group"),
+      file: relativeFile("src/settings.py"),
+      /** RE2 regular expression (regex.ts) whose first capture group is the literal to replace. */
+      pattern: re2Pattern(),
     }),
   }),
 ]);
 
 const timeoutsSchema = z.strictObject({
-  setup: z.number().positive().default(600),
-  test: z.number().positive().default(600),
-  benchmark: z.number().positive().default(300),
+  setup: z.number().positive().max(MAX_TIMEOUT_S).default(600),
+  test: z.number().positive().max(MAX_TIMEOUT_S).default(600),
+  benchmark: z.number().positive().max(MAX_TIMEOUT_S).default(300),
   /** Wall-clock budget of the whole optimize run, s. */
-  total: z.number().positive().default(3600),
+  total: z.number().positive().max(MAX_TIMEOUT_S).default(3600),
 });
 
 const repetitionsSchema = z.strictObject({
-  warmup: z.number().int().min(0).default(1),
+  warmup: z.number().int().min(0).max(MAX_WARMUP).default(1),
   // 5 is the least n per side at which an exact two-sided Mann–Whitney p can fall below 0.01
   // (2 / C(10,5) = 0.0079); with fewer runs no improvement could ever be claimed.
   runs: z
@@ -78,49 +94,97 @@ const repetitionsSchema = z.strictObject({
 const statisticsSchema = z.strictObject({
   alpha: z.number().gt(0).lt(1).default(0.01),
   confidence: z.number().gt(0).lt(1).default(0.95),
-  max_cv: percent.refine((v) => v > 0, "a percentage above 0").default(10),
-  bootstrap: z.number().int().min(1000).default(10000),
+  max_cv: percent
+    .refine((v) => v > 0 && v <= MAX_CV_PCT, `a percentage above 0 and at most ${MAX_CV_PCT}%`)
+    .default(10),
+  bootstrap: z.number().int().min(1000).max(MAX_BOOTSTRAP).default(10000),
 });
 
 const modelSchema = z.strictObject({
   name: z.string().min(1).default("gpt-4.1"),
   base_url: z.url().optional(),
   api_key_env: z.string().default("OPENAI_API_KEY"),
-  max_turns: z.number().int().positive().default(12),
-  max_tokens: z.number().int().positive().default(200_000),
+  max_turns: z.number().int().positive().max(MAX_MODEL.turns).default(12),
+  max_tokens: z.number().int().positive().max(MAX_MODEL.tokens).default(200_000),
   /** Wall-clock budget of one agent session, s. */
-  timeout: z.number().positive().default(600),
+  timeout: z.number().positive().max(MAX_TIMEOUT_S).default(600),
   temperature: z.number().min(0).max(2).optional(),
 });
 
+/** A size in bytes: a number, or a string such as "512 MiB", "2 GiB", "1.5 GB" (0 = no limit). */
+const bytes = z
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)?\s*$/, 'a size such as "2 GiB"'),
+  ])
+  .transform((v) => (typeof v === "number" ? v : parseBytes(v)));
+
+/**
+ * Per-command resource limits (README, "Safety"), applied with rlimits (prlimit) inside the sandbox:
+ * `processes` (RLIMIT_NPROC, threads count too), `memory` (RLIMIT_DATA: a process's writable private
+ * memory, bytes; "auto" = half the machine's RAM), `file_size` (RLIMIT_FSIZE, bytes), `open_files`
+ * (RLIMIT_NOFILE), and `tmp`: the size of each private tmpfs (/tmp, /var/tmp, $HOME, /dev/shm).
+ * 0 turns one limit off.
+ */
+const resourceLimitsSchema = z.strictObject({
+  processes: z.number().int().nonnegative().max(1_000_000).default(4096),
+  memory: z.union([z.literal("auto"), bytes]).default("auto"),
+  file_size: bytes.default(4 * 2 ** 30),
+  open_files: z.number().int().nonnegative().max(1_048_576).default(65_536),
+  tmp: bytes.default(2 * 2 ** 30),
+});
+
 const sandboxSchema = z.strictObject({
-  /** `off`: run user commands in a user+network namespace where the kernel allows it. */
+  /**
+   * `bwrap`: every user command in its own namespaces (bubblewrap); `none`: no isolation at all, only
+   * when written in so many words (the report and the PR comment then say so in their first lines).
+   */
+  isolation: z.enum(["bwrap", "none"]).default("bwrap"),
+  /** `off`: commands get a network namespace of their own with only loopback. */
   network: z.enum(["off", "on"]).default("off"),
-  /** Extra environment variable names passed to user commands (secret-looking names stay refused). */
-  env: z.array(z.string()).default([]),
+  /** Extra environment variable names passed to user commands (no wildcards; secret-looking names
+   *  stay refused). */
+  env: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_]*$/,
+          "an exact environment variable name (wildcards are refused: list each variable)",
+        ),
+    )
+    .default([]),
+  /** Absolute host paths (toolchains, datasets) shown read-only to commands, besides /usr and the
+   *  toolchains on PATH. */
+  read_only: z.array(z.string().regex(/^\/./, "an absolute path other than /")).max(64).default([]),
+  limits: resourceLimitsSchema.default(() => resourceLimitsSchema.parse({})),
   /** Captured bytes per stream and command; the rest is cut in the middle. */
-  output_limit: z.number().int().positive().default(1_000_000),
+  output_limit: z.number().int().positive().max(MAX_OUTPUT_LIMIT_BYTES).default(1_000_000),
 });
 
 const limitsSchema = z.strictObject({
-  max_files: z.number().int().positive().default(10),
-  max_changed_lines: z.number().int().positive().default(400),
-  max_file_bytes: z.number().int().positive().default(200_000),
+  max_files: z.number().int().positive().max(MAX_LIMITS.files).default(10),
+  max_changed_lines: z.number().int().positive().max(MAX_LIMITS.changedLines).default(400),
+  max_file_bytes: z.number().int().positive().max(MAX_LIMITS.fileBytes).default(200_000),
 });
 
 /**
- * perfloop's memory across runs (docs/memory.md). On GitHub Actions the runner's checkout is fresh
- * each time: point `path` at a directory kept by the runner's cache (actions/cache) or outside the
- * checkout, or the next run starts from nothing.
+ * perfloop's memory across runs (docs/memory.md). On GitHub Actions the runner's home directory (and
+ * so the default store) may not outlive the job: keep the store with actions/cache and name it with
+ * the Action's `memory-path` input (or `memory.path`, inside the checkout), or the next run starts
+ * from nothing.
  */
 const memorySchema = z.strictObject({
   enabled: z.boolean().default(true),
-  /** The SQLite file; relative to the repository directory, or absolute. */
-  path: z.string().trim().min(1).default(".perfloop/memory.sqlite"),
+  /**
+   * The SQLite file, relative to the repository and inside it. Unset (the default): the user's cache
+   * directory, outside every repository (memory/session.ts `defaultStorePath`).
+   */
+  path: relativeFile(".perfloop-memory/memory.sqlite").optional(),
   /** Entries older than this are forgotten, days. */
-  max_age_days: z.number().positive().default(180),
+  max_age_days: z.number().positive().max(MAX_MEMORY.ageDays).default(180),
   /** Each table of the store keeps at most this many rows (the newest). */
-  max_entries: z.number().int().positive().default(2000),
+  max_entries: z.number().int().positive().max(MAX_MEMORY.entries).default(2000),
   /** Embedding model of the configured endpoint for retrieval; null = lexical (BM25) only. */
   embedding_model: z.string().trim().min(1).nullable().default("text-embedding-3-small"),
 });
@@ -131,8 +195,8 @@ export const configSchema = z.strictObject({
   setup: command.optional(),
   test: command,
   benchmark: benchmarkSchema,
-  paths: z.array(z.string()).min(1, "at least one glob of files perfloop may edit").default(["**/*"]),
-  protect: z.array(z.string()).default([]),
+  paths: relativeGlobs().min(1, "at least one glob of files perfloop may edit").default(["**/*"]),
+  protect: relativeGlobs().default([]),
   strategy: z.enum(["auto", "llm", "tune"]).default("auto"),
   rounds: z.number().int().min(1).max(50).default(5),
   min_improvement: percent
@@ -143,7 +207,7 @@ export const configSchema = z.strictObject({
   repetitions: repetitionsSchema.default(() => repetitionsSchema.parse({})),
   statistics: statisticsSchema.default(() => statisticsSchema.parse({})),
   model: modelSchema.optional(),
-  tune: z.array(knobSchema).default([]),
+  tune: z.array(knobSchema).max(MAX_KNOBS.knobs, `at most ${MAX_KNOBS.knobs} knobs`).default([]),
   sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   memory: memorySchema.default(() => memorySchema.parse({})),
@@ -158,6 +222,10 @@ export type Config = z.infer<typeof configSchema>;
 export type Knob = Config["tune"][number];
 /** The model endpoint settings. */
 export type ModelConfig = z.infer<typeof modelSchema>;
+/** The sandbox settings. */
+export type SandboxConfig = z.infer<typeof sandboxSchema>;
+/** The per-command resource limits. */
+export type ResourceLimitsConfig = z.infer<typeof resourceLimitsSchema>;
 /** The memory settings. */
 export type MemoryConfig = z.infer<typeof memorySchema>;
 /** The program metric read from stdout. */
@@ -168,12 +236,20 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
   return modelSchema.parse(overrides);
 }
 
-/** A valid JavaScript regular expression with at least one capture group. */
-function isRegex(source: string): boolean {
-  try {
-    // The empty alternative always matches, so the match's length tells the number of groups.
-    return (new RegExp(`${source}|`).exec("")?.length ?? 0) > 1;
-  } catch {
-    return false;
-  }
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+};
+
+/** "2 GiB" → 2147483648 (bytes; a bare number is bytes). */
+function parseBytes(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(text);
+  return Math.round(Number(match?.[1] ?? 0) * (UNITS[match?.[2] || "B"] ?? 1));
 }

@@ -28,6 +28,9 @@ export const DEFAULT_ALLOWED_ENV = [
   "OMP_NUM_THREADS",
   "MKL_NUM_THREADS",
   "NODE_PATH",
+  // The Actions runner tags the job's processes with it and kills what still carries it when the
+  // job ends: passing it on keeps that clean-up working for anything a command starts.
+  "RUNNER_TRACKING_ID",
 ] as const;
 
 /** Name fragments that mark a secret (DESIGN.md): such variables are never passed to user code. */

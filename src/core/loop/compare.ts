@@ -2,6 +2,7 @@
  * Turns a two-sided measurement into comparisons (the program metric when configured, then wall
  * time, CPU time and peak RSS) and checks the output gate.
  */
+import { compilePattern } from "../config/regex.ts";
 import type { Config } from "../config/schema.ts";
 import { countedRuns, type Measurement } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
@@ -130,7 +131,8 @@ export function outputDifference(
   const mode = config.benchmark.output;
   if (mode === "ignore") return null;
   const whole = baseline.bytes <= keptBytes && candidate.bytes <= keptBytes;
-  const metric = config.benchmark.metric ? new RegExp(config.benchmark.metric.pattern) : null;
+  // RE2 (config/regex.ts): the pattern comes from the config and runs in linear time on every line.
+  const metric = config.benchmark.metric ? compilePattern(config.benchmark.metric.pattern) : null;
   if (mode === "exact" && !metric && baseline.sha256 && candidate.sha256) {
     if (baseline.sha256 === candidate.sha256) return null;
     if (!whole)

@@ -4,6 +4,7 @@
  * current best). Every rejection keeps its evidence and leaves the best tree as it was.
  */
 import { rm } from "node:fs/promises";
+import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { Gate } from "../evidence/results-schema.ts";
 import { describeOutcome, succeeded } from "../exec/run-command.ts";
 import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
@@ -156,7 +157,8 @@ function benchLog(measurement: Measurement): string {
     (r) =>
       `${String(r.order).padStart(3)} ${r.side}${r.warmup ? " (warm-up)" : "          "} wall ${r.wallMs.toFixed(1)} ms  cpu ${r.cpuMs.toFixed(1)} ms  rss ${(r.maxRssBytes / 2 ** 20).toFixed(1)} MiB  exit ${r.exitCode}${r.metric === null ? "" : `  metric ${r.metric}`}`,
   );
-  return `${lines.join("\n")}\n\n## stdout of B (first counted run)\n${measurement.stdout.B ?? ""}`;
+  const stdout = capText(measurement.stdout.B ?? "", STREAM_CEILING_BYTES);
+  return `${lines.join("\n")}\n\n## stdout of B (first counted run)\n${stdout}`;
 }
 
 function lastLines(text: string, count = 6): string {

@@ -5,17 +5,25 @@
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseResults, RESULTS_SCHEMA, type Results } from "../evidence/results-schema.ts";
+import {
+  parseResults,
+  RESULTS_SCHEMA,
+  type Results,
+  type SandboxSummary,
+} from "../evidence/results-schema.ts";
+import { readInside } from "../fs/inside.ts";
 import { countedRuns } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
 import { summarize } from "../measure/stats.ts";
 import { renderPerfSummary } from "../report/perf-summary.ts";
 import { renderReport, type Utilization } from "../report/report.ts";
+import { limitsRecord } from "../sandbox/limits.ts";
+import { treeDigest } from "../sandbox/tree-digest.ts";
 import { primaryMetric } from "./compare.ts";
 import type { LoopContext } from "./context.ts";
 import type { RunRecordings } from "./recordings.ts";
 import type { PerfloopOptions } from "./run.ts";
-import { diffTrees } from "./workspace.ts";
+import { DEPENDENCY_DIRS, diffTrees } from "./workspace.ts";
 
 /** perfloop's version, written into results.json. */
 export const PERFLOOP_VERSION = "0.1.0";
@@ -28,6 +36,10 @@ export interface FinishInput {
   environment: Results["environment"];
   status: Results["status"];
   message: string;
+  /** treeDigest of the user's tree when the run started (src/core/sandbox/tree-digest.ts). */
+  userTreeBefore: string;
+  /** Paths the digest leaves out: perfloop's own files (evidence, memory store). */
+  notDigested: string[];
 }
 
 /**
@@ -48,6 +60,7 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   const primary = primaryMetric(ctx.config);
   const baselineRuns = recordings.baseline ? countedRuns(recordings.baseline.measurement, "A") : [];
 
+  const userTree = await checkUserTree(ctx, input);
   const results: Results = parseResults({
     schema: RESULTS_SCHEMA,
     perfloopVersion: PERFLOOP_VERSION,
@@ -87,6 +100,14 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
         : []),
     ],
     usage: recordings.usage,
+    sandbox: {
+      mode: ctx.isolation.mode,
+      network: ctx.isolation.networkOff ? "off" : "on",
+      warning: ctx.isolation.warning,
+      limits: limitsRecord(ctx.isolation.limits),
+      userTree,
+      redactions: ctx.evidence.redactions(),
+    },
     ...(recordings.memory ? { memory: recordings.memory } : {}),
   });
 
@@ -103,13 +124,41 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
     baseline: recordings.baseline?.measurement ?? null,
     rounds: recordings.roundMeasurements,
     final: recordings.final?.measurement ?? null,
+    incomplete: ctx.incomplete,
   });
   await ctx.evidence.text("perf_summary.md", renderPerfSummary(results));
   const utilization = baselineRuns[0] ? utilizationOf(baselineRuns[0]) : undefined;
-  await ctx.evidence.text("report.md", renderReport(results, utilization ? { utilization } : {}));
+  // Redactions so far (every file but report.md itself and later audit lines): the report says "at least".
+  const redactions = ctx.evidence.redactions();
+  await ctx.evidence.text(
+    "report.md",
+    renderReport(results, { redactions, ...(utilization ? { utilization } : {}) }),
+  );
   if (options.apply && verified) await applyToRepo(ctx, recordings.changedFiles);
   await ctx.evidence.audit("finish", `${results.status}: ${results.message}`);
   return results;
+}
+
+/**
+ * Digests the user's tree again (before --apply writes into it) and compares. A difference is
+ * reported as a note and in results.json (`sandbox.userTree.unchanged: false`).
+ */
+async function checkUserTree(ctx: LoopContext, input: FinishInput): Promise<SandboxSummary["userTree"]> {
+  const after = await treeDigest(ctx.repoDir, {
+    exclude: input.notDigested,
+    metadataOnly: DEPENDENCY_DIRS,
+  }).catch(() => null);
+  const unchanged = after === null ? null : after === input.userTreeBefore;
+  await ctx.evidence.audit(
+    "user tree",
+    `sha256 before ${input.userTreeBefore}, after ${after ?? "unreadable"}: ${unchanged ? "byte-identical" : "CHANGED"}`,
+  );
+  if (unchanged === false)
+    ctx.emit({
+      type: "note",
+      message: `the user's tree ${ctx.repoDir} changed during the run (something outside perfloop, or no sandbox)`,
+    });
+  return { before: input.userTreeBefore, after, unchanged };
 }
 
 function baselineStats(runs: RunRecord[]): NonNullable<Results["baseline"]> {
@@ -156,7 +205,14 @@ async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
       });
       continue;
     }
-    const best = await readFile(path.join(ctx.workspace.best, file), "utf8").catch(() => null);
+    let best: string | null;
+    try {
+      best = await readInside(ctx.workspace.best, file);
+    } catch (error) {
+      // A link out of the tree or a FIFO left by a command: nothing of it reaches the user's tree.
+      ctx.emit({ type: "note", message: `not applied: ${file}: ${(error as Error).message}` });
+      continue;
+    }
     try {
       if (best === null) await rm(target, { force: true });
       else {

@@ -5,23 +5,27 @@
  * and the improvement was verified. In optimize mode the run's memory (docs/memory.md) is opened after
  * the baseline, feeds the rounds, and is told the results at the end; it never fails the run.
  */
+import path from "node:path";
 import type OpenAI from "openai";
 import { CONFIG_PATH } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { createRedactor } from "../evidence/redact.ts";
 import type { Results, ResultsRequest } from "../evidence/results-schema.ts";
-import { createEvidenceWriter } from "../evidence/writer.ts";
+import { createEvidenceWriter, type EvidenceWriter } from "../evidence/writer.ts";
 import { buildChildEnv } from "../exec/env.ts";
 import { resolveIsolation } from "../exec/isolation.ts";
 import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
 import { memoryForRun } from "../memory/for-run.ts";
 import { type MemorySession, resolveStorePath } from "../memory/session.ts";
+import { treeDigest } from "../sandbox/tree-digest.ts";
 import { prepareBaseline } from "./baseline.ts";
 import type { LoopContext } from "./context.ts";
 import type { LoopEventHandler } from "./events.ts";
 import { finish } from "./finish.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
-import { createWorkspace, disposeWorkspace, type Workspace } from "./workspace.ts";
+import { createRunStop, stopOf } from "./stop.ts";
+import { createWorkspace, DEPENDENCY_DIRS, disposeWorkspace, type Workspace } from "./workspace.ts";
 
 /** What to run. */
 export interface PerfloopOptions {
@@ -50,37 +54,69 @@ export interface PerfloopOptions {
    * points it into the runner's cache). Relative paths are resolved against `repoDir`.
    */
   memoryPath?: string;
+  /**
+   * Secret values to redact from the evidence besides those of `env`'s secret-named variables (the
+   * Action's API key and token, which `env` no longer holds). See src/core/evidence/redact.ts.
+   */
+  secrets?: string[];
+  /**
+   * The bundle's writer, for a caller that reads the in-memory copies afterwards (the Action: job
+   * summary, restore before upload). Its `dir` must be `outDir`. Default: one made here, redacting
+   * `env`'s secret values, `secrets` and the well-known token formats.
+   */
+  evidence?: EvidenceWriter;
+  /** Aborting it (the CLI and the Action do on SIGINT/SIGTERM) kills every command of the run and
+   *  ends it with status `cancelled`; see src/core/loop/stop.ts. */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs the loop and writes the evidence bundle into `outDir`.
  * @returns the validated results (also written as results.json).
- * @throws only when the bundle directory itself cannot be written; every other failure is recorded
- *   in results.json with status "error" and returned.
+ * @throws SandboxUnavailableError (before anything is run or written) when the sandbox cannot be
+ *   made here and the config does not say `sandbox.isolation: none`; otherwise only when the bundle
+ *   directory itself cannot be written: every other failure is recorded in results.json with status
+ *   "error" (or "cancelled" / "timeout") and returned.
  */
 export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   const startedAt = new Date();
   const emit: LoopEventHandler = options.onEvent ?? (() => undefined);
-  const evidence = await createEvidenceWriter(options.outDir);
-  await evidence.audit("start", `${options.mode} ${options.repoDir}`);
-  const recordings = newRecordings();
-
-  emit({ type: "phase", phase: "environment", detail: "snapshot of CPU, memory, OS and GPUs" });
-  const [snapshot, isolation] = await Promise.all([
-    collectEnvSnapshot(),
-    resolveIsolation(options.config.sandbox.network),
-  ]);
-  await evidence.json("env_snapshot.json", { ...snapshot, isolation: isolation.description });
-  const done = { options, startedAt, recordings, environment: snapshot.summary };
-  if (!isolation.networkOff && options.config.sandbox.network === "off")
-    emit({ type: "note", message: isolation.description });
-
   const memoryConfig = options.config.memory;
   const storeFile = memoryConfig.enabled
     ? resolveStorePath(memoryConfig, options.repoDir, options.memoryPath)
     : null;
   // The store (and SQLite's side files) is never copied into the trees candidates are built in.
   const storeFiles = storeFile ? ["", "-journal", "-wal", "-shm"].map((s) => storeFile + s) : [];
+  const isolation = await resolveIsolation(options.config.sandbox, {
+    env: options.env ?? process.env,
+    hide: [options.repoDir, options.outDir, ...(storeFile ? [path.dirname(storeFile)] : [])],
+  });
+  const notCopied = [options.outDir, ...storeFiles];
+  // perfloop's own files (the evidence, the memory store, .perfloop/) are left out of the digest.
+  const notDigested = [...notCopied, path.join(options.repoDir, ".perfloop")];
+  const userTreeBefore = await treeDigest(options.repoDir, {
+    exclude: notDigested,
+    metadataOnly: DEPENDENCY_DIRS,
+  });
+  const stop = createRunStop(options.signal, options.config.timeouts.total * 1000);
+  const evidence =
+    options.evidence ??
+    (await createEvidenceWriter(options.outDir, {
+      redactor: createRedactor({ env: options.env ?? process.env, secrets: options.secrets ?? [] }),
+    }));
+  await evidence.audit("start", `${options.mode} ${options.repoDir}`);
+  const recordings = newRecordings();
+
+  emit({ type: "phase", phase: "environment", detail: "snapshot of CPU, memory, OS and GPUs" });
+  const snapshot = await collectEnvSnapshot();
+  await evidence.json("env_snapshot.json", {
+    ...snapshot,
+    isolation: isolation.description,
+    sandbox: { toolchains: isolation.view?.toolchains ?? [], hidden: isolation.view?.hidden ?? [] },
+  });
+  await evidence.audit("sandbox", isolation.description);
+  const done = { options, startedAt, recordings, environment: snapshot.summary, userTreeBefore, notDigested };
+  if (isolation.warning) emit({ type: "note", message: isolation.warning });
   const baseCtx = {
     config: options.config,
     repoDir: options.repoDir,
@@ -91,13 +127,27 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     emit,
     deadline: startedAt.getTime() + options.config.timeouts.total * 1000,
     seed: options.seed ?? 1,
+    signal: stop.signal,
+    incomplete: [],
   };
   let workspace: Workspace;
   try {
-    workspace = await createWorkspace(options.repoDir, [options.outDir, ...storeFiles]);
+    workspace = await createWorkspace(
+      options.repoDir,
+      notCopied,
+      isolation.mode === "bwrap" ? "mount" : "link",
+    );
   } catch (error) {
+    stop.dispose();
     // No scratch copy, no run: say why in results.json (the user's tree was only read).
-    const none = { root: "", baseline: options.repoDir, best: options.repoDir };
+    const none: Workspace = {
+      root: "",
+      baseline: options.repoDir,
+      best: options.repoDir,
+      dependencies: [],
+      dependencyMode: "link",
+      droppedLinks: [],
+    };
     await evidence.audit("error", (error as Error).stack ?? String(error));
     return await finish(
       { ...baseCtx, workspace: none },
@@ -108,23 +158,33 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
       },
     );
   }
+  if (workspace.droppedLinks.length > 0) {
+    const list = workspace.droppedLinks.slice(0, 10).join(", ");
+    emit({
+      type: "note",
+      message: `not copied: ${workspace.droppedLinks.length} symbolic link(s) leading out of the repository (${list})`,
+    });
+    await evidence.audit("links dropped", workspace.droppedLinks.join(", "));
+  }
   const ctx: LoopContext = {
     ...baseCtx,
     workspace,
   };
   let memory: MemorySession | null = null;
+  // A step that ended because the run was stopped reports the stop, not its own failure.
+  const end = (outcome: { status: Results["status"]; message: string }) => {
+    const stopped = stop.request();
+    return finish(ctx, { ...done, ...(stopped ?? outcome) });
+  };
   try {
     const baseline = await prepareBaseline(ctx);
-    if (!baseline.ok)
-      return await finish(ctx, { ...done, status: "baseline-failed", message: baseline.message });
+    if (!baseline.ok) return await end({ status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
-    if (options.mode === "profile") {
-      return await finish(ctx, {
-        ...done,
+    if (options.mode === "profile")
+      return await end({
         status: "no-improvement",
         message: "profile only: measured and classified, nothing changed",
       });
-    }
     if (storeFile) {
       memory = await memoryForRun({
         config: options.config,
@@ -142,20 +202,18 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     }
     const outcome = await optimizeRounds(ctx, baseline, options.model, recordings, memory);
     if (memory) recordings.memory = memory.summary();
-    const results = await finish(ctx, { ...done, ...outcome });
+    const results = await end(outcome);
     memory?.finishRun(results);
     return results;
   } catch (error) {
-    await evidence.audit("error", (error as Error).stack ?? String(error));
+    const stopped = stopOf(error) ?? stop.request();
+    await evidence.audit(stopped ? stopped.status : "error", (error as Error).stack ?? String(error));
     if (memory) recordings.memory = memory.summary();
-    const results = await finish(ctx, {
-      ...done,
-      status: "error",
-      message: `perfloop failed: ${(error as Error).message}`,
-    });
-    memory?.finishRun(results);
+    const results = await end({ status: "error", message: `perfloop failed: ${(error as Error).message}` });
+    if (!stopped) memory?.finishRun(results);
     return results;
   } finally {
+    stop.dispose();
     memory?.close();
     await disposeWorkspace(workspace);
   }

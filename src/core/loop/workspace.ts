@@ -8,7 +8,6 @@ import {
   lstat,
   mkdir,
   mkdtemp,
-  readFile,
   readlink,
   realpath,
   rename,
@@ -19,6 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { RepositoryPathError, readInside } from "../fs/inside.ts";
 
 /** Directories never copied: version control, and perfloop's own folder (earlier bundles, memory). */
 const NOT_COPIED = new Set([".git", ".hg", ".svn", ".perfloop"]);
@@ -140,9 +140,18 @@ export async function writeChanges(
  */
 export async function diffTrees(fromRoot: string, toRoot: string, files: string[]): Promise<string> {
   const parts: string[] = [];
+  const refused: string[] = [];
   for (const file of [...new Set(files)].sort()) {
-    const before = await readFile(path.join(fromRoot, file), "utf8").catch(() => null);
-    const after = await readFile(path.join(toRoot, file), "utf8").catch(() => null);
+    // A file a command turned into a link out of its tree, or a FIFO, is never read (README, "Safety").
+    const read = (root: string) =>
+      readInside(root, file).catch((error: unknown) => {
+        if (!(error instanceof RepositoryPathError)) throw error;
+        refused.push(`# perfloop: ${file} left out of this patch: ${error.message}`);
+        return undefined;
+      });
+    const before = await read(fromRoot);
+    const after = await read(toRoot);
+    if (before === undefined || after === undefined) continue;
     if (before === after) continue;
     const patch = createTwoFilesPatch(
       before === null ? "/dev/null" : `a/${file}`,
@@ -158,7 +167,8 @@ export async function diffTrees(fromRoot: string, toRoot: string, files: string[
       before === null ? "new file mode 100644\n" : after === null ? "deleted file mode 100644\n" : "";
     parts.push(`diff --git a/${file} b/${file}\n${mode}${body.replace(/\t$/gm, "")}`);
   }
-  return parts.join("");
+  // git apply ignores text before the first "diff --git" line: the notes travel with the patch.
+  return (refused.length > 0 ? `${[...new Set(refused)].join("\n")}\n` : "") + parts.join("");
 }
 
 async function copyTree(

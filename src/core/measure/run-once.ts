@@ -2,7 +2,9 @@
  * One timed run of the benchmark command: the measurement's runner (runner.py) starts it and gives
  * wall, CPU and peak RSS from the kernel; the `/proc` sampler watches its process tree at 10 Hz.
  */
+import { compilePattern, lastLineGroup } from "../config/regex.ts";
 import type { MetricConfig } from "../config/schema.ts";
+import type { Isolation, Mounts } from "../exec/isolation.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { ProcSample } from "../types.ts";
 import { startProcSampler } from "./proc-sampler.ts";
@@ -15,6 +17,9 @@ export interface BenchSide {
   cwd: string;
   env: Record<string, string>;
   command: string;
+  /** What the runs see besides the host view; default: `cwd` read-only (a tree under measurement is
+   *  never written: README, "Safety"). */
+  mounts?: Mounts;
 }
 
 /** Everything recorded about one run (goes to `perf_raw.json` as is). */
@@ -50,6 +55,9 @@ export interface RunRecord {
 /** Settings shared by every run of a measurement. */
 export interface RunContext {
   runner: BenchRunner;
+  isolation: Isolation;
+  /** Aborting kills the current run; `runOnce` then throws CancelledError. */
+  signal?: AbortSignal | undefined;
   timeoutMs: number;
   outputLimit: number;
   metric?: MetricConfig | undefined;
@@ -67,10 +75,13 @@ export async function runOnce(
   position: { order: number; warmup: boolean; startMs: number },
 ): Promise<{ record: RunRecord; result: CommandResult }> {
   let sampler: ReturnType<typeof startProcSampler> | undefined;
+  const mounts = side.mounts ?? { writable: [], readOnly: [side.cwd] };
   const outcome = await ctx.runner.run({
-    command: side.command,
+    argv: ctx.isolation.wrap(["sh", "-c", side.command], side.cwd, mounts),
     cwd: side.cwd,
-    env: side.env,
+    env: ctx.isolation.env(side.env),
+    signal: ctx.signal,
+    reapAll: ctx.isolation.mode === "bwrap",
     timeoutMs: ctx.timeoutMs,
     outputLimit: ctx.outputLimit,
     onStart: (pid) => {
@@ -112,18 +123,18 @@ export async function runOnce(
 }
 
 /**
- * The program metric: the first capture group of the LAST stdout line matching `pattern`.
- * @returns null when no line matches or the capture is not a number.
+ * The program metric: the first capture group of the LAST stdout line matching `pattern` whose group
+ * is a finite number (Number.parseFloat). `pattern` is RE2 (src/core/config/regex.ts): it comes from
+ * the config, so it runs in linear time whatever the program prints.
+ * @returns null when no line matches with a number, or the pattern does not compile.
  */
 export function readMetric(stdout: string, pattern: string): number | null {
-  const regex = new RegExp(pattern);
-  let value: number | null = null;
-  for (const line of stdout.split("\n")) {
-    const match = regex.exec(line);
-    if (match?.[1] !== undefined) {
-      const parsed = Number.parseFloat(match[1]);
-      if (Number.isFinite(parsed)) value = parsed;
-    }
+  let regex: ReturnType<typeof compilePattern>;
+  try {
+    regex = compilePattern(pattern);
+  } catch {
+    return null; // the schema refuses such a pattern (config/keys.ts); nothing to read
   }
-  return value;
+  const group = lastLineGroup(stdout, regex, (g) => Number.isFinite(Number.parseFloat(g)));
+  return group === null ? null : Number.parseFloat(group);
 }

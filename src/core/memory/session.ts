@@ -6,10 +6,14 @@
  * with a note, and every method then does nothing.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { CONFIG_PATH, ConfigError, leavesRepository } from "../config/load.ts";
 import type { MemoryConfig } from "../config/schema.ts";
 import type { MemorySummary, Results } from "../evidence/results-schema.ts";
+import { isWithin, realInsideSync, realPathSync } from "../fs/inside.ts";
 import { createRng } from "../measure/stats.ts";
 import type { KnobTrial } from "../optimize/knobs.ts";
 import type { HotSpot, Verdict } from "../types.ts";
@@ -50,9 +54,62 @@ export interface MemorySessionInput {
   seed: number;
 }
 
-/** The store file for a config: `memory.path` resolved against the repository, or an override. */
-export function resolveStorePath(memory: MemoryConfig, repoDir: string, override?: string): string {
-  return path.resolve(repoDir, override ?? memory.path);
+/**
+ * The store file of a run, by precedence:
+ * 1. `override` — the CLI's `--memory`, the Action's `memory-path` input: the user's own choice,
+ *    trusted, resolved against `repoDir` and allowed anywhere;
+ * 2. `memory.path` of the config — which may come from a pull request: resolved against the
+ *    repository and required to stay inside it once symbolic links are followed;
+ * 3. else {@link defaultStorePath}, outside every repository.
+ * @param env where XDG_CACHE_HOME and HOME are read (default process.env).
+ * @throws ConfigError naming `memory.path` when it leaves the repository (the schema already refuses
+ *   absolute paths, `~` and `..`; config/keys.ts).
+ */
+export function resolveStorePath(
+  memory: MemoryConfig,
+  repoDir: string,
+  override?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (override !== undefined) return path.resolve(repoDir, override);
+  if (memory.path === undefined) return defaultStorePath(repoDir, env);
+  const inside = realInsideSync(repoDir, memory.path);
+  if (inside === null) throw new ConfigError(CONFIG_PATH, [leavesRepository("memory.path", memory.path)]);
+  return path.resolve(repoDir, memory.path);
+}
+
+/**
+ * The default store of the repository at `repoDir`: one SQLite file per repository (the store keeps
+ * no repository column on its entries, and forgetting drops entries whose files are gone, so two
+ * repositories must never share one), in the user's cache directory —
+ * `$XDG_CACHE_HOME/perfloop/<name>-<hash>/memory.sqlite`, else `$HOME/.cache/perfloop/…` (XDG Base
+ * Directory specification; a relative XDG_CACHE_HOME is ignored, as it says). `<name>` is the
+ * repository directory's name (letters, digits, `.`, `_`, `-`, at most 40) and `<hash>` the first
+ * 12 hex digits of the SHA-256 of its real path. Never inside the repository: when the cache
+ * directory is (the repository is the home directory), the system's temporary directory is used, and
+ * when that is too, ":memory:" (a store that lasts one run).
+ */
+export function defaultStorePath(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const repoReal = realPathSync(repoDir) ?? path.resolve(repoDir);
+  const name =
+    path
+      .basename(repoReal)
+      .replace(/[^A-Za-z0-9._-]/g, "_")
+      .slice(0, 40) || "root";
+  const hash = createHash("sha256").update(repoReal).digest("hex").slice(0, 12);
+  const home = env.HOME && path.isAbsolute(env.HOME) ? env.HOME : homedir();
+  const caches = [
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : path.join(home, ".cache"),
+    path.join(tmpdir(), "perfloop-cache"),
+  ];
+  for (const cache of caches) {
+    const file = path.join(cache, "perfloop", `${name}-${hash}`, "memory.sqlite");
+    const real = realPathSync(file);
+    if (real !== null && !isWithin(repoReal, real)) return file;
+  }
+  return ":memory:";
 }
 
 /** The commit of `repoDir` (git HEAD), or null when it is not a git checkout or git is missing. */

@@ -1,6 +1,6 @@
 /**
- * Opening the memory store: one SQLite file per repository (default `<repo>/.perfloop/memory.sqlite`,
- * `memory.path` in the config). Opening never throws and never stops a run:
+ * Opening the memory store: one SQLite file per repository (default in the user's cache directory,
+ * outside the repository: session.ts `resolveStorePath`). Opening never throws and never stops a run:
  * - a damaged file, or one that is not a SQLite database, is moved aside to `<file>.corrupt-<time>`
  *   (kept for inspection) and a fresh store is created, with a note saying so;
  * - a store written by a newer perfloop is left untouched and this run uses a throw-away in-memory

@@ -3,10 +3,16 @@
  * literal located in a file by a regular expression). The order of the search follows the verdict:
  * knobs that declare they help the top bottleneck go first. Each value becomes one candidate that
  * passes through the same gates as an LLM patch.
+ *
+ * The config may come from a pull request: a literal's file is read inside the tree only
+ * (src/core/fs/inside.ts — never through `..` or a symbolic link out, never a FIFO or device), its
+ * pattern runs on RE2 (src/core/config/regex.ts: linear time), and the edited file is written by the
+ * loop only after the patch policy (src/core/patch/policy.ts) has checked the same path.
  */
-import { readFile } from "node:fs/promises";
-import path from "node:path";
+import { MAX_LIMITS } from "../config/bounds.ts";
+import { compilePattern } from "../config/regex.ts";
 import type { Knob } from "../config/schema.ts";
+import { RepositoryPathError, readInside } from "../fs/inside.ts";
 import type { Verdict } from "../types.ts";
 
 /** One value of one knob to try. */
@@ -56,12 +62,11 @@ export function planKnobTrials(
 
 /**
  * The value a literal knob has in `tree` now; null for env knobs.
- * @throws KnobError when the file is missing or the pattern matches nothing.
+ * @throws KnobError when the file is missing or refused, or the pattern matches nothing.
  */
 export async function currentKnobValue(tree: string, knob: Knob): Promise<string | null> {
   if (!("literal" in knob)) return null;
-  const { match } = await locate(tree, knob);
-  return match[1] ?? null;
+  return (await locate(tree, knob)).group;
 }
 
 /**
@@ -73,12 +78,10 @@ export async function knobChange(tree: string, trial: KnobTrial): Promise<KnobCh
   if ("env" in knob) {
     return { description: `${knob.name}: ${knob.env}=${value}`, changes: [], env: { [knob.env]: value } };
   }
-  const { text, match } = await locate(tree, knob);
-  const group = match[1] ?? "";
-  // The capture group's own position (the `d` flag), not the first occurrence of its text in the match:
-  // in `Pool(processes=4, chunksize=(\d+))` on "…=4, chunksize=4" the two differ.
-  const groupStart = match.indices?.[1]?.[0] ?? (match.index ?? 0) + match[0].indexOf(group);
-  const after = text.slice(0, groupStart) + value + text.slice(groupStart + group.length);
+  const { text, group, start } = await locate(tree, knob);
+  // The capture group's own position, not the first occurrence of its text in the match: in
+  // `Pool(processes=4, chunksize=(\d+))` on "…=4, chunksize=4" the two differ.
+  const after = text.slice(0, start) + value + text.slice(start + group.length);
   return {
     description: `${knob.name}: ${knob.literal.file} ${group} → ${value}`,
     changes: [{ path: knob.literal.file, before: text, after }],
@@ -86,22 +89,42 @@ export async function knobChange(tree: string, trial: KnobTrial): Promise<KnobCh
   };
 }
 
+/**
+ * The file of a literal knob and the first match of its pattern (RE2, multi-line: `^`/`$` at line
+ * boundaries): the text, the first capture group and the group's start (UTF-16 index).
+ * @throws KnobError when the file is missing, refused (outside the tree, not a regular file, larger
+ *   than the largest file a candidate may have), or the pattern is not RE2 or matches nothing.
+ */
 async function locate(
   tree: string,
   knob: Extract<Knob, { literal: unknown }>,
-): Promise<{ text: string; match: RegExpMatchArray }> {
-  const file = path.join(tree, knob.literal.file);
-  const text = await readFile(file, "utf8").catch((error: unknown) => {
+): Promise<{ text: string; group: string; start: number }> {
+  const { file, pattern } = knob.literal;
+  let text: string | null;
+  try {
+    text = await readInside(tree, file, { maxBytes: MAX_LIMITS.fileBytes });
+  } catch (error) {
+    const why =
+      error instanceof RepositoryPathError
+        ? `refused: ${error.message}; literal.file must name a regular file inside the repository`
+        : `cannot read it (${(error as NodeJS.ErrnoException).code ?? error})`;
+    throw new KnobError(`knob "${knob.name}": ${file} ${why}`, { cause: error });
+  }
+  if (text === null) throw new KnobError(`knob "${knob.name}": cannot read ${file} (ENOENT)`);
+  let compiled: ReturnType<typeof compilePattern>;
+  try {
+    compiled = compilePattern(pattern, { multiline: true });
+  } catch (error) {
+    throw new KnobError(`knob "${knob.name}": pattern /${pattern}/ ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const matcher = compiled.matcher(text);
+  const group = matcher.find() ? matcher.group(1) : null;
+  if (group === null) {
     throw new KnobError(
-      `knob "${knob.name}": cannot read ${knob.literal.file} (${(error as NodeJS.ErrnoException).code ?? error})`,
-      { cause: error },
-    );
-  });
-  const match = text.match(new RegExp(knob.literal.pattern, "md"));
-  if (!match || match[1] === undefined) {
-    throw new KnobError(
-      `knob "${knob.name}": pattern /${knob.literal.pattern}/ with a capture group matches nothing in ${knob.literal.file}`,
+      `knob "${knob.name}": pattern /${pattern}/ with a capture group matches nothing in ${file}`,
     );
   }
-  return { text, match };
+  return { text, group, start: matcher.start(1) };
 }

@@ -3,10 +3,11 @@
  * process (and worker thread) of the command write a V8 `.cpuprofile` at exit; this module sets
  * that up and turns the profiles into per-function times. DESIGN.md, "Profiling, for any command".
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { PROFILE_READ, readInside } from "../fs/inside.ts";
 import type { RawFunctionTimes } from "./hotspots.ts";
 
 /** Thrown when a `.cpuprofile` cannot be read or is not in V8's CPU profile format. */
@@ -179,7 +180,7 @@ export async function readNodeProfiles(profileDir: string): Promise<RawFunctionT
     const file = path.join(profileDir, name);
     let json: unknown;
     try {
-      json = JSON.parse(await readFile(file, "utf8"));
+      json = JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? "");
     } catch (error) {
       throw new NodeProfileReadError(file, { cause: error });
     }

@@ -4,10 +4,11 @@
  * for the whole process and writes `py-<pid>.json` into the profile directory at exit.
  * DESIGN.md, "Profiling, for any command".
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { PROFILE_READ, readInside } from "../fs/inside.ts";
 import type { RawFunctionTimes } from "./hotspots.ts";
 
 /** Absolute directory holding perfloop's `sitecustomize.py`. */
@@ -84,7 +85,7 @@ export async function readPythonProfiles(profileDir: string): Promise<RawFunctio
     const file = path.join(profileDir, name);
     let parsed: z.infer<typeof PyProfileSchema>;
     try {
-      parsed = PyProfileSchema.parse(JSON.parse(await readFile(file, "utf8")));
+      parsed = PyProfileSchema.parse(JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? ""));
     } catch (error) {
       throw new PythonProfileReadError(file, { cause: error });
     }

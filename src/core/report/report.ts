@@ -10,9 +10,12 @@ import { clipText, escapeInline } from "./escape.ts";
 import {
   footerSection,
   hotSpotSection,
+  type RedactionNote,
   recommendationSection,
+  redactionSection,
   reproduceSection,
   roundsSection,
+  sandboxWarningSection,
   summarySection,
   tableSection,
   titleSection,
@@ -35,6 +38,11 @@ export interface ReportOptions {
   fullReportUrl?: string;
   /** Utilization over the baseline measurement, for the utilization chart (see charts.ts). */
   utilization?: Utilization;
+  /**
+   * Secrets redacted from the evidence, for the line under the title (default: `sandbox.redactions`
+   * of the results, when present). The loop passes the count taken just before writing report.md.
+   */
+  redactions?: RedactionNote;
 }
 
 /**
@@ -51,7 +59,17 @@ function sections(r: Results, opts: ReportOptions): Section[] {
   const trajectory = trajectoryChart(r.rounds);
   const util = opts.utilization ? utilizationChart(opts.utilization) : null;
   const all: Section[] = [
-    { text: titleSection(r), drop: 0 },
+    // The redaction line stays with the title, even when everything else must go.
+    {
+      text: [
+        sandboxWarningSection(r),
+        titleSection(r),
+        redactionSection(opts.redactions ?? r.sandbox?.redactions),
+      ]
+        .filter(Boolean)
+        .join("\n\n"),
+      drop: 0,
+    },
     { text: summarySection(r), drop: 0 },
     { text: tableSection(r), drop: 8 },
     { text: verdictSection(r), drop: 6 },

@@ -230,3 +230,31 @@ export function footerSection(r: Results): string {
   const tokens = `${formatNumber(u.promptTokens)} prompt + ${formatNumber(u.completionTokens)} completion tokens`;
   return `<sub>perfloop ${escapeHtmlText(clipText(r.perfloopVersion, 40))} · ${escapeHtmlText(r.mode)} · took ${formatMs(r.durationMs)} · ${formatNumber(u.modelCalls)} model calls, ${tokens} · every number is from results.json (raw runs: perf_raw.json in the evidence artifact)</sub>`;
 }
+
+/** Secrets replaced in the evidence (`sandbox.redactions` of results.json): how many, in which files. */
+export interface RedactionNote {
+  count: number;
+  files: readonly string[];
+}
+
+/**
+ * The line under the title when secrets were redacted from the evidence (issue 10, item 5; the
+ * redaction is src/core/evidence/redact.ts): "> **At least 2 secrets redacted** from the evidence
+ * (`setup.log`, …) …". "At least": files written after the count was taken may add more. "" when
+ * the count is 0.
+ */
+export function redactionSection(note: RedactionNote | undefined): string {
+  if (!note || note.count <= 0) return "";
+  const files = listed(note.files, 5, (f) => codeSpan(clipText(f, LIMITS.short)));
+  const what = note.count === 1 ? "1 secret" : `${formatNumber(note.count)} secrets`;
+  return `> **At least ${what} redacted** from the evidence${files ? ` (${files})` : ""}: a secret's value (plain, base64 or hex) or a token-shaped string that a command printed was replaced by \`[REDACTED:…]\`.`;
+}
+
+/**
+ * The report's first line when the user's commands ran without a sandbox (`sandbox.isolation:
+ * none`, README "Safety"): the PR comment and the job summary start with it too. Empty otherwise.
+ */
+export function sandboxWarningSection(r: Results): string {
+  const warning = r.sandbox?.warning;
+  return warning ? `> [!WARNING]\n> ${escapeInline(clipText(warning, LIMITS.reason))}` : "";
+}

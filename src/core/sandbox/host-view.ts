@@ -121,10 +121,15 @@ export function hostView(options: HostViewOptions): HostView {
   };
   const hidden: HostView["hidden"] = [];
   const toolchains: string[] = [];
-  const onPath = [
-    path.dirname(path.dirname(realOr(process.execPath))),
-    ...(env.PATH ?? "").split(path.delimiter).filter(Boolean),
-  ];
+  // perfloop's own Node runtime (node_modules/node when installed from npm, which holds only the
+  // node binary): shown wherever it lives, unless it is inside a private place.
+  const runtime = path.dirname(path.dirname(realOr(process.execPath)));
+  if (!SYSTEM_DIRS.some((dir) => inside(runtime, dir)) && path.basename(runtime) === "node") {
+    const why = places.private.find((p) => inside(runtime, p) || inside(p, runtime));
+    if (why) hidden.push({ path: runtime, why: `it is inside ${why}` });
+    else toolchains.push(runtime);
+  }
+  const onPath = (env.PATH ?? "").split(path.delimiter).filter(Boolean);
   for (const entry of onPath) {
     if (!path.isAbsolute(entry) || !existsSync(entry)) continue;
     const real = realOr(entry);
@@ -156,15 +161,29 @@ interface Places {
   toolCache: string | null;
 }
 
-/** Never shown, whoever asks: kernel interfaces and the host's own temporary and runtime files. */
-const NEVER = ["/proc", "/dev", "/run", "/sys", "/tmp", "/var/tmp", "/var/run"];
-/** Not shown from PATH (a user's `sandbox.read_only` may name something under them). */
-const NOT_FROM_PATH = ["/home", "/root", "/var", "/etc", "/boot", "/mnt", "/media", "/srv"];
+/** Never shown, whoever asks: kernel interfaces, the host's temporary and runtime files, homes,
+ *  and /etc as a whole (only ETC_ENTRIES are). */
+const NEVER = [
+  "/proc",
+  "/dev",
+  "/run",
+  "/sys",
+  "/tmp",
+  "/var/tmp",
+  "/var/run",
+  "/home",
+  "/root",
+  "/etc",
+  "/boot",
+];
+/** Not shown from PATH alone (a user's `sandbox.read_only` may name a dataset or toolchain there). */
+const NOT_FROM_PATH = ["/var", "/mnt", "/media", "/srv"];
 
 /**
- * Why `dir` may not be shown, or null. `explicit`: listed in `sandbox.read_only`, which may name a
- * directory under $HOME (e.g. ~/.pyenv) but never $HOME itself, an ancestor of a private place, or
- * a private place.
+ * Why `dir` may not be shown, or null. `explicit`: listed in `sandbox.read_only` (which a pull
+ * request can edit in a CLI run: the same rules hold for it, it only reaches /var, /mnt, /media
+ * and /srv besides what PATH reaches). Nothing inside $HOME or any home is ever shown, except under
+ * RUNNER_TOOL_CACHE.
  */
 function refusal(dir: string, places: Places, explicit: boolean): string | null {
   if (dir === "/") return "the whole file system";
@@ -172,12 +191,11 @@ function refusal(dir: string, places: Places, explicit: boolean): string | null 
     if (p && inside(p, dir)) return `it would show ${p}`;
   }
   for (const p of places.private) if (inside(dir, p)) return `it is inside ${p}`;
-  if (NEVER.some((n) => inside(dir, n))) return `${dir} is never shown`;
-  if (places.toolCache && inside(dir, places.toolCache)) return null;
-  if (explicit) return null;
-  if (places.home && inside(dir, places.home))
-    return `it is inside $HOME (list it in sandbox.read_only to show it)`;
-  if (NOT_FROM_PATH.some((n) => inside(dir, n)))
+  if (places.toolCache && inside(dir, places.toolCache) && dir !== places.toolCache) return null;
+  if (places.home && inside(dir, places.home)) return "it is inside $HOME";
+  const never = NEVER.find((n) => inside(dir, n));
+  if (never) return `nothing under ${never} is shown`;
+  if (!explicit && NOT_FROM_PATH.some((n) => inside(dir, n)))
     return `it is under ${dir.split("/").slice(0, 2).join("/")} (list it in sandbox.read_only to show it)`;
   return null;
 }

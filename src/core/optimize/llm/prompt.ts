@@ -5,8 +5,8 @@
  * recalls from earlier runs. The system prompt comes in variants the strategy bandit chooses between.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { readInside } from "../../fs/inside.ts";
 import type { HotSpot, Verdict } from "../../types.ts";
 
 /** Everything the prompt is built from. */
@@ -35,6 +35,20 @@ export interface PromptInput {
 /** Lines of code shown around each hot spot (before, after). */
 const CONTEXT_LINES = { before: 5, after: 40 };
 const MAX_HOT_SNIPPETS = 3;
+/** The largest source file a hot-code excerpt is cut from, bytes (the model's read_file cap, tools.ts). */
+const MAX_HOT_FILE_BYTES = 200_000;
+/** The largest AGENTS.md put into the prompt, bytes; a larger one is left out. */
+const MAX_AGENTS_BYTES = 64_000;
+
+/**
+ * A repository file's text for the prompt, read inside `root` only (src/core/fs/inside.ts: no `..`,
+ * no absolute path, no symbolic link out — an AGENTS.md linked to /proc/self/environ would otherwise
+ * send perfloop's own environment to the model —, only regular files); null when it is missing or
+ * refused, so the prompt simply goes without it.
+ */
+async function readForPrompt(root: string, rel: string, maxBytes: number): Promise<string | null> {
+  return readInside(root, rel, { maxBytes }).catch(() => null);
+}
 
 /** The fixed instructions, including the one edit format perfloop parses. */
 export const SYSTEM_PROMPT = `You are perfloop's optimizer. You make a program measurably faster without changing what it computes.
@@ -58,7 +72,8 @@ context around each change, copied exactly from the file.`;
 
 /**
  * Builds the user message of a rewrite session.
- * @returns markdown text; hot code is read from `input.root` (missing files are skipped).
+ * @returns markdown text; hot code and AGENTS.md are read from inside `input.root` only (missing
+ *   files, and files refused by src/core/fs/inside.ts `readInside`, are skipped).
  */
 export async function buildUserPrompt(input: PromptInput): Promise<string> {
   const parts: string[] = [];
@@ -141,7 +156,7 @@ function describeVerdict(v: Verdict): string {
 async function hotSnippets(root: string, hotSpots: HotSpot[]): Promise<string[]> {
   const snippets: string[] = [];
   for (const spot of hotSpots.slice(0, MAX_HOT_SNIPPETS)) {
-    const text = await readFile(path.join(root, spot.file), "utf8").catch(() => null);
+    const text = await readForPrompt(root, spot.file, MAX_HOT_FILE_BYTES);
     if (text === null) continue;
     const lines = text.split("\n");
     const start = Math.max(1, spot.line - CONTEXT_LINES.before);
@@ -158,6 +173,10 @@ async function hotSnippets(root: string, hotSpots: HotSpot[]): Promise<string[]>
 /**
  * AGENTS.md files in scope of the hot files: the root one and those in each hot file's directories
  * (nearest last, so more specific instructions come after general ones — the AGENTS.md convention).
+ * Each is read inside `root` only (see readForPrompt): one that is a link out of the repository, not
+ * a regular file, or larger than 64 KB is left out.
+ * @param files repository-relative paths of the hot files.
+ * @returns the instructions as markdown, "" when there are none.
  */
 export async function agentsInstructions(root: string, files: string[]): Promise<string> {
   const dirs = new Set<string>(["."]);
@@ -172,7 +191,7 @@ export async function agentsInstructions(root: string, files: string[]): Promise
   for (const dir of [...dirs].sort(
     (a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b),
   )) {
-    const text = await readFile(path.join(root, dir, "AGENTS.md"), "utf8").catch(() => null);
+    const text = await readForPrompt(root, dir === "." ? "AGENTS.md" : `${dir}/AGENTS.md`, MAX_AGENTS_BYTES);
     if (text !== null) found.push(`From ${dir === "." ? "" : `${dir}/`}AGENTS.md:\n${text.trim()}`);
   }
   return found.join("\n\n");

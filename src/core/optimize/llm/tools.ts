@@ -2,10 +2,16 @@
  * The tools the model may call during a rewrite session. They read the current best tree (never
  * write it): `read_file`, `search`, `list_files`, and `submit_patch`, which ends the session. Every
  * failure is returned as tool output text so the model can correct itself; nothing here throws.
+ * Files are read through src/core/fs/inside.ts `readInside` (regular files inside the tree only),
+ * and `search` runs the model's pattern on RE2 (re2js, linear time): a model — or a repository file
+ * that talks it into it — cannot stall perfloop with a catastrophically backtracking pattern.
  */
-import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type OpenAI from "openai";
+import { RE2JS } from "re2js";
+import { MAX_LIMITS } from "../../config/bounds.ts";
+import { readInside } from "../../fs/inside.ts";
 import { realRelative } from "../../patch/paths.ts";
 
 /** Tool schemas sent to the model (OpenAI function-calling format). */
@@ -22,7 +28,7 @@ export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionToo
   ),
   fn(
     "search",
-    "Search the repository's text files for a regular expression (JavaScript syntax). Returns up to 50 matching lines as path:line: text.",
+    "Search the repository's text files for a regular expression (RE2 syntax: no backreferences or lookaround). Returns up to 50 matching lines as path:line: text.",
     {
       pattern: { type: "string" },
       path_prefix: { type: "string", description: "Only search under this directory (relative)." },
@@ -102,7 +108,9 @@ async function readTool(root: string, args: Record<string, unknown>): Promise<st
   if (!info?.isFile()) return `error: no file "${String(args.path)}". Use list_files to see what exists.`;
   if (info.size > MAX_READ_BYTES)
     return `error: "${String(args.path)}" is ${info.size} bytes; read a line range instead.`;
-  const lines = (await readFile(file, "utf8")).split("\n");
+  const text = await readInside(root, path.relative(root, file), { maxBytes: MAX_READ_BYTES });
+  if (text === null) return `error: no file "${String(args.path)}". Use list_files to see what exists.`;
+  const lines = text.split("\n");
   const start = Math.max(1, Number(args.start_line ?? 1));
   const end = Math.min(lines.length, Number(args.end_line ?? lines.length));
   if (!Number.isFinite(start) || !Number.isFinite(end) || start > end)
@@ -115,16 +123,20 @@ async function readTool(root: string, args: Record<string, unknown>): Promise<st
 
 async function searchTool(root: string, args: Record<string, unknown>): Promise<string> {
   if (typeof args.pattern !== "string") return "error: pattern must be a string";
-  let regex: RegExp;
+  let regex: RE2JS;
   try {
-    regex = new RegExp(args.pattern);
+    regex = RE2JS.compile(args.pattern);
   } catch (error) {
-    return `error: invalid regular expression: ${(error as Error).message}`;
+    return `error: invalid regular expression (RE2 syntax: no backreferences or lookaround): ${(error as Error).message}`;
   }
   const base = args.path_prefix === undefined ? root : await resolveInside(root, args.path_prefix);
   const hits: string[] = [];
   for (const file of await walk(base)) {
-    const text = await readFile(file, "utf8").catch(() => "");
+    // Larger files than a candidate may have are not searched (they could not be edited either).
+    const text =
+      (await readInside(root, path.relative(root, file), { maxBytes: MAX_LIMITS.fileBytes }).catch(
+        () => null,
+      )) ?? "";
     if (text.includes("\u0000")) continue; // binary
     for (const [i, line] of text.split("\n").entries()) {
       if (regex.test(line)) hits.push(`${path.relative(root, file)}:${i + 1}: ${line.slice(0, 200)}`);
