@@ -158,6 +158,33 @@ describe.each(["off", "on"] as const)("attacks from inside the sandbox, network 
     expect(result.stderr).toContain("MemoryError");
   });
 
+  it("cannot start more than limits.processes processes (a fork bomb stops there)", async () => {
+    const isolation = await sandbox(network, { processes: 64 });
+    // RLIMIT_NPROC does not apply to a root runner (the kernel exempts uid 0): there a cgroup's
+    // pids.max is the limit, and perfloop must have found one.
+    if (process.getuid?.() === 0)
+      expect(isolation.cgroup?.pids, "root runner without a pids cgroup").toBeTruthy();
+    const result = await attack(
+      isolation,
+      `python3 -c "
+import os, time
+n = 0
+for i in range(200):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(3)
+        os._exit(0)
+    n += 1
+print('forked', n)"`,
+    );
+    const forked = Number(/forked (\d+)/.exec(result.stdout)?.[1]);
+    expect(forked).toBeGreaterThan(0);
+    expect(forked).toBeLessThan(64);
+  });
+
   it("never gets the model key or the GitHub token in its environment", async () => {
     const env = buildChildEnv(
       { PATH: process.env.PATH ?? "", OPENAI_API_KEY: SECRET, GITHUB_TOKEN: SECRET },

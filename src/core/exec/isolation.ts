@@ -7,6 +7,12 @@
 import { execa } from "execa";
 import type { SandboxConfig } from "../config/schema.ts";
 import { bwrapArgv, type Mounts } from "../sandbox/bwrap.ts";
+import {
+  type CgroupSupport,
+  type CommandCgroup,
+  createCommandCgroup,
+  probeCgroup,
+} from "../sandbox/cgroup.ts";
 import { type HostView, hostView } from "../sandbox/host-view.ts";
 import { prlimitArgv, type ResourceLimits, resolveLimits } from "../sandbox/limits.ts";
 
@@ -31,6 +37,13 @@ export interface Isolation {
   wrap(argv: readonly string[], cwd: string, mounts: Mounts): string[];
   /** The environment inside (TMPDIR points at the private /tmp). */
   env(env: Record<string, string>): Record<string, string>;
+  /** Where per-command cgroups are made (pids.max, memory), or null (rlimits only). */
+  cgroup: CgroupSupport | null;
+  /**
+   * A cgroup for one command with the run's limits, or null (no cgroup here, or it could not be
+   * made). Dispose it when the command has ended.
+   */
+  openCgroup(): Promise<CommandCgroup | null>;
 }
 
 /** No sandbox can be made here: perfloop refuses to run untrusted code (the CLI exits 2). */
@@ -56,7 +69,9 @@ export async function resolveIsolation(
   options: IsolationOptions,
 ): Promise<Isolation> {
   const limits = resolveLimits(sandbox.limits);
-  const limitText = describeLimits(limits);
+  const cgroup = limits.processes > 0 || limits.memoryBytes > 0 ? await probeCgroup() : null;
+  const limitText = `${describeLimits(limits)}; ${cgroup ? `cgroup v${cgroup.version} per command (${[cgroup.pids ? "pids.max" : "", cgroup.memory ? "memory" : ""].filter(Boolean).join(", ")})` : "no cgroup (rlimits only)"}`;
+  const openCgroup = () => (cgroup ? createCommandCgroup(cgroup, limits) : Promise.resolve(null));
   if (sandbox.isolation === "none") {
     const warning =
       "⚠️ NO SANDBOX (sandbox.isolation: none): set-up, tests and benchmarks ran with the runner's own user, network, files and processes visible.";
@@ -69,6 +84,8 @@ export async function resolveIsolation(
       view: null,
       wrap: (argv) => [...prlimitArgv(limits), ...argv],
       env: (env) => env,
+      cgroup,
+      openCgroup,
     };
   }
   const support = await probeBwrap();
@@ -89,6 +106,8 @@ export async function resolveIsolation(
     view,
     wrap: (argv, cwd, mounts) => bwrapArgv(argv, cwd, mounts, settings),
     env: (env) => ({ ...env, TMPDIR: "/tmp" }),
+    cgroup,
+    openCgroup,
   };
 }
 

@@ -4,6 +4,7 @@
  * the whole process tree, and output captured up to a byte limit.
  */
 import { execa } from "execa";
+import { joinCgroupArgv } from "../sandbox/cgroup.ts";
 import { CancelledError } from "./cancel.ts";
 import { CappedBuffer } from "./capped-buffer.ts";
 import type { Isolation, Mounts } from "./isolation.ts";
@@ -62,7 +63,19 @@ const DRAIN_MS = 2000;
 export async function runCommand(command: string, options: RunCommandOptions): Promise<CommandResult> {
   CancelledError.throwIfAborted(options.signal);
   const mounts = options.mounts ?? { writable: [options.cwd], readOnly: [] };
-  const argv = options.isolation.wrap(["sh", "-c", command], options.cwd, mounts);
+  const group = await options.isolation.openCgroup();
+  try {
+    const argv = [
+      ...joinCgroupArgv(group?.procs ?? []),
+      ...options.isolation.wrap(["sh", "-c", command], options.cwd, mounts),
+    ];
+    return await runArgv(command, argv, options);
+  } finally {
+    await group?.dispose();
+  }
+}
+
+async function runArgv(command: string, argv: string[], options: RunCommandOptions): Promise<CommandResult> {
   const [file, ...args] = argv as [string, ...string[]];
   const stdout = new CappedBuffer(options.outputLimit);
   const stderr = new CappedBuffer(options.outputLimit);

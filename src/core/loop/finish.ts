@@ -104,7 +104,7 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
       mode: ctx.isolation.mode,
       network: ctx.isolation.networkOff ? "off" : "on",
       warning: ctx.isolation.warning,
-      limits: limitsRecord(ctx.isolation.limits),
+      limits: limitsRecord(ctx.isolation.limits, ctx.isolation.cgroup?.version ?? 0),
       userTree,
       redactions: ctx.evidence.redactions(),
     },

@@ -76,18 +76,22 @@ export async function runOnce(
 ): Promise<{ record: RunRecord; result: CommandResult }> {
   let sampler: ReturnType<typeof startProcSampler> | undefined;
   const mounts = side.mounts ?? { writable: [], readOnly: [side.cwd] };
-  const outcome = await ctx.runner.run({
-    argv: ctx.isolation.wrap(["sh", "-c", side.command], side.cwd, mounts),
-    cwd: side.cwd,
-    env: ctx.isolation.env(side.env),
-    signal: ctx.signal,
-    reapAll: ctx.isolation.mode === "bwrap",
-    timeoutMs: ctx.timeoutMs,
-    outputLimit: ctx.outputLimit,
-    onStart: (pid) => {
-      if (ctx.sampleIntervalMs > 0) sampler = startProcSampler(pid, { intervalMs: ctx.sampleIntervalMs });
-    },
-  });
+  const group = await ctx.isolation.openCgroup();
+  const outcome = await ctx.runner
+    .run({
+      cgroupProcs: group?.procs ?? [],
+      argv: ctx.isolation.wrap(["sh", "-c", side.command], side.cwd, mounts),
+      cwd: side.cwd,
+      env: ctx.isolation.env(side.env),
+      signal: ctx.signal,
+      reapAll: ctx.isolation.mode === "bwrap",
+      timeoutMs: ctx.timeoutMs,
+      outputLimit: ctx.outputLimit,
+      onStart: (pid) => {
+        if (ctx.sampleIntervalMs > 0) sampler = startProcSampler(pid, { intervalMs: ctx.sampleIntervalMs });
+      },
+    })
+    .finally(() => group?.dispose());
   const procSamples = sampler ? await sampler.stop() : [];
   const { accounting } = outcome;
   const record: RunRecord = {

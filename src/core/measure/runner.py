@@ -7,7 +7,7 @@ program can neither see nor signal it, nor take its descriptors (README, "Safety
 JSON object per line:
 
   perfloop -> runner (stdin):  {"argv": [...], "cwd": "...", "env": {...}, "limit": BYTES,
-                                "reapAll": BOOL}
+                                "reapAll": BOOL, "cgroupProcs": [PATH, ...]}
   runner -> perfloop (stdout): {"event": "ready"}                    once, at start
                                {"event": "started", "pid": N}        the run's pid (= its process group)
                                {"event": "exited", "wallMs": ..., "userMs": ..., "sysMs": ...,
@@ -124,6 +124,9 @@ def run(request):
     if pid == 0:
         try:
             os.setpgid(0, 0)
+            for procs in request.get("cgroupProcs", []):
+                with open(procs, "w") as handle:  # join the run's cgroup before exec
+                    handle.write(str(os.getpid()))
             os.dup2(out_w, 1)
             os.dup2(err_w, 2)
             devnull = os.open(os.devnull, os.O_RDONLY)

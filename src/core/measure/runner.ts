@@ -50,6 +50,8 @@ export interface RunnerRequest {
   /** Wait for every descendant re-parented to the runner and add its rusage (bubblewrap: the
    *  sandbox's PID 1; see runner.py). Never set without a PID namespace: a daemon would hold it. */
   reapAll: boolean;
+  /** cgroup.procs files the run's process joins before exec (src/core/sandbox/cgroup.ts). */
+  cgroupProcs?: string[];
   /** Aborting kills the run (its whole sandbox); `run` then throws CancelledError. */
   signal?: AbortSignal | undefined;
 }
@@ -120,7 +122,7 @@ export async function startBenchRunner(): Promise<BenchRunner> {
     async run(request) {
       CancelledError.throwIfAborted(request.signal);
       child.stdin?.write(
-        `${JSON.stringify({ argv: request.argv, cwd: request.cwd, env: request.env, limit: request.outputLimit, reapAll: request.reapAll })}\n`,
+        `${JSON.stringify({ argv: request.argv, cwd: request.cwd, env: request.env, limit: request.outputLimit, reapAll: request.reapAll, cgroupProcs: request.cgroupProcs ?? [] })}\n`,
       );
       const started = await next();
       const pid = Number(started.pid);

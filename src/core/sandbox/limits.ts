@@ -102,7 +102,10 @@ export function prlimitArgv(limits: ResourceLimits): string[] {
   return flags.length > 0 ? ["prlimit", ...flags, "--"] : [];
 }
 
-/** The limits as results.json records them (`sandbox.limits`). */
-export function limitsRecord(limits: ResourceLimits): Record<string, number> {
-  return { ...limits };
+/**
+ * The limits as results.json records them (`sandbox.limits`): the rlimits and tmpfs size (0 = off)
+ * and `cgroup`, the cgroup version that bounded each whole command (0 = none, rlimits only).
+ */
+export function limitsRecord(limits: ResourceLimits, cgroupVersion: number): Record<string, number> {
+  return { ...limits, cgroup: cgroupVersion };
 }
