@@ -42,7 +42,13 @@ async function project(config: Record<string, unknown>): Promise<string> {
 /** Runs the CLI in-process; returns its exit code, stderr and the bundle's results. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   let err = "";
-  const sink = (write: (s: string) => void) => ({ write: (s: string) => (write(s), true) }) as never;
+  const sink = (write: (s: string) => void) =>
+    ({
+      write: (s: string) => {
+        write(s);
+        return true;
+      },
+    }) as never;
   const code = await main(args, {
     out: sink(() => undefined),
     err: sink((s) => {
