@@ -88,7 +88,7 @@ export async function resolveIsolation(
       openCgroup,
     };
   }
-  const support = await probeBwrap();
+  const support = await probeBwrap(options.env.PATH ?? process.env.PATH ?? "/usr/bin:/bin");
   const view = hostView({ env: options.env, readOnly: sandbox.read_only, hide: options.hide });
   const settings = {
     view,
@@ -122,7 +122,8 @@ interface BwrapSupport {
   disableUserns: boolean;
 }
 
-let probed: Promise<BwrapSupport> | undefined;
+/** Probes, per PATH (the one perfloop's commands are started with). */
+const probed = new Map<string, Promise<BwrapSupport>>();
 
 /** The fix for a machine without a working bubblewrap, in the words an admin can act on. */
 export const SANDBOX_FIX = [
@@ -137,12 +138,15 @@ export const SANDBOX_FIX = [
 ].join("\n");
 
 /**
- * Checks once that bubblewrap runs a command in fresh namespaces and that prlimit is there.
+ * Checks once per PATH that bubblewrap runs a command in fresh namespaces and that prlimit is there.
+ * @param searchPath the PATH bwrap is looked up in.
  * @throws SandboxUnavailableError naming what failed and SANDBOX_FIX.
  */
-export function probeBwrap(): Promise<BwrapSupport> {
-  probed ??= (async () => {
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+export function probeBwrap(searchPath: string): Promise<BwrapSupport> {
+  const known = probed.get(searchPath);
+  if (known) return known;
+  const probe = (async () => {
+    const env = { PATH: searchPath };
     const version = await execa("bwrap", ["--version"], {
       reject: false,
       env,
@@ -183,8 +187,9 @@ export function probeBwrap(): Promise<BwrapSupport> {
     }
     return { version: version.stdout.trim(), disableUserns };
   })();
-  probed.catch(() => undefined);
-  return probed;
+  probe.catch(() => undefined);
+  probed.set(searchPath, probe);
+  return probe;
 }
 
 function firstLine(text: unknown): string {
