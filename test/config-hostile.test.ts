@@ -14,6 +14,7 @@ import { outputDifference } from "../src/core/loop/compare.ts";
 import { readMetric } from "../src/core/measure/run-once.ts";
 import { defaultStorePath, resolveStorePath } from "../src/core/memory/session.ts";
 import { currentKnobValue, KnobError, knobChange } from "../src/core/optimize/knobs.ts";
+import { sink } from "./helpers/cli.ts";
 
 const SECRET = "OUTSIDE-SECRET-91c2";
 const BASE = { test: "t", benchmark: { command: "b" } };
@@ -247,17 +248,6 @@ describe("the memory store", () => {
 });
 
 describe("the CLI", () => {
-  const sink = () => {
-    const stream = {
-      text: "",
-      isTTY: false,
-      write(chunk: string) {
-        stream.text += chunk;
-        return true;
-      },
-    };
-    return stream as unknown as NodeJS.WriteStream & { text: string };
-  };
   const CONFIG = "test: 'true'\nbenchmark: {command: 'true'}\n";
 
   it("refuses a .perfloop symbolic link as the default --out, with exit 2 and the fix", async () => {

@@ -9,24 +9,12 @@ import { main } from "../src/cli/main.ts";
 import { parseResults } from "../src/core/evidence/results-schema.ts";
 import { compareMeasurement } from "../src/core/loop/compare.ts";
 import { measure } from "../src/core/measure/protocol.ts";
+import { sink } from "./helpers/cli.ts";
 import { copyExample } from "./helpers/example.ts";
 import { sandboxFor } from "./helpers/sandbox.ts";
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-
-/** A fake stream that keeps what the CLI writes. */
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: "",
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 async function example(configEdits: (yaml: string) => string = (y) => y): Promise<string> {
   const repo = await copyExample();

@@ -16,6 +16,7 @@ import { listEntries } from "../src/core/memory/records.ts";
 import { defaultStorePath } from "../src/core/memory/session.ts";
 import { openStoreForReading } from "../src/core/memory/store.ts";
 import { createModelClient } from "../src/core/optimize/llm/agent.ts";
+import { sink } from "./helpers/cli.ts";
 import {
   copyExample,
   MODEL_URL,
@@ -48,19 +49,6 @@ async function scratch(): Promise<string> {
   const repo = await copyExample();
   dirs.push(repo);
   return repo;
-}
-
-/** A fake stream that keeps what the CLI writes. */
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = {
-    text: "",
-    isTTY: false,
-    write(chunk: string) {
-      stream.text += chunk;
-      return true;
-    },
-  };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
 }
 
 /** The repository's default store, in the scratch cache directory. */

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { main } from "../src/cli/main.ts";
 import { parseResults, type Results } from "../src/core/evidence/results-schema.ts";
+import { sink } from "./helpers/cli.ts";
 import { copyExample } from "./helpers/example.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -41,22 +42,13 @@ async function project(config: Record<string, unknown>): Promise<string> {
 
 /** Runs the CLI in-process; returns its exit code, stderr and the bundle's results. */
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let err = "";
-  const sink = (write: (s: string) => void) =>
-    ({
-      write: (s: string) => {
-        write(s);
-        return true;
-      },
-    }) as never;
+  const err = sink();
   const code = await main(args, {
-    out: sink(() => undefined),
-    err: sink((s) => {
-      err += s;
-    }),
+    out: sink(),
+    err,
     env: { PATH: process.env.PATH ?? "", HOME: home, LANG: "C.UTF-8", ...env },
   });
-  return { code, err };
+  return { code, err: err.text };
 }
 
 async function readResults(out: string): Promise<Results> {

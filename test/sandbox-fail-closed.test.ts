@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { main } from "../src/cli/main.ts";
 import { parseResults } from "../src/core/evidence/results-schema.ts";
 import { resultsMarkdown } from "../src/publish/messages.ts";
+import { sink } from "./helpers/cli.ts";
 import { copyExample } from "./helpers/example.ts";
 
 let bin: string;
@@ -38,22 +39,13 @@ async function run(sandbox: Record<string, unknown>) {
     }),
   );
   const out = path.join(repo, "..", `${path.basename(repo)}-out`);
-  let err = "";
-  const sink = (write: (s: string) => void) =>
-    ({
-      write: (s: string) => {
-        write(s);
-        return true;
-      },
-    }) as never;
+  const err = sink();
   const code = await main(["profile", repo, "--out", out], {
-    out: sink(() => undefined),
-    err: sink((s) => {
-      err += s;
-    }),
+    out: sink(),
+    err,
     env: { PATH: bin, HOME: tmpdir() },
   });
-  return { code, err, out };
+  return { code, err: err.text, out };
 }
 
 describe("without bubblewrap", () => {

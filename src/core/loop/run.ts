@@ -24,7 +24,7 @@ import type { LoopEventHandler } from "./events.ts";
 import { finish } from "./finish.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
-import { createRunStop, stopOf } from "./stop.ts";
+import { createRunStop, finalReserveMs, stopOf } from "./stop.ts";
 import { createWorkspace, DEPENDENCY_DIRS, disposeWorkspace, type Workspace } from "./workspace.ts";
 
 /** What to run. */
@@ -99,6 +99,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     metadataOnly: DEPENDENCY_DIRS,
   });
   const stop = createRunStop(options.signal, options.config.timeouts.total * 1000);
+  const stopAt = Date.now() + options.config.timeouts.total * 1000;
   const evidence =
     options.evidence ??
     (await createEvidenceWriter(options.outDir, {
@@ -180,6 +181,8 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     const baseline = await prepareBaseline(ctx);
     if (!baseline.ok) return await end({ status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
+    // timeouts.total is a hard stop: no round starts when what is left could not hold the final A/B.
+    ctx.deadline = Math.min(ctx.deadline, stopAt - finalReserveMs(baseline, options.config));
     if (options.mode === "profile")
       return await end({
         status: "no-improvement",
@@ -203,7 +206,8 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     const outcome = await optimizeRounds(ctx, baseline, options.model, recordings, memory);
     if (memory) recordings.memory = memory.summary();
     const results = await end(outcome);
-    memory?.finishRun(results);
+    // A stopped run says nothing about the strategies: memory learns only from finished runs.
+    if (!stop.request()) memory?.finishRun(results);
     return results;
   } catch (error) {
     const stopped = stopOf(error) ?? stop.request();
