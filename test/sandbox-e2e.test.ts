@@ -168,43 +168,49 @@ describe("stopping early keeps the evidence", () => {
     expect((await readResults(out)).status).toBe("timeout");
   });
 
-  it("SIGTERM: the benchmark and its daemons die, the scratch is removed, results.json says cancelled", async () => {
-    const marker = `${process.pid}31`;
-    const repo = await project({
-      test: "true",
-      benchmark: { command: `setsid sleep ${marker} & sleep ${marker}1` },
-      repetitions: { warmup: 0, runs: 5 },
-    });
-    const out = path.join(scratch, "out-sigterm");
-    const scratchBefore = await perfloopTemps();
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [path.join(ROOT, "src/cli/index.ts"), "profile", repo, "--out", out],
-      { env: { PATH: process.env.PATH ?? "", HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let err = "";
-    const measuring = new Promise<void>((resolve) =>
-      child.stderr?.on("data", (chunk: Buffer) => {
-        err += chunk.toString();
-        if (err.includes("baseline measurement")) resolve();
-      }),
-    );
-    await measuring;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    child.kill("SIGTERM");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
-    expect(code, err).toBe(130);
-    const results = await readResults(out);
-    expect(results.status).toBe("cancelled");
-    expect(results.message).toContain("SIGTERM");
-    const { execFileSync } = await import("node:child_process");
-    const left = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
-      .split("\n")
-      .filter((l) => l.includes(`sleep ${marker}`));
-    expect(left).toEqual([]);
-    const added = (await perfloopTemps()).filter((d) => !scratchBefore.includes(d));
-    expect(added).toEqual([]);
-  });
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const)(
+    "%s: the benchmark and its daemons die, the scratch is removed, results.json says cancelled (exit %i)",
+    async (signal, exit) => {
+      const marker = `${process.pid}3${exit}`;
+      const repo = await project({
+        test: "true",
+        benchmark: { command: `setsid sleep ${marker} & sleep ${marker}1` },
+        repetitions: { warmup: 0, runs: 5 },
+      });
+      const out = path.join(scratch, `out-${signal}`);
+      const scratchBefore = await perfloopTemps();
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [path.join(ROOT, "src/cli/index.ts"), "profile", repo, "--out", out],
+        { env: { PATH: process.env.PATH ?? "", HOME: home }, stdio: ["ignore", "ignore", "pipe"] },
+      );
+      let err = "";
+      const measuring = new Promise<void>((resolve) =>
+        child.stderr?.on("data", (chunk: Buffer) => {
+          err += chunk.toString();
+          if (err.includes("baseline measurement")) resolve();
+        }),
+      );
+      await measuring;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      child.kill(signal);
+      const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      expect(code, err).toBe(exit); // 128 + the signal's number
+      const results = await readResults(out);
+      expect(results.status).toBe("cancelled");
+      expect(results.message).toContain(signal);
+      const { execFileSync } = await import("node:child_process");
+      const left = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.includes(`sleep ${marker}`));
+      expect(left).toEqual([]);
+      const added = (await perfloopTemps()).filter((d) => !scratchBefore.includes(d));
+      expect(added).toEqual([]);
+    },
+  );
 });
 
 /** perfloop's scratch directories in the temp directory (workspaces and profile folders). */

@@ -16,8 +16,10 @@ export const EXIT = {
   baselineFailed: 5,
   /** `timeouts.total` ended the run (coreutils `timeout` uses the same code). */
   timeout: 124,
-  /** SIGINT or SIGTERM ended the run (128 + SIGINT, the shell's convention). */
+  /** SIGINT ended the run (128 + SIGINT, the shell's convention). */
   cancelled: 130,
+  /** SIGTERM ended the run (128 + SIGTERM). */
+  terminated: 143,
 } as const;
 
 /** The exit code for a results status. */

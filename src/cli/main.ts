@@ -143,6 +143,8 @@ export async function main(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
   );
   if (args.values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
+  const stoppedBy = (controller.signal.reason as { signal?: string } | undefined)?.signal;
+  if (results.status === "cancelled" && stoppedBy === "SIGTERM") return EXIT.terminated;
   return exitCodeFor(results.status, command);
 }
 

@@ -13,6 +13,8 @@ export interface StopRequest {
   status: StopReason;
   /** One sentence for results.json's message, e.g. "SIGTERM received". */
   message: string;
+  /** The signal that asked for the stop, when one did (the CLI's exit code: 130 or 143). */
+  signal?: "SIGINT" | "SIGTERM";
 }
 
 /** A command or step did not run, or was killed, because the run was stopped. */
@@ -37,19 +39,28 @@ export class CancelledError extends Error {
 export function stopRequestOf(signal: AbortSignal): StopRequest {
   const reason = signal.reason as Partial<StopRequest> | undefined;
   if (reason && (reason.status === "cancelled" || reason.status === "timeout") && reason.message)
-    return { status: reason.status, message: reason.message };
+    return {
+      status: reason.status,
+      message: reason.message,
+      ...(reason.signal ? { signal: reason.signal } : {}),
+    };
   return { status: "cancelled", message: "the run was aborted" };
 }
 
 /**
  * Aborts `controller` with a "cancelled" StopRequest on SIGINT or SIGTERM, once; a second signal
- * of either kind exits the process at once (the user insists).
+ * of either kind exits the process at once (the user insists: 130 or 143, 128 + the signal).
  * @returns a function removing the handlers.
  */
 export function abortOnSignals(controller: AbortController): () => void {
   const handler = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
-    controller.abort({ status: "cancelled", message: `${signal} received` } satisfies StopRequest);
+    const which = signal === "SIGTERM" ? "SIGTERM" : "SIGINT";
+    controller.abort({
+      status: "cancelled",
+      message: `${signal} received`,
+      signal: which,
+    } satisfies StopRequest);
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
