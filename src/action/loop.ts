@@ -14,7 +14,6 @@ import type { Config } from "../core/config/schema.ts";
 import { createRedactor, type Redactor } from "../core/evidence/redact.ts";
 import { parseResults, type Results, type ResultsRequest } from "../core/evidence/results-schema.ts";
 import { createEvidenceWriter, type EvidenceWriter } from "../core/evidence/writer.ts";
-import { abortOnSignals } from "../core/exec/cancel.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import type { Checkout } from "./checkout.ts";
 import type { ActionContext } from "./context.ts";
@@ -120,6 +119,8 @@ export async function runLoop(args: {
   ctx: ActionContext;
   checkout: Checkout;
   env: NodeJS.ProcessEnv;
+  /** Aborted when the runner cancels the job (see main.ts). */
+  signal?: AbortSignal;
 }): Promise<LoopRun> {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
@@ -132,10 +133,6 @@ export async function runLoop(args: {
   const evidence = await createEvidenceWriter(inputs.out, { redactor });
   if (config.sandbox.isolation === "bwrap") await ensureBubblewrap(core, args.deps.env);
   const progress = createGroupedProgress(core);
-  // The runner sends SIGINT, then SIGTERM, when the workflow is cancelled: the loop kills every
-  // sandbox and writes results.json with status "cancelled" (src/core/exec/cancel.ts).
-  const controller = new AbortController();
-  const stopListening = abortOnSignals(controller);
   let returned: Results;
   try {
     returned = await args.deps.runLoop({
@@ -150,11 +147,10 @@ export async function runLoop(args: {
       env: args.env,
       secrets: args.secrets.filter((s) => s !== ""),
       evidence,
-      signal: controller.signal,
+      ...(args.signal ? { signal: args.signal } : {}),
       ...(inputs.memoryPath ? { memoryPath: inputs.memoryPath } : {}),
     });
   } finally {
-    stopListening();
     progress.close();
   }
   const results = bundledResults(evidence, returned, redactor);

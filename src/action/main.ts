@@ -12,6 +12,7 @@
 import { ConfigError } from "../core/config/load.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
+import { abortOnSignals } from "../core/exec/cancel.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
 import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
@@ -154,6 +155,11 @@ function failureFor(results: Results): string | null {
 export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
   const { core } = deps;
   let checkout: Checkout | null = null;
+  // The runner cancels a job with SIGINT, then SIGTERM, then SIGKILL (10 s in all): the loop kills
+  // every sandbox and ends "cancelled", and the step still uploads the partial bundle, writes the
+  // summary and closes the check run (src/core/exec/cancel.ts).
+  const controller = new AbortController();
+  const stopListening = abortOnSignals(controller, { exitOnSecond: false });
   try {
     const ctx = await readContext(deps.env);
     const inputs = readInputs((name) => core.getInput(name), ctx);
@@ -186,6 +192,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         ctx,
         checkout: current,
         env: loopEnv(deps.env, secrets),
+        signal: controller.signal,
       });
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
@@ -213,6 +220,8 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
   } catch (error) {
     core.setFailed(failureMessage(error));
   } finally {
+    // Once cancelled, later signals are ignored to the end: the step is finishing its delivery.
+    if (!controller.signal.aborted) stopListening();
     await removeCheckout(checkout);
   }
 }

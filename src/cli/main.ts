@@ -113,7 +113,7 @@ export async function main(
   let results: Awaited<ReturnType<typeof runPerfloop>>;
   // Ctrl-C or SIGTERM: every sandbox is killed, the scratch removed, results.json says "cancelled".
   const controller = new AbortController();
-  const stopListening = abortOnSignals(controller);
+  const stopListening = abortOnSignals(controller, { exitOnSecond: true });
   try {
     results = await runPerfloop({
       repoDir,

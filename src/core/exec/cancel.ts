@@ -48,13 +48,19 @@ export function stopRequestOf(signal: AbortSignal): StopRequest {
 }
 
 /**
- * Aborts `controller` with a "cancelled" StopRequest on SIGINT or SIGTERM, once; a second signal
- * of either kind exits the process at once (the user insists: 130 or 143, 128 + the signal).
+ * Aborts `controller` with a "cancelled" StopRequest on SIGINT or SIGTERM, once.
+ * @param options.exitOnSecond a second signal exits the process at once (130 or 143, 128 + the
+ *   signal): the CLI's "the user insists". The Action keeps going instead — the Actions runner sends
+ *   SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that, and the step needs those seconds
+ *   to upload the partial bundle and close its check run.
  * @returns a function removing the handlers.
  */
-export function abortOnSignals(controller: AbortController): () => void {
+export function abortOnSignals(controller: AbortController, options: { exitOnSecond: boolean }): () => void {
   const handler = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? 130 : 143);
+    if (controller.signal.aborted) {
+      if (options.exitOnSecond) process.exit(signal === "SIGINT" ? 130 : 143);
+      return;
+    }
     const which = signal === "SIGTERM" ? "SIGTERM" : "SIGINT";
     controller.abort({
       status: "cancelled",
