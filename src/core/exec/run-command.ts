@@ -50,7 +50,7 @@ export function succeeded(result: CommandResult): boolean {
   return result.exitCode === 0 && !result.timedOut && result.spawnError === undefined;
 }
 
-/** Seconds the output pipes may stay open after the command exited (a daemon holding them). */
+/** How long the output pipes may stay open after the command exited (a daemon holding them), ms. */
 const DRAIN_MS = 2000;
 
 /**
