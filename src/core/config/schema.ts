@@ -44,6 +44,13 @@ const benchmarkSchema = z.strictObject({
   tolerance: z.number().nonnegative().max(MAX_TOLERANCE).default(1e-9),
   /** Extra benchmark files a candidate may never edit (besides the built-in globs). */
   files: relativeGlobs().default([]),
+  /**
+   * What decides a comparison when no `metric` is declared (README, "Choosing what to measure"):
+   * `wall` time of the process tree; `cpu`, its user + system time (unmoved by time spent waiting
+   * for a busy machine's CPUs); `instructions`, its instruction count (perf stat, else valgrind: a
+   * busy machine cannot move it). A declared `metric` always decides.
+   */
+  measure: z.enum(["wall", "cpu", "instructions"]).default("wall"),
 });
 
 const knobBase = {

@@ -34,6 +34,8 @@ export interface RunnerOutcome {
   stderr: string;
   truncated: boolean;
   timedOut: boolean;
+  /** What came through fd 3 (with `countFd`): the counter's report; null without. */
+  count: { text: string; truncated: boolean } | null;
 }
 
 /** One run to start. */
@@ -52,6 +54,8 @@ export interface RunnerRequest {
   reapAll: boolean;
   /** cgroup.procs files the run's process joins before exec (src/core/sandbox/cgroup.ts). */
   cgroupProcs?: string[];
+  /** Give the run a pipe as fd 3 for an instruction counter's report (src/core/measure/instructions.ts). */
+  countFd?: boolean;
   /** Aborting kills the run (its whole sandbox); `run` then throws CancelledError. */
   signal?: AbortSignal | undefined;
 }
@@ -122,7 +126,7 @@ export async function startBenchRunner(): Promise<BenchRunner> {
     async run(request) {
       CancelledError.throwIfAborted(request.signal);
       child.stdin?.write(
-        `${JSON.stringify({ argv: request.argv, cwd: request.cwd, env: request.env, limit: request.outputLimit, reapAll: request.reapAll, cgroupProcs: request.cgroupProcs ?? [] })}\n`,
+        `${JSON.stringify({ argv: request.argv, cwd: request.cwd, env: request.env, limit: request.outputLimit, reapAll: request.reapAll, cgroupProcs: request.cgroupProcs ?? [], countFd: request.countFd ?? false })}\n`,
       );
       const started = await next();
       const pid = Number(started.pid);
@@ -157,6 +161,9 @@ export async function startBenchRunner(): Promise<BenchRunner> {
           stderr: stderrText.text,
           truncated: stdout.truncated || stderrText.truncated,
           timedOut,
+          count: exited.count
+            ? decodeCapture(exited.count, Number((exited.count as { total?: number }).total ?? 0))
+            : null,
         };
       } finally {
         clearTimeout(timer);
