@@ -102,7 +102,13 @@ interface TreeItem {
   sha: string | null;
 }
 
-/** Applies every file diff to the head's blobs and uploads the new blobs; returns tree entries. */
+/**
+ * Applies every file diff to the head's blobs (src/publish/unified-diff.ts, jsdiff) and uploads the
+ * new contents as UTF-8 bytes, so each blob is byte for byte the candidate's file; returns the tree
+ * entries (a deleted or renamed-away path with `sha: null`; the head's executable bit kept).
+ * @throws PatchApplyError when a diff does not apply, names a missing or non-file path, adds a path
+ *   that exists, touches a symbolic link, or a blob is not UTF-8.
+ */
 async function changedTree(
   client: GitHubClient,
   repo: RepoRef,
@@ -114,12 +120,14 @@ async function changedTree(
     const old = file.oldPath === null ? undefined : entries.get(file.oldPath);
     if (file.oldPath !== null && (old === undefined || old.type !== "blob"))
       throw new PatchApplyError(`${file.oldPath} is not a file at the head commit`, file.oldPath);
+    if (old?.mode === "120000")
+      throw new PatchApplyError(`${file.oldPath} is a symbolic link at the head commit`, file.oldPath);
     if (file.oldPath === null && file.newPath !== null && entries.has(file.newPath))
       throw new PatchApplyError(`${file.newPath} already exists`, file.newPath);
-    const before = old ? await readBlob(client, repo, old.sha) : null;
+    const before = old ? await readBlob(client, repo, old) : null;
     const after = applyFileDiff(file, before);
     const mode = old?.mode === "100755" ? "100755" : "100644";
-    if (file.oldPath !== null && file.oldPath !== file.newPath)
+    if (file.oldPath !== null && file.oldPath !== file.newPath && !file.keepOld)
       items.push({ path: file.oldPath, mode, type: "blob", sha: null });
     if (file.newPath === null || after === null) continue;
     const { data: blob } = await client.rest.git.createBlob({
@@ -132,10 +140,21 @@ async function changedTree(
   return items;
 }
 
-/** A blob's content as UTF-8 text. */
-async function readBlob(client: GitHubClient, repo: RepoRef, sha: string): Promise<string> {
-  const { data } = await client.rest.git.getBlob({ ...repo, file_sha: sha });
-  return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8").toString("utf8");
+/**
+ * A blob's content as text that encodes back to the same bytes: strict UTF-8, a byte-order mark
+ * kept (final.patch is UTF-8 text; src/core/loop/workspace.ts `diffTrees` leaves other files out).
+ * @throws PatchApplyError when the blob is not valid UTF-8.
+ */
+async function readBlob(client: GitHubClient, repo: RepoRef, entry: TreeEntry): Promise<string> {
+  const { data } = await client.rest.git.getBlob({ ...repo, file_sha: entry.sha });
+  const bytes = Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new PatchApplyError(`${entry.path} is not UTF-8 text at the head commit`, entry.path, {
+      cause: error,
+    });
+  }
 }
 
 /**

@@ -1,32 +1,22 @@
 /**
- * Reading and applying `final.patch`: a git-style unified diff (`diff --git` headers, `---`/`+++`
- * file lines, `@@ -a,b +c,d @@` hunks, `\ No newline at end of file`), as core/loop/workspace.ts
- * writes it. Used by the follow-up PR to compute new file contents from the PR head's files
- * without a checkout. Strict: a hunk whose old lines are not found fails the whole patch.
+ * Reading and applying `final.patch`, the git-style unified diff src/core/loop/workspace.ts
+ * `diffTrees` writes, with jsdiff (`parsePatch`, `applyPatch` of the `diff` package). Used by the
+ * follow-up PR (src/publish/follow-up-pr.ts) to compute new file contents from the PR head's files
+ * without a checkout. Exact, like `git apply`: no fuzz, no line-ending conversion, a hunk whose old
+ * lines are not found fails the whole patch, and a deleted file must match the diff entirely.
  */
+import { applyPatch, parsePatch, type StructuredPatch, type StructuredPatchHunk } from "diff";
 
-/** One hunk line: `" "` context, `"-"` removed, `"+"` added; `text` without the newline. */
-export interface DiffLine {
-  op: " " | "-" | "+";
-  text: string;
-}
-
-/** One `@@` hunk. `oldNoNewline`/`newNoNewline`: that side's last line has no final newline. */
-export interface DiffHunk {
-  oldStart: number;
-  oldLines: number;
-  newStart: number;
-  newLines: number;
-  lines: DiffLine[];
-  oldNoNewline: boolean;
-  newNoNewline: boolean;
-}
-
-/** One file of a diff; `oldPath` null = file added, `newPath` null = file deleted. */
+/**
+ * One file of a diff. `oldPath` null = file added, `newPath` null = file deleted; both set and
+ * different = renamed (`keepOld` true for a copy). `hunks` are jsdiff's: `lines` keep their
+ * `" "`/`"-"`/`"+"`/`"\\"` prefix and every byte after it (a CR of CRLF, a tab at the end).
+ */
 export interface FileDiff {
   oldPath: string | null;
   newPath: string | null;
-  hunks: DiffHunk[];
+  keepOld: boolean;
+  hunks: StructuredPatchHunk[];
 }
 
 /** A diff that cannot be read or does not apply; `path` names the file when known. */
@@ -39,163 +29,69 @@ export class PatchApplyError extends Error {
   }
 }
 
-const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
-
 /**
- * Parses a unified diff into files. Lines outside files (jsdiff's `=====` separator, `index`,
- * mode lines) are skipped.
- * @throws PatchApplyError on binary diffs, malformed hunks, or unsafe paths (absolute, `..`, `.git/`).
+ * Parses a unified diff into files with jsdiff's `parsePatch` (git extended headers understood:
+ * `new file mode`, `deleted file mode`, `rename from/to`, `copy from/to`, quoted paths). Text before
+ * the first file (perfloop's `# perfloop: … left out` notes) is skipped.
+ * @returns the files in patch order; an empty list when the text holds no file diff.
+ * @throws PatchApplyError on binary diffs, malformed hunks (counts that disagree with the `@@`
+ *   header; jsdiff's error as `cause`), a hunk without file names, or unsafe paths (absolute, `..`,
+ *   `.`, `.git/`).
  */
 export function parseUnifiedDiff(text: string): FileDiff[] {
-  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  if (/^GIT binary patch$/m.test(text)) throw new PatchApplyError("binary diffs are not supported");
+  let patches: StructuredPatch[];
+  try {
+    patches = parsePatch(text);
+  } catch (error) {
+    throw new PatchApplyError(`malformed diff: ${(error as Error).message}`, null, { cause: error });
+  }
   const files: FileDiff[] = [];
-  let current: FileDiff | null = null;
-  let i = 0;
-  while (i < lines.length) {
-    const line = lines[i] ?? "";
-    if (line.startsWith("Binary files ") || line === "GIT binary patch") {
-      throw new PatchApplyError(
-        "binary diffs are not supported",
-        current?.newPath ?? current?.oldPath ?? null,
-      );
-    }
-    if (line.startsWith("--- ") && (lines[i + 1] ?? "").startsWith("+++ ")) {
-      current = {
-        oldPath: diffPath(line.slice(4), "a/"),
-        newPath: diffPath((lines[i + 1] ?? "").slice(4), "b/"),
-        hunks: [],
-      };
-      if (current.oldPath === null && current.newPath === null)
-        throw new PatchApplyError("a file diff with /dev/null on both sides");
-      files.push(current);
-      i += 2;
-      continue;
-    }
-    const header = HUNK.exec(line);
-    if (header && current) {
-      i = readHunk(lines, i, header, current);
-      continue;
-    }
-    i++;
+  for (const patch of patches) {
+    const { oldFileName, newFileName } = patch;
+    if (oldFileName === undefined && newFileName === undefined && patch.hunks.length === 0) continue;
+    if (oldFileName === undefined || newFileName === undefined)
+      throw new PatchApplyError("a hunk without file names");
+    const oldPath = patch.isCreate || oldFileName === "/dev/null" ? null : diffPath(oldFileName, "a/");
+    const newPath = patch.isDelete || newFileName === "/dev/null" ? null : diffPath(newFileName, "b/");
+    if (patch.isBinary) throw new PatchApplyError("binary diffs are not supported", newPath ?? oldPath);
+    if (oldPath === null && newPath === null)
+      throw new PatchApplyError("a file diff with /dev/null on both sides");
+    files.push({ oldPath, newPath, keepOld: patch.isCopy === true, hunks: patch.hunks });
   }
   return files;
 }
 
-/** Reads the hunk starting at `lines[start]` into `file`; returns the index after it. */
-function readHunk(lines: string[], start: number, header: RegExpExecArray, file: FileDiff): number {
-  const hunk: DiffHunk = {
-    oldStart: Number(header[1]),
-    oldLines: header[2] === undefined ? 1 : Number(header[2]),
-    newStart: Number(header[3]),
-    newLines: header[4] === undefined ? 1 : Number(header[4]),
-    lines: [],
-    oldNoNewline: false,
-    newNoNewline: false,
-  };
-  let oldSeen = 0;
-  let newSeen = 0;
-  let i = start + 1;
-  while (
-    i < lines.length &&
-    (oldSeen < hunk.oldLines || newSeen < hunk.newLines || lines[i]?.startsWith("\\"))
-  ) {
-    const line = lines[i] ?? "";
-    if (line.startsWith("\\")) {
-      const last = hunk.lines[hunk.lines.length - 1];
-      if (last?.op !== "+") hunk.oldNoNewline = true;
-      if (last?.op !== "-") hunk.newNoNewline = true;
-    } else {
-      const op = line === "" ? " " : line[0];
-      if (op !== " " && op !== "-" && op !== "+") break;
-      hunk.lines.push({ op, text: line.slice(1) });
-      if (op !== "+") oldSeen++;
-      if (op !== "-") newSeen++;
-    }
-    i++;
-  }
-  if (oldSeen !== hunk.oldLines || newSeen !== hunk.newLines) {
-    throw new PatchApplyError(
-      `hunk at line ${start + 1} has ${oldSeen}/${newSeen} lines, header says ${hunk.oldLines}/${hunk.newLines}`,
-      file.newPath ?? file.oldPath,
-    );
-  }
-  file.hunks.push(hunk);
-  return i;
-}
-
-/** The path of a `---`/`+++` line without its `a/`/`b/` prefix; null for /dev/null. */
-function diffPath(raw: string, prefix: string): string | null {
-  let p = raw.split("\t")[0]?.trimEnd() ?? "";
-  if (p.startsWith('"') && p.endsWith('"')) p = unquote(p.slice(1, -1));
-  if (p === "/dev/null") return null;
-  if (p.startsWith(prefix)) p = p.slice(prefix.length);
+/** A `---`/`+++` (or `diff --git`) path without its `a/`/`b/` prefix, refused when unsafe. */
+function diffPath(name: string, prefix: string): string {
+  const p = name.startsWith(prefix) ? name.slice(prefix.length) : name;
   const parts = p.split("/");
-  if (p === "" || p.startsWith("/") || parts.includes("..") || parts.includes(".") || parts[0] === ".git") {
+  if (p === "" || p.startsWith("/") || parts.includes("..") || parts.includes(".") || parts[0] === ".git")
     throw new PatchApplyError(`unsafe path in diff: ${JSON.stringify(p)}`, p);
-  }
   return p;
 }
 
-/** Undoes git's C-style quoting of a path (`\t`, `\n`, `\"`, `\\`, octal bytes). */
-function unquote(s: string): string {
-  const bytes: number[] = [];
-  const simple: Record<string, number> = { t: 9, n: 10, r: 13, '"': 34, "\\": 92, a: 7, b: 8, f: 12, v: 11 };
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] ?? "";
-    if (c !== "\\") {
-      bytes.push(...Buffer.from(c, "utf8"));
-      continue;
-    }
-    const next = s[i + 1] ?? "";
-    if (/[0-7]/.test(next)) {
-      bytes.push(Number.parseInt(s.slice(i + 1, i + 4), 8));
-      i += 3;
-    } else {
-      bytes.push(simple[next] ?? next.charCodeAt(0));
-      i++;
-    }
-  }
-  return Buffer.from(bytes).toString("utf8");
-}
-
 /**
- * Applies one file's hunks to `before` (null when the file is added) and returns the new content
- * (null when the file is deleted). Each hunk is looked for at its stated line, then at the nearest
- * position within 100 lines where its old lines match (after earlier hunks).
- * @throws PatchApplyError when a hunk's old lines are not found.
+ * Applies one file's hunks to `before` (null when the file is added) with jsdiff's `applyPatch`
+ * (no fuzz, no line-ending conversion; a hunk is looked for at its stated line, then at the nearest
+ * place where all its old lines match, after earlier hunks).
+ * @returns the new content byte for byte (a string; encode it as UTF-8), or null when the file is
+ *   deleted.
+ * @throws PatchApplyError when a hunk's old lines are not found, or a deleted file holds more than
+ *   the diff removes.
  */
 export function applyFileDiff(file: FileDiff, before: string | null): string | null {
   const name = file.newPath ?? file.oldPath;
-  if (file.newPath === null) return null;
-  const source = before ?? "";
-  let eol = source.endsWith("\n");
-  const lines = source === "" ? [] : (eol ? source.slice(0, -1) : source).split("\n");
-  let offset = 0;
-  let floor = 0;
-  for (const hunk of file.hunks) {
-    const oldBlock = hunk.lines.filter((l) => l.op !== "+").map((l) => l.text);
-    const newBlock = hunk.lines.filter((l) => l.op !== "-").map((l) => l.text);
-    const stated = (hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1) + offset;
-    const at = locate(lines, oldBlock, stated, floor);
-    if (at < 0)
-      throw new PatchApplyError(`hunk @@ -${hunk.oldStart},${hunk.oldLines} does not match ${name}`, name);
-    // A hunk that reaches the end of the file decides the final newline (`\ No newline` marks its last line).
-    const reachesEnd = at + oldBlock.length === lines.length;
-    lines.splice(at, oldBlock.length, ...newBlock);
-    offset += newBlock.length - oldBlock.length + (at - stated);
-    floor = at + newBlock.length;
-    if (reachesEnd) eol = !hunk.newNoNewline;
-  }
-  return lines.length === 0 ? "" : `${lines.join("\n")}${eol ? "\n" : ""}`;
-}
-
-/** Index where `block` matches `lines`, nearest to `stated` and not before `floor`; -1 if none. */
-function locate(lines: string[], block: string[], stated: number, floor: number): number {
-  const fits = (at: number) =>
-    at >= floor && at + block.length <= lines.length && block.every((l, k) => lines[at + k] === l);
-  for (let delta = 0; delta <= 100; delta++) {
-    if (fits(stated - delta)) return stated - delta;
-    if (delta > 0 && fits(stated + delta)) return stated + delta;
-  }
-  return -1;
+  const patch: StructuredPatch = {
+    oldFileName: file.oldPath ?? "/dev/null",
+    newFileName: file.newPath ?? "/dev/null",
+    oldHeader: undefined,
+    newHeader: undefined,
+    hunks: file.hunks,
+  };
+  const after = applyPatch(before ?? "", patch, { fuzzFactor: 0, autoConvertLineEndings: false });
+  if (after === false) throw new PatchApplyError(`a hunk of the diff does not match ${name}`, name);
+  if (file.newPath !== null) return after;
+  if (after !== "") throw new PatchApplyError(`${name} holds more than the diff deletes`, name);
+  return null;
 }

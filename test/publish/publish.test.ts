@@ -1,13 +1,17 @@
 /**
  * The publish module as the Action will use it: an @octokit/rest client, an owner/repo, values.
  * Check-run annotations in batches of 50, the status → conclusion mapping, the sticky comment's
- * lookup, and the follow-up PR's refusal to move a branch perfloop did not create.
+ * lookup, the follow-up PR's refusal to move a branch perfloop did not create, and its commit
+ * holding byte for byte the candidate's files (tabs at line ends, CRLF, adds, deletes, renames).
  */
 import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { diffTrees } from "../../src/core/loop/workspace.ts";
 import {
   type CheckAnnotation,
   concludeCheckRun,
@@ -189,6 +193,120 @@ describe("follow-up PR", () => {
       status: "created",
       number: 8,
     });
+  });
+
+  /** Writes `tree` (path → content) under `root`. */
+  async function writeTree(root: string, tree: Record<string, string>): Promise<void> {
+    for (const [file, content] of Object.entries(tree)) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), content);
+    }
+  }
+
+  it("commits exactly the candidate's bytes: tabs at line ends, CRLF, adds, deletes, a rename", async () => {
+    const head: Record<string, string> = {
+      Makefile: "CFLAGS = -O0\t\nall:\tmain\n\tcc $(CFLAGS) -o main main.c\t\n",
+      "data/t.tsv": "a\tb\r\n1\t2\r\n",
+      "README.md": "old\n",
+      "a.txt": "moved \u00e9\n",
+    };
+    const candidate: Record<string, string> = {
+      Makefile: "CFLAGS = -O2\t\nall:\tmain\n\tcc $(CFLAGS) -o main main.c\t\n",
+      "data/t.tsv": "a\tb\r\n1\t3\r\n",
+      "b.txt": "moved \u00e9\n",
+      "docs/\u00fc.md": "new, no newline",
+      empty: "",
+    };
+    const dir = await mkdtemp(path.join(tmpdir(), "perfloop-follow-up-"));
+    let patch: string;
+    try {
+      await writeTree(path.join(dir, "from"), head);
+      await writeTree(path.join(dir, "to"), candidate);
+      const files = [...new Set([...Object.keys(head), ...Object.keys(candidate)])];
+      patch = await diffTrees(path.join(dir, "from"), path.join(dir, "to"), files);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const api = nock("https://api.github.com");
+    const shas = Object.keys(head).map((file, k) => [file, `h${k}`] as const);
+    api
+      .get(`/repos/o/r/git/trees/${HEAD}`)
+      .query({ recursive: "1" })
+      .reply(200, {
+        sha: "t0",
+        truncated: false,
+        tree: shas.map(([file, sha]) => ({
+          path: file,
+          mode: file === "Makefile" ? "100755" : "100644",
+          type: "blob",
+          sha,
+        })),
+      });
+    for (const [file, sha] of shas)
+      if (file !== "README.md" && file !== "a.txt")
+        api
+          .get(`/repos/o/r/git/blobs/${sha}`)
+          .reply(200, { content: Buffer.from(head[file] as string).toString("base64"), encoding: "base64" });
+    // A deleted file's blob is read to check the diff deletes all of it.
+    api
+      .get("/repos/o/r/git/blobs/h2")
+      .reply(200, { content: Buffer.from("old\n").toString("base64"), encoding: "base64" });
+    api
+      .get("/repos/o/r/git/blobs/h3")
+      .reply(200, { content: Buffer.from(head["a.txt"] as string).toString("base64"), encoding: "base64" });
+    const blobs = new Map<string, Buffer>();
+    for (const sha of ["n0", "n1", "n2", "n3", "n4"])
+      api
+        .post("/repos/o/r/git/blobs", (b: { content: string }) => {
+          blobs.set(sha, Buffer.from(b.content, "base64"));
+          return true;
+        })
+        .reply(201, { sha });
+    let tree: Array<{ path: string; mode: string; sha: string | null }> = [];
+    api
+      .post("/repos/o/r/git/trees", (b: { tree: typeof tree }) => {
+        tree = b.tree;
+        return true;
+      })
+      .reply(201, { sha: "t1" });
+    api.post("/repos/o/r/git/commits").reply(201, { sha: "c1" });
+    api.post("/repos/o/r/git/refs").reply(201, {});
+    api.get("/repos/o/r/pulls").query(true).reply(200, []);
+    api.post("/repos/o/r/pulls").reply(201, { number: 9, html_url: "https://github.com/o/r/pull/9" });
+
+    expect(await openFollowUpPr(client, REPO, { ...base, patch, pull })).toMatchObject({ status: "created" });
+    const committed = Object.fromEntries(
+      tree.filter((e) => e.sha !== null).map((e) => [e.path, blobs.get(e.sha as string)?.toString("utf8")]),
+    );
+    expect(committed).toEqual(candidate);
+    for (const [file, content] of Object.entries(candidate))
+      expect(blobs.get(tree.find((e) => e.path === file)?.sha ?? "")).toEqual(Buffer.from(content, "utf8"));
+    expect(
+      tree
+        .filter((e) => e.sha === null)
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(["README.md", "a.txt"]);
+    expect(tree.find((e) => e.path === "Makefile")?.mode).toBe("100755");
+  });
+
+  it("skips a patch whose file is not UTF-8 text at the head, without writing", async () => {
+    nock("https://api.github.com")
+      .get(`/repos/o/r/git/trees/${HEAD}`)
+      .query(true)
+      .reply(200, {
+        sha: "t0",
+        truncated: false,
+        tree: [{ path: "src/textstats.py", mode: "100644", type: "blob", sha: "b0" }],
+      });
+    nock("https://api.github.com")
+      .get("/repos/o/r/git/blobs/b0")
+      .reply(200, {
+        content: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]).toString("base64"),
+        encoding: "base64",
+      });
+    const result = await openFollowUpPr(client, REPO, { ...base, pull });
+    expect(result.status === "skipped" && result.reason).toMatch(/does not apply .*not UTF-8 text/);
   });
 
   it("skips fork PRs and patches that do not apply, without writing", async () => {

@@ -17,7 +17,7 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createTwoFilesPatch } from "diff";
+import { formatPatch, structuredPatch } from "diff";
 import { RepositoryPathError, readInside } from "../fs/inside.ts";
 
 /** Directories never copied: version control, and perfloop's own folder (earlier bundles, memory). */
@@ -135,39 +135,52 @@ export async function writeChanges(
 }
 
 /**
- * A git-style unified diff of `files` between two trees (applies with `git apply` or `patch -p1`).
+ * A git-style unified diff of `files` between two trees, byte for byte: `git apply` (or `patch -p1`)
+ * of it onto `fromRoot` gives exactly `toRoot`'s files. Built with jsdiff (`structuredPatch` +
+ * `formatPatch` in git mode): `diff --git` headers, `new file mode 100644` / `deleted file mode
+ * 100644` with `/dev/null` on the missing side, no hunk for an empty file added or deleted,
+ * `\ No newline at end of file`, and every line's bytes kept (tabs and spaces at line ends, CR of
+ * CRLF, non-ASCII). A rename is a delete plus an add. Test: test/diff-trees.test.ts.
  * @param files paths relative to both roots; a file missing on one side is an add or a delete.
+ * @returns the diffs in path order, after one `# perfloop: <file> left out of this patch: <why>`
+ *   line per file not diffed: one refused by `readInside` (src/core/fs/inside.ts: a link out of its
+ *   tree, a FIFO, too large), or binary or not UTF-8 text (a NUL or U+FFFD in it), which a text
+ *   patch cannot carry exactly. git apply ignores text before the first `diff --git` line.
+ * @throws the I/O errors of readInside other than RepositoryPathError (EACCES…).
  */
 export async function diffTrees(fromRoot: string, toRoot: string, files: string[]): Promise<string> {
   const parts: string[] = [];
   const refused: string[] = [];
   for (const file of [...new Set(files)].sort()) {
     // A file a command turned into a link out of its tree, or a FIFO, is never read (README, "Safety").
-    const read = (root: string) =>
-      readInside(root, file).catch((error: unknown) => {
+    const read = async (root: string) => {
+      const text = await readInside(root, file).catch((error: unknown) => {
         if (!(error instanceof RepositoryPathError)) throw error;
         refused.push(`# perfloop: ${file} left out of this patch: ${error.message}`);
         return undefined;
       });
+      // readInside decodes UTF-8: a NUL (binary) or U+FFFD (perhaps bytes that are not UTF-8)
+      // would not come back byte for byte, so such a file is left out rather than mangled.
+      if (typeof text === "string" && /[\0\uFFFD]/.test(text)) {
+        refused.push(`# perfloop: ${file} left out of this patch: it is binary or not UTF-8 text`);
+        return undefined;
+      }
+      return text;
+    };
     const before = await read(fromRoot);
     const after = await read(toRoot);
-    if (before === undefined || after === undefined) continue;
-    if (before === after) continue;
-    const patch = createTwoFilesPatch(
+    if (before === undefined || after === undefined || before === after) continue;
+    const patch = structuredPatch(
       before === null ? "/dev/null" : `a/${file}`,
       after === null ? "/dev/null" : `b/${file}`,
       before ?? "",
       after ?? "",
-      "",
-      "",
+      undefined,
+      undefined,
       { context: 3 },
     );
-    const body = patch.split("\n").slice(1).join("\n"); // drop jsdiff's "=====" separator line
-    const mode =
-      before === null ? "new file mode 100644\n" : after === null ? "deleted file mode 100644\n" : "";
-    parts.push(`diff --git a/${file} b/${file}\n${mode}${body.replace(/\t$/gm, "")}`);
+    parts.push(formatPatch({ ...patch, isGit: true, isCreate: before === null, isDelete: after === null }));
   }
-  // git apply ignores text before the first "diff --git" line: the notes travel with the patch.
   return (refused.length > 0 ? `${[...new Set(refused)].join("\n")}\n` : "") + parts.join("");
 }
 
