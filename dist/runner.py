@@ -7,18 +7,21 @@ program can neither see nor signal it, nor take its descriptors (README, "Safety
 JSON object per line:
 
   perfloop -> runner (stdin):  {"argv": [...], "cwd": "...", "env": {...}, "limit": BYTES,
-                                "reapAll": BOOL, "cgroupProcs": [PATH, ...]}
+                                "reapAll": BOOL, "cgroupProcs": [PATH, ...], "countFd": BOOL}
   runner -> perfloop (stdout): {"event": "ready"}                    once, at start
                                {"event": "started", "pid": N}        the run's pid (= its process group)
                                {"event": "exited", "wallMs": ..., "userMs": ..., "sysMs": ...,
                                 "maxRssBytes": ..., "majorFaults": ..., "exitCode": N|null,
                                 "signal": NAME|null, "stdoutSha256": HEX, "stdoutBytes": N,
-                                "stderrBytes": N, "stdout": CAPTURE, "stderr": CAPTURE}
-  CAPTURE = {"head": BASE64, "tail": BASE64}: the first limit/2 and the last limit/2 bytes of the
+                                "stderrBytes": N, "stdout": CAPTURE, "stderr": CAPTURE,
+                                "count": CAPTURE|null}
+  CAPTURE = {"head": BASE64, "tail": BASE64, "total": N}: the first limit/2 and the last limit/2 bytes of the
   stream; nothing else is kept in memory or on disk, however much the program prints.
 
 stdoutSha256 is the hash of the WHOLE stdout (streamed), so the output gate can compare outputs
-longer than what perfloop keeps.
+longer than what perfloop keeps. With "countFd", the run also gets a pipe as file descriptor 3, where
+an instruction counter (perf stat --log-fd 3, valgrind --log-fd=3; src/core/measure/instructions.ts)
+writes its report; "count" is what came through it (the last 1 MiB).
 
 Wall time is taken around fork and wait (time.perf_counter_ns). CPU time and peak RSS come from the
 kernel: wait4() returns the rusage of the child together with every descendant it waited for (Linux
@@ -83,6 +86,7 @@ class Capture:
         return {
             "head": base64.b64encode(bytes(self.head)).decode(),
             "tail": base64.b64encode(bytes(self.tail)).decode(),
+            "total": self.total,
         }
 
 
@@ -119,6 +123,7 @@ def run(request):
     limit = int(request.get("limit", 1_000_000))
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
+    count_r, count_w = os.pipe() if request.get("countFd") else (None, None)
     started = time.perf_counter_ns()
     pid = os.fork()
     if pid == 0:
@@ -131,7 +136,9 @@ def run(request):
             os.dup2(err_w, 2)
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
-            os.closerange(3, 1 << 16)
+            if count_w is not None:
+                os.dup2(count_w, 3)
+            os.closerange(4 if count_w is not None else 3, 1 << 16)
             os.chdir(request["cwd"])
             argv = request["argv"]
             os.execvpe(argv[0], argv, request["env"])
@@ -141,11 +148,17 @@ def run(request):
             os._exit(127)
     os.close(out_w)
     os.close(err_w)
+    if count_w is not None:
+        os.close(count_w)
     emit({"event": "started", "pid": pid})
     stdout = Capture(limit, True)
     stderr = Capture(limit, False)
+    count = Capture(1 << 20, False) if count_r is not None else None
+    fds, captures = [out_r, err_r], [stdout, stderr]
+    if count is not None:
+        fds, captures = fds + [count_r], captures + [count]
     stop = threading.Event()
-    reader = threading.Thread(target=pump, args=([out_r, err_r], [stdout, stderr], stop), daemon=True)
+    reader = threading.Thread(target=pump, args=(fds, captures, stop), daemon=True)
     reader.start()
     _, status, usage = os.wait4(pid, 0)
     wall_ns = time.perf_counter_ns() - started
@@ -164,8 +177,8 @@ def run(request):
     reader.join(DRAIN_S)
     stop.set()
     reader.join()
-    os.close(out_r)
-    os.close(err_r)
+    for fd in fds:
+        os.close(fd)
     code = os.waitstatus_to_exitcode(status)
     emit({
         "event": "exited",
@@ -181,6 +194,7 @@ def run(request):
         "stderrBytes": stderr.total,
         "stdout": stdout.encoded(),
         "stderr": stderr.encoded(),
+        "count": count.encoded() if count is not None else None,
     })
 
 

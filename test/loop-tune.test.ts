@@ -98,7 +98,7 @@ describe("perfloop profile", () => {
 });
 
 describe("the measurement protocol", () => {
-  it("A/A: the same tree on both sides comes out 'no significant change'", async () => {
+  it("A/A: the same tree on both sides makes no claim: 'no significant change', or inconclusive with its reason", async () => {
     const repo = await example();
     const { execFileSync } = await import("node:child_process");
     execFileSync("python3", ["gen_corpus.py", "corpus.txt", "12000"], { cwd: repo });
@@ -130,6 +130,12 @@ describe("the measurement protocol", () => {
     });
     const [wall] = compareMeasurement(measurement, config);
     expect(wall?.metric).toBe("wall time");
-    expect(wall?.verdict, wall?.reason).toBe("no significant change");
+    // A live A/A cannot promise "no significant change": that needs a CI within ±min_improvement,
+    // which a busy machine (CV 10–20% on a shared CI runner) does not give in 10 runs. What it must
+    // never do is claim a change; an "inconclusive" says why (the runs that would settle it, or the
+    // contention it saw). The deterministic A/A property is in test/stats.test.ts.
+    expect(["no significant change", "inconclusive"], wall?.reason).toContain(wall?.verdict);
+    if (wall?.verdict === "inconclusive")
+      expect(wall.reason).toMatch(/runs a side would settle it|runs a side may not settle it|compromised/);
   });
 });

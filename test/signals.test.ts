@@ -16,6 +16,10 @@ function ps(tMs: number, rssMiB: number, extra: Partial<ProcSample> = {}): ProcS
     readBytes: 0,
     writeBytes: 0,
     coreBusyPct: [100, 0],
+    runQueueMs: null,
+    procsRunning: null,
+    stealMs: null,
+    loadavg1: null,
     ...extra,
   };
 }

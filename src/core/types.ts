@@ -21,6 +21,22 @@ export interface ProcSample {
   writeBytes: number;
   /** Busy share of each logical core since the previous sample, system-wide (`/proc/stat`), %. */
   coreBusyPct: number[];
+  /**
+   * Run-queue delay of the tree, cumulative, ms: the time its threads were runnable but waiting for a
+   * CPU (`/proc/<pid>/task/<tid>/schedstat` field 2, ns; kernel Documentation/scheduler/sched-stats.rst),
+   * summed over every thread of the tree seen so far, each at its latest reading (a thread that exited
+   * keeps the value it had at the last sample that saw it: what it accumulated after that is lost).
+   * null when no schedstat file could be read (kernel without CONFIG_SCHED_INFO, or no live sample).
+   */
+  runQueueMs: number | null;
+  /** Machine-wide `procs_running` of `/proc/stat` at this sample (runnable tasks, the sampler's own
+   *  thread included); null when unreadable. */
+  procsRunning: number | null;
+  /** Steal time of all CPUs (the aggregate `cpu` line of `/proc/stat`, field 8) since the sampler
+   *  started, ms; null when unreadable. */
+  stealMs: number | null;
+  /** 1-minute load average (`/proc/loadavg` field 1); null when unreadable. */
+  loadavg1: number | null;
 }
 
 /** Slowdown reasons nvidia-smi reports (`clocks_event_reasons.*`, formerly `clocks_throttle_reasons.*`). */
@@ -117,6 +133,34 @@ export interface SignalSummary {
   /** GPU signals, or null when no GPU was seen. */
   gpu: GpuSignals | null;
   hotSpots: HotSpot[];
+  /** How contended the CPUs were during the runs; null when no run had a run-queue reading. */
+  contention: ContentionSignals | null;
+}
+
+/**
+ * Contention over the measured runs (README, "How perfloop measures"): run-queue delay of the tree
+ * (time runnable but not running) and the machine's state. Medians over the runs that have the
+ * reading, means over samples for the machine's state.
+ */
+export interface ContentionSignals {
+  /** Runs with a run-queue reading. */
+  runs: number;
+  /** Run-queue delay of the tree per run (median), ms. */
+  runQueueMs: number;
+  /**
+   * Share of the wall time lost to run-queue delay, 0..1 (median over runs of
+   * `runQueueMs / max(wallMs, cpuMs + runQueueMs)`; see `contentionShare` in
+   * `measure/contention.ts`).
+   */
+  share: number;
+  /** Average runnable threads of the tree, (CPU + run-queue delay) / wall, cores (median). */
+  demandCores: number;
+  /** Steal time of the machine per run (median), ms over all CPUs; null when not read. */
+  stealMs: number | null;
+  /** Mean machine-wide `procs_running`; null when not read. */
+  procsRunningMean: number | null;
+  /** Mean 1-minute load average; null when not read. */
+  loadavg1: number | null;
 }
 
 /** GPU signals over the measured runs (means over samples unless said otherwise). */
@@ -185,4 +229,15 @@ export interface Comparison {
   verdict: ComparisonVerdict;
   /** Why this verdict, in words (thresholds included). */
   reason: string;
+  /**
+   * Only on an "inconclusive" comparison whose CI was too wide: counted runs per side that would likely
+   * settle it at the observed ratio and noise (`estimateRunsNeeded` in src/core/measure/stats.ts; at
+   * most `RUNS_NEEDED_CAP`, which means "that many or more").
+   */
+  runsNeeded?: number;
+  /**
+   * Only on a "faster" wall time whose CPU time did not fall with it: what the CPU time did, in words
+   * (`compareMeasurement` in src/core/loop/compare.ts). A flag for the reader, not a rejection.
+   */
+  crossCheck?: string;
 }

@@ -4,6 +4,13 @@
  * it explains and the Amdahl bound. Rules are plain threshold tests on the summary; every threshold
  * is an exported constant with its source (`thresholds.ts`). The host rules live here, the GPU
  * rules in `gpu-rules.ts`, remedies in `remedies.ts`.
+ *
+ * Contention: time the tree spent runnable but not running (run-queue delay, from schedstat) is
+ * contention, never waiting. The rules read CPU / uncontended wall (`RuleContext.cpw`): the wall
+ * time without the share lost to run-queue delay, so a CPU-bound program on a busy machine stays
+ * CPU-bound, and only the time the tree was blocked (sleeping, reading, waiting for a child or a
+ * lock) can make it "waiting". Shares are of that uncontended wall time; every verdict carries the
+ * contention share and its numbers separately (`withContention`).
  */
 import type { SignalSummary, Verdict } from "../types.ts";
 import { gpuRules, throttledRule } from "./gpu-rules.ts";
@@ -18,8 +25,41 @@ type Ctx = RuleContext;
 
 const mb = (bytesPerS: number): number => round(bytesPerS / 1e6, 1);
 
+/** `cpuPerUncontendedWall` (the value the rules test) when contention was measured, else nothing. */
+function uncontended(ctx: Ctx): Record<string, number> {
+  return ctx.s.contention ? { cpuPerUncontendedWall: round(ctx.cpw, 2) } : {};
+}
+
 /**
- * CPU rules on cpw = CPU time / wall time (average busy cores of the tree).
+ * The contention numbers added to every verdict when the run-queue delay was measured:
+ * `contentionPct` (share of wall time lost to run-queue delay, %), `runQueueMs` (per run, median),
+ * `demandCores` ((CPU + delay) / wall), and where read `stealMs`, `procsRunning` (mean) and
+ * `loadavg1`. At or above CONTENTION_NOTABLE_SHARE the rule also says it in words, with the source.
+ */
+export function withContention(s: SignalSummary, v: Verdict): Verdict {
+  const c = s.contention;
+  if (!c) return v;
+  const numbers: Record<string, number> = {
+    ...v.numbers,
+    contentionPct: round(100 * c.share, 1),
+    runQueueMs: round(c.runQueueMs, 1),
+    demandCores: round(c.demandCores, 2),
+  };
+  if (c.stealMs !== null) numbers.stealMs = round(c.stealMs, 1);
+  if (c.procsRunningMean !== null) numbers.procsRunning = round(c.procsRunningMean, 2);
+  if (c.loadavg1 !== null) numbers.loadavg1 = round(c.loadavg1, 2);
+  const rule =
+    c.share >= T.CONTENTION_NOTABLE_SHARE
+      ? `${v.rule}. Contention: ${round(100 * c.share, 1)}% of the wall time the tree was runnable but ` +
+        "waiting for a CPU (run-queue delay, /proc/<pid>/task/<tid>/schedstat field 2): counted as " +
+        "contention, not as waiting, and left out of the CPU / wall the rules test"
+      : v.rule;
+  return { ...v, rule, numbers };
+}
+
+/**
+ * CPU rules on cpw = CPU time / uncontended wall time (average busy cores of the tree while it was
+ * not waiting for a CPU; = CPU / wall when no contention was measured).
  * - cpu-single-thread: SINGLE_THREAD_MIN ≤ cpw ≤ SINGLE_THREAD_MAX. Per-core busy is reported but is
  *   no gate (the scheduler migrates one thread between cores, and the counters are machine-wide);
  *   machine-wide load well above cpw lowers the confidence. Share = min(1, cpw).
@@ -33,7 +73,8 @@ function cpuRules(ctx: Ctx): Verdict[] {
   const maxCore = busy.length ? Math.max(...busy) : 0;
   const machineCores = busy.reduce((a, b) => a + b, 0) / 100;
   const base = {
-    cpuPerWall: round(cpw, 2),
+    cpuPerWall: round(ctx.measuredCpw, 2),
+    ...uncontended(ctx),
     wallMs: round(s.wallMs, 1),
     cpuMs: round(s.cpuMs, 1),
     cores: s.cores,
@@ -46,7 +87,7 @@ function cpuRules(ctx: Ctx): Verdict[] {
     const conf =
       margin(inside, 0, T.SINGLE_THREAD_FULL_MARGIN) * ctx.hostF * (otherLoad ? T.OTHER_LOAD_FACTOR : 1);
     const rule =
-      `CPU time / wall time between ${lo} and ${hi}: about one core busy for the whole run` +
+      `${ctx.cpwName} between ${lo} and ${hi}: about one core busy for the whole run` +
       (otherLoad ? "; other load kept more cores busy machine-wide, so confidence is lowered" : "");
     const numbers = { ...base, maxCoreBusyPct: round(maxCore, 1), machineBusyCores: round(machineCores, 2) };
     return [makeVerdict(ctx, "cpu-single-thread", rule, numbers, conf, Math.min(1, cpw))];
@@ -57,7 +98,7 @@ function cpuRules(ctx: Ctx): Verdict[] {
     const byMachine = machineCores >= limit;
     const headroom = s.cores / cpw;
     const rule =
-      `CPU time / wall time ≥ ${T.PARALLEL_MIN_CPU_PER_WALL}: several cores busy; cores saturated when the tree ` +
+      `${ctx.cpwName} ≥ ${T.PARALLEL_MIN_CPU_PER_WALL}: several cores busy; cores saturated when the tree ` +
       `or the whole machine keeps ≥ ${T.SATURATED_CORE_FRACTION} × ${s.cores} cores busy: ` +
       (byTree
         ? "saturated by the tree"
@@ -94,7 +135,8 @@ function waitingAndDisk(ctx: Ctx): Verdict[] {
   const idle = 1 - Math.min(1, cpw);
   const faults = s.majorFaults;
   const numbers = {
-    cpuPerWall: round(cpw, 2),
+    cpuPerWall: round(ctx.measuredCpw, 2),
+    ...uncontended(ctx),
     ioMBPerS: mb(ioRate),
     readBytes: s.readBytes,
     writeBytes: s.writeBytes,
@@ -105,7 +147,7 @@ function waitingAndDisk(ctx: Ctx): Verdict[] {
   const manyFaults = faults >= T.MAJOR_FAULTS_PER_RUN;
   if (cpw < T.WAITING_MAX_CPU_PER_WALL && !heavyIo && !manyFaults && !gpuBusy) {
     const rule =
-      `CPU time / wall time < ${T.WAITING_MAX_CPU_PER_WALL}, storage I/O < ${mb(T.IO_RATE_BYTES_PER_S)} MB/s, ` +
+      `${ctx.cpwName} < ${T.WAITING_MAX_CPU_PER_WALL}, storage I/O < ${mb(T.IO_RATE_BYTES_PER_S)} MB/s, ` +
       `major faults < ${T.MAJOR_FAULTS_PER_RUN} per run and GPU utilization < ${T.GPU_IDLE_UTIL_PCT}% (or no GPU): ` +
       "the tree mostly waited (sleeps, locks, network, child processes)";
     const conf = margin(cpw, T.WAITING_MAX_CPU_PER_WALL, T.WAITING_MAX_CPU_PER_WALL - 0.3) * ctx.hostF;
@@ -113,7 +155,7 @@ function waitingAndDisk(ctx: Ctx): Verdict[] {
   }
   if (cpw < T.DISK_MAX_CPU_PER_WALL && (heavyIo || manyFaults)) {
     const rule =
-      `CPU time / wall time < ${T.DISK_MAX_CPU_PER_WALL} and (storage I/O ≥ ${mb(T.IO_RATE_BYTES_PER_S)} MB/s ` +
+      `${ctx.cpwName} < ${T.DISK_MAX_CPU_PER_WALL} and (storage I/O ≥ ${mb(T.IO_RATE_BYTES_PER_S)} MB/s ` +
       `or major faults ≥ ${T.MAJOR_FAULTS_PER_RUN} per run): the time off CPU is mostly spent on storage`;
     const ioPart = Math.max(
       margin(Math.log10(Math.max(ioRate, 1) / T.IO_RATE_BYTES_PER_S), 0, 1),
@@ -177,7 +219,8 @@ function hostMemory(ctx: Ctx): Verdict[] {
  * it, × a sample-count factor (fewer than 10 expected samples lowers it). Sorted: `throttled` first whatever its share (it
  * invalidates the other verdicts' numbers), then by sharePct descending, then confidence descending.
  * Several verdicts may fire at once (e.g. a growing RSS in a CPU-bound loop). Returns [] when no rule
- * fires — the caller reports "no clear bottleneck" rather than a guess. Throws RangeError when
+ * fires — the caller reports "no clear bottleneck" rather than a guess. Rules read CPU / uncontended
+ * wall (module comment); every verdict gets the contention numbers (`withContention`). Throws RangeError when
  * wallMs is not a positive finite number or cpuMs is negative or not finite.
  */
 export function classify(s: SignalSummary): Verdict[] {
@@ -185,9 +228,15 @@ export function classify(s: SignalSummary): Verdict[] {
     throw new RangeError(`classify: wallMs must be > 0, got ${s.wallMs}`);
   if (!(Number.isFinite(s.cpuMs) && s.cpuMs >= 0))
     throw new RangeError(`classify: cpuMs must be ≥ 0, got ${s.cpuMs}`);
+  const measuredCpw = s.cpuMs / s.wallMs;
+  const share = s.contention && Number.isFinite(s.contention.share) ? s.contention.share : 0;
+  const contention = Math.min(Math.max(share, 0), 0.999);
   const ctx: Ctx = {
     s,
-    cpw: s.cpuMs / s.wallMs,
+    cpw: measuredCpw / (1 - contention),
+    measuredCpw,
+    contention,
+    cpwName: s.contention ? "CPU time / wall time without run-queue delay" : "CPU time / wall time",
     ioRate: (s.readBytes + s.writeBytes) / (s.wallMs / 1000),
     hostF: sampleFactor(s.wallMs / T.SAMPLE_PERIOD_MS),
   };
@@ -197,7 +246,7 @@ export function classify(s: SignalSummary): Verdict[] {
     ...waitingAndDisk(ctx),
     ...hostMemory(ctx),
     ...gpuRules(ctx),
-  ];
+  ].map((v) => withContention(s, v));
   return all.sort(
     (a, b) =>
       Number(b.category === "throttled") - Number(a.category === "throttled") ||

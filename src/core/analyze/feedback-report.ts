@@ -89,6 +89,25 @@ function gpuRows(s: SignalSummary): string[][] {
   ];
 }
 
+/** Contention rows: run-queue delay, its share, the CPU / wall the rules test, the machine's state. */
+function contentionRows(s: SignalSummary): string[][] {
+  const c = s.contention;
+  if (!c) return [["run-queue delay (contention)", "not measured (no schedstat readings)"]];
+  const or = (x: number | null, f: (x: number) => string) => (x === null ? "not read" : f(x));
+  const cpw = s.wallMs > 0 && c.share < 1 ? s.cpuMs / (s.wallMs * (1 - c.share)) : Number.NaN;
+  return [
+    [
+      "run-queue delay per run (median; runnable but waiting for a CPU, schedstat field 2)",
+      `${ms(c.runQueueMs)} over ${c.runs} run(s)`,
+    ],
+    ["contention: share of wall time lost to run-queue delay (median)", `${fixed(100 * c.share, 1)}%`],
+    ["CPU / wall without run-queue delay (what the rules test)", fixed(cpw, 2)],
+    ["machine: runnable tasks, procs_running (mean)", or(c.procsRunningMean, (x) => fixed(x, 2))],
+    ["machine: 1-minute load average (mean)", or(c.loadavg1, (x) => fixed(x, 2))],
+    ["machine: steal time per run, all CPUs (median)", or(c.stealMs, ms)],
+  ];
+}
+
 /** The signals table: every number the rules read, with units. */
 function signalsTable(s: SignalSummary): string {
   const cpw = s.wallMs > 0 ? s.cpuMs / s.wallMs : Number.NaN;
@@ -105,6 +124,7 @@ function signalsTable(s: SignalSummary): string {
     ["wall time (median of runs)", ms(s.wallMs)],
     ["CPU time, user + system, whole tree (median of runs)", ms(s.cpuMs)],
     ["CPU / wall (average busy cores of the tree)", fixed(cpw, 2)],
+    ...contentionRows(s),
     ["logical cores", String(s.cores)],
     ["per-core busy (mean over samples, machine-wide)", cores],
     ["peak RSS", `${mib(s.peakRssBytes)}${peakPct}`],

@@ -55,14 +55,14 @@ export function gpuRules(ctx: RuleContext): Verdict[] {
   const f = sampleFactor(g.samples);
   const util = g.utilGpuPct;
   const power = g.powerFrac;
-  const numbers: Record<string, number> = { gpuSamples: g.samples, cpuPerWall: round(ctx.cpw, 2) };
+  const numbers: Record<string, number> = { gpuSamples: g.samples, cpuPerWall: round(ctx.measuredCpw, 2) };
   if (util !== null) numbers.utilGpuPct = round(util, 1);
   if (power !== null) numbers.powerFrac = round(power, 3);
   if (g.memUsedFrac !== null) numbers.memUsedFrac = round(g.memUsedFrac, 3);
   const used = util !== null && util >= T.GPU_USED_MIN_UTIL_PCT;
   if (used && util < T.GPU_IDLE_UTIL_PCT && ctx.cpw >= T.HOST_BUSY_CPU_PER_WALL) {
     const rule =
-      `GPU utilization between ${T.GPU_USED_MIN_UTIL_PCT}% and ${T.GPU_IDLE_UTIL_PCT}% while CPU time / wall time ≥ ` +
+      `GPU utilization between ${T.GPU_USED_MIN_UTIL_PCT}% and ${T.GPU_IDLE_UTIL_PCT}% while ${ctx.cpwName} ≥ ` +
       `${T.HOST_BUSY_CPU_PER_WALL}: the GPU waits for the host`;
     const conf = Math.min(
       margin(util, T.GPU_IDLE_UTIL_PCT, 10),

@@ -3,8 +3,10 @@
  * and the GPU traces) into the `SignalSummary` the bottleneck classifier reads (DESIGN.md, "Hardware
  * signals and their cost" and "Bottleneck categories"). Pure arithmetic: no I/O, no clock.
  */
+import { runContention } from "../measure/contention.ts";
 import { median } from "../measure/stats.ts";
 import type {
+  ContentionSignals,
   GpuSample,
   GpuSignals,
   GpuSlowdownReason,
@@ -143,6 +145,36 @@ export function summarizeGpu(traces: readonly GpuTrace[]): GpuSignals | null {
 }
 
 /**
+ * Contention over the runs (see `ContentionSignals` in types.ts): per run, `runContention` of its
+ * samples; medians over the runs with a run-queue reading (run-queue delay, share of wall lost,
+ * demand = (CPU + delay) / wall, steal), means over every sample for procs_running and the load
+ * average. null when no run has a run-queue reading (no samples, or recordings made before the
+ * sampler read schedstat).
+ */
+export function summarizeContention(runs: readonly MeasuredRun[]): ContentionSignals | null {
+  const per = runs
+    .map((r) => ({ run: r, c: runContention(r.procSamples, r.wallMs, r.cpuMs) }))
+    .filter((x) => x.c.runQueueMs !== null && x.c.contentionShare !== null);
+  if (per.length === 0) return null;
+  const finite = (xs: Array<number | null>): number[] =>
+    xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  const samples = runs.flatMap((r) => r.procSamples);
+  const meanOrNull = (xs: number[]): number | null => (xs.length > 0 ? (mean(xs) as number) : null);
+  const steal = finite(per.map((x) => x.c.stealMs));
+  return {
+    runs: per.length,
+    runQueueMs: median(per.map((x) => x.c.runQueueMs as number)),
+    share: median(per.map((x) => x.c.contentionShare as number)),
+    demandCores: median(
+      per.map((x) => (x.run.wallMs > 0 ? (x.run.cpuMs + (x.c.runQueueMs as number)) / x.run.wallMs : 0)),
+    ),
+    stealMs: steal.length > 0 ? median(steal) : null,
+    procsRunningMean: meanOrNull(finite(samples.map((s) => s.procsRunning ?? null))),
+    loadavg1: meanOrNull(finite(samples.map((s) => s.loadavg1 ?? null))),
+  };
+}
+
+/**
  * Summarize a baseline measurement into a `SignalSummary` (units as in types.ts: ms, bytes, %).
  * - wallMs, cpuMs: medians over runs of the OS's whole-run accounting.
  * - coreBusyPct: mean per core over all samples of all runs (system-wide counters: other load on
@@ -153,6 +185,7 @@ export function summarizeGpu(traces: readonly GpuTrace[]): GpuSignals | null {
  *   in the samples (= the last sample's for a single process, see `counterMax`); median over runs
  *   that have samples, 0 when none has.
  * - gpu: `summarizeGpu` of all traces (null when no trace had samples).
+ * - contention: `summarizeContention` of the runs (null without run-queue readings).
  * Throws SignalInputError when `runs` is empty, or a run's wallMs/cpuMs is negative or not finite.
  */
 export function summarizeSignals(input: SignalInput): SignalSummary {
@@ -186,5 +219,6 @@ export function summarizeSignals(input: SignalInput): SignalSummary {
     writeBytes: medianOr0(collect((r) => counterMax(r.procSamples, (s) => s.writeBytes))),
     gpu: summarizeGpu(input.gpu),
     hotSpots: input.hotSpots,
+    contention: summarizeContention(runs),
   };
 }

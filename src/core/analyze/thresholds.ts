@@ -138,3 +138,37 @@ export const SAMPLE_PERIOD_MS = 100;
 export const FULL_CONFIDENCE_SAMPLES = 10;
 /** Floor of the sample-count factor of confidence (see FULL_CONFIDENCE_SAMPLES). Own choice. */
 export const MIN_SAMPLE_FACTOR = 0.5;
+
+/**
+ * Contention (README, "Bottleneck verdicts"): time the tree spent runnable but waiting for a CPU
+ * (run-queue delay, `/proc/<pid>/task/<tid>/schedstat` field 2; kernel
+ * Documentation/scheduler/sched-stats.rst). Run-queue latency is the CPU saturation signal of
+ * Brendan Gregg's USE method ("The USE Method: Linux Performance Checklist": per process,
+ * `/proc/PID/schedstat` 2nd field, sched_info.run_delay). At or above this share of the wall time
+ * the verdict's rule says so in words (the numbers are on every verdict). Own choice: 5%, the
+ * default `min_improvement` (src/core/config/schema.ts) — a delay that size moves the wall time as
+ * much as the smallest change perfloop claims.
+ */
+export const CONTENTION_NOTABLE_SHARE = 0.05;
+
+/**
+ * A baseline whose run-queue delay is at least this share of the wall time was measured under
+ * heavy contention: the memory store does not learn its verdict's category. Own choice: 0.2 =
+ * 1 − SINGLE_THREAD_MIN_CPU_PER_WALL — at that share a CPU-bound program's uncorrected CPU / wall
+ * falls out of the single-thread band, i.e. the contention alone is big enough to change a verdict
+ * if its correction were off, so the verdict rests on the correction.
+ */
+export const HEAVY_CONTENTION_SHARE = 1 - SINGLE_THREAD_MIN_CPU_PER_WALL;
+
+/**
+ * An A/B comparison is compromised (answers "inconclusive") when the two sides saw clearly
+ * different contention: the median share of wall time lost to run-queue delay (or to steal) of one
+ * side would, by itself, make its wall time longer than the other's by more than this fraction:
+ * (1 − share_low) / (1 − share_high) − 1 > 0.05. One thread's wall = CPU + run-queue delay + blocked
+ * time (sched-stats.rst), so with the same work the side with more delay is slower by that factor.
+ * Own choice: 5% = the default `min_improvement` (src/core/config/schema.ts), the smallest change
+ * perfloop would claim — contention that alone could fake or hide such a change compromises it.
+ * "Clearly" also means systematic: the per-run shares of the two sides must differ at the
+ * measurement's α by a two-sided Mann–Whitney test (`contentionMismatch` in contention.ts).
+ */
+export const CONTENTION_MISMATCH_EFFECT = 0.05;

@@ -52,8 +52,19 @@ export function sampleFactor(n: number): number {
 /** What every rule reads: the summary and the quantities derived from it once. */
 export interface RuleContext {
   s: SignalSummary;
-  /** CPU time / wall time: the average number of cores the tree kept busy. */
+  /**
+   * CPU time / uncontended wall time: the average number of cores the tree kept busy while it was
+   * not waiting in a run queue — CPU / (wall × (1 − contention)); = measuredCpw when contention was
+   * not measured. Every rule reads this one, so run-queue delay never counts as waiting.
+   */
   cpw: number;
+  /** CPU time / wall time as measured (GNU time's %CPU / 100). */
+  measuredCpw: number;
+  /** Share of the wall time lost to run-queue delay, 0..1 (`ContentionSignals.share`); 0 when not
+   *  measured. */
+  contention: number;
+  /** How the rules name `cpw` in words ("CPU time / wall time", or the uncontended form). */
+  cpwName: string;
   /** Storage I/O rate: (read + written bytes) per second of wall time. */
   ioRate: number;
   /** Sample factor of host-side rules: `sampleFactor(wall / sampler period)`. */

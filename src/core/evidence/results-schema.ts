@@ -36,6 +36,8 @@ export const comparisonSchema = z.object({
   improvementPct: z.number(),
   verdict: z.enum(["faster", "slower", "no significant change", "inconclusive"]),
   reason: z.string(),
+  runsNeeded: z.number().int().positive().optional(),
+  crossCheck: z.string().optional(),
 });
 
 const category = z.enum(BOTTLENECK_CATEGORIES);
@@ -163,6 +165,24 @@ const sandboxSummarySchema = z.object({
   redactions: z.object({ count: z.number().int(), files: z.array(z.string()) }),
 });
 
+/** One side's contention (see `SideContention` in src/core/analyze/contention.ts). */
+const sideContentionSchema = z.object({
+  runs: z.number().int().nonnegative(),
+  /** Share of wall time lost to run-queue delay (median), %. */
+  sharePct: z.number(),
+  runQueueMs: z.number(),
+  demandCores: z.number(),
+  stealPct: z.number().nullable(),
+  procsRunning: z.number().nullable(),
+  loadavg1: z.number().nullable(),
+});
+
+/** Contention of the baseline and of the final A/B's sides; null where not measured. */
+const contentionSummarySchema = z.object({
+  baseline: sideContentionSchema.nullable(),
+  final: z.object({ a: sideContentionSchema.nullable(), b: sideContentionSchema.nullable() }).nullable(),
+});
+
 /** The whole results.json. */
 export const resultsSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA),
@@ -224,6 +244,12 @@ export const resultsSchema = z.object({
   memory: memorySummarySchema.optional(),
   /** The sandbox the user's commands ran in (optional, added without a schema bump). */
   sandbox: sandboxSummarySchema.optional(),
+  /**
+   * How contended the CPUs were (README, "How perfloop measures"): the baseline's counted runs and
+   * each side of the final A/B (`contentionReport`, src/core/analyze/contention.ts). Optional, added
+   * without a schema bump: readers must accept its absence.
+   */
+  contention: contentionSummarySchema.optional(),
 });
 
 /** A validated results.json. */

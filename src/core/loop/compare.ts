@@ -2,6 +2,7 @@
  * Turns a two-sided measurement into comparisons (the program metric when configured, then wall
  * time, CPU time and peak RSS) and checks the output gate.
  */
+import { contentionMismatch } from "../analyze/contention.ts";
 import { compilePattern } from "../config/regex.ts";
 import type { Config } from "../config/schema.ts";
 import { countedRuns, type Measurement } from "../measure/protocol.ts";
@@ -37,7 +38,10 @@ export function primaryMetric(config: Config): {
 export function compareMeasurement(measurement: Measurement, config: Config, seed = 1): Comparison[] {
   const a = countedRuns(measurement, "A");
   const b = countedRuns(measurement, "B");
-  const compromised = gpuCompromise(measurement.gpu);
+  const compromised =
+    [gpuCompromise(measurement.gpu), contentionCompromise(measurement, config.statistics.alpha)]
+      .filter(Boolean)
+      .join("; ") || null;
   const stats = config.statistics;
   const common = {
     alpha: stats.alpha,
@@ -90,6 +94,36 @@ export function compareMeasurement(measurement: Measurement, config: Config, see
       { ...common, metric: "peak RSS", unit: "bytes", direction: "lower" },
     ),
   );
+  return crossCheckWallTime(comparisons);
+}
+
+/**
+ * Cross-check of a "faster" wall time against CPU time (issue 11, item 3): when `comparisons[0]`
+ * (the primary metric) is wall time with verdict "faster" and the "CPU time" comparison is anything
+ * but "faster" (no significant change, inconclusive, or "slower": it moved the other way), the
+ * wall-time comparison gets `crossCheck` (what CPU time did, in words) and its reason ends
+ * "; cross-check: …". Other comparisons and every verdict are left as they are; mutates and returns
+ * the same array.
+ *
+ * The loop still accepts such a candidate, on purpose: wall time is the declared metric, and real
+ * gains lower it without lowering CPU time — less waiting on I/O, sleeps or locks, work spread over
+ * more cores (CPU time may then rise). What the flag guards against is a gain the code did not make:
+ * A stalled by the machine (time runnable but not running stretches wall time, not CPU time). The
+ * clear cases of that are already "inconclusive" (`contentionCompromise`); the flag tells the reader
+ * to look at the rest. A program that stops busy-waiting lowers both, and is not flagged.
+ */
+export function crossCheckWallTime(comparisons: Comparison[]): Comparison[] {
+  const wall = comparisons[0];
+  const cpu = comparisons.find((c) => c.metric === "CPU time");
+  if (wall?.metric !== "wall time" || wall.verdict !== "faster" || !cpu || cpu.verdict === "faster")
+    return comparisons;
+  const cpuChange = (cpu.ratio - 1) * 100;
+  const signed = `${cpuChange >= 0 ? "+" : "−"}${Math.abs(cpuChange).toFixed(1)}%`;
+  wall.crossCheck =
+    cpu.verdict === "slower"
+      ? `CPU time rose (${signed}, slower) while wall time fell ${wall.improvementPct.toFixed(1)}%: the gain comes from more cores at work or less waiting, not less computation, and can shrink on a busier machine`
+      : `CPU time did not fall with wall time (${signed}, ${cpu.verdict}): the gain is less waiting (I/O, sleep, locks), more parallelism, or different contention on the two sides, not less computation`;
+  wall.reason = `${wall.reason}; cross-check: ${wall.crossCheck}`;
   return comparisons;
 }
 
@@ -99,6 +133,17 @@ export function gpuCompromise(gpu: GpuTrace): string | null {
   for (const sample of gpu.samples)
     for (const reason of sample.slowdown) if (COMPROMISING_SLOWDOWN.includes(reason)) seen.add(reason);
   return seen.size > 0 ? `the GPU reported ${[...seen].join(", ")} during the measurement` : null;
+}
+
+/**
+ * A sentence when A and B saw clearly different contention (run-queue delay of the tree, or steal
+ * time) during the measurement, else null: `contentionMismatch` of the counted runs (threshold and
+ * source: CONTENTION_MISMATCH_EFFECT in src/core/analyze/thresholds.ts; the difference must also be
+ * significant at `alpha`, the measurement's own α). null for a one-sided measurement.
+ */
+export function contentionCompromise(measurement: Measurement, alpha = 0.01): string | null {
+  const b = countedRuns(measurement, "B");
+  return b.length > 0 ? contentionMismatch(countedRuns(measurement, "A"), b, alpha) : null;
 }
 
 /** A run's benchmark output: the text perfloop kept, and the runner's hash and size of all of it. */

@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { contentionReport } from "../analyze/contention.ts";
 import {
   parseResults,
   RESULTS_SCHEMA,
@@ -100,6 +101,15 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
         : []),
     ],
     usage: recordings.usage,
+    contention: contentionReport(
+      baselineRuns,
+      recordings.final
+        ? {
+            a: countedRuns(recordings.final.measurement, "A"),
+            b: countedRuns(recordings.final.measurement, "B"),
+          }
+        : null,
+    ),
     sandbox: {
       mode: ctx.isolation.mode,
       network: ctx.isolation.networkOff ? "off" : "on",

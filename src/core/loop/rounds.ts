@@ -165,6 +165,9 @@ export async function optimizeRounds(
     });
     // Convergence counts measured rounds only: a candidate stopped before the A/B (policy, tests,
     // a patch that does not apply) says nothing about diminishing returns, only about that attempt.
+    // A measured round that did not gain CONVERGENCE_STEP_PCT counts whatever its verdict ("no
+    // significant change", "slower", or "inconclusive" with the runs that would settle it): none of
+    // them is a gain to build on, and counting them keeps the stop rule what it was.
     if (primary)
       smallRounds =
         evaluation.outcome === "accepted" && primary.improvementPct >= CONVERGENCE_STEP_PCT
@@ -215,12 +218,16 @@ export async function optimizeRounds(
   }
 
   if (!recordings.rounds.some((r) => r.outcome === "accepted")) {
-    const inconclusive = recordings.rounds.some((r) => r.comparison?.verdict === "inconclusive");
-    return inconclusive
+    const inconclusive = recordings.rounds.filter((r) => r.comparison?.verdict === "inconclusive");
+    const runs = inconclusive.flatMap((r) => (r.comparison?.runsNeeded ? [r.comparison.runsNeeded] : []));
+    const settle =
+      runs.length > 0
+        ? `; up to about ${Math.max(...runs)} runs a side (repetitions.runs) would settle the ones whose interval was too wide`
+        : "";
+    return inconclusive.length > 0
       ? {
           status: "inconclusive",
-          message:
-            "no candidate could be judged: the measurements were too noisy or compromised (see the rounds)",
+          message: `no candidate could be judged: ${inconclusive.length} measurement(s) too noisy, too short for their confidence interval to decide, or compromised (see the rounds)${settle}`,
         }
       : {
           status: "no-improvement",
@@ -260,7 +267,7 @@ function stopReason(ctx: LoopContext, n: number, improvementPct: number, smallRo
   if (n > config.rounds) return `round budget of ${config.rounds} spent`;
   if (Date.now() > ctx.deadline) return `time budget of ${config.timeouts.total} s spent`;
   if (smallRounds >= 2)
-    return `converged: two consecutive rounds each improved less than ${CONVERGENCE_STEP_PCT}%`;
+    return `converged: two consecutive measured rounds each brought less than ${CONVERGENCE_STEP_PCT}% (or were not conclusive)`;
   return null;
 }
 

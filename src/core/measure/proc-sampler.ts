@@ -7,7 +7,14 @@
  * two samples leave the sums with them. Whole-run CPU time comes from the OS elsewhere (rusage of the
  * process that waits for the others); `ProcSample.cpuMs` here is only the live tree's.
  * Sources of the formats: proc(5) — `/proc/<pid>/stat` fields 10–24, `/proc/<pid>/io`,
- * `/proc/<pid>/task/<tid>/children` (Linux ≥ 3.5, CONFIG_PROC_CHILDREN), `/proc/stat` cpuN lines.
+ * `/proc/<pid>/task/<tid>/children` (Linux ≥ 3.5, CONFIG_PROC_CHILDREN), `/proc/stat` (cpu lines,
+ * `procs_running`), `/proc/loadavg`; kernel Documentation/scheduler/sched-stats.rst —
+ * `/proc/<pid>/task/<tid>/schedstat` (time on CPU, time waiting on a run queue, both ns; timeslices).
+ *
+ * Contention (README, "How perfloop measures"): the run-queue delay is per thread, so it is read for
+ * every thread of the tree (`/proc/<pid>/schedstat` alone is only the main thread's). Unlike the
+ * other sums it is kept per thread across samples: a thread that exited keeps its last reading, so
+ * `ProcSample.runQueueMs` never falls when a child is reaped (the delay after its last sample is lost).
  */
 import { execFile } from "node:child_process";
 import { type FileHandle, open, readdir } from "node:fs/promises";
@@ -41,6 +48,22 @@ export interface CpuTicks {
   busy: number;
   /** busy + idle + iowait. */
   total: number;
+}
+
+/** `/proc/<pid>/task/<tid>/schedstat`, ns (sched-stats.rst: fields 1 and 2) and timeslices (field 3). */
+export interface SchedStat {
+  runNs: number;
+  /** Time spent runnable but waiting on a run queue, ns. */
+  waitNs: number;
+  slices: number;
+}
+
+/** What `/proc/stat` says about the machine besides the per-core lines. */
+export interface MachineStat {
+  /** `procs_running`: runnable tasks now (Linux ≥ 2.5.45); null when the line is missing. */
+  procsRunning: number | null;
+  /** Steal ticks of all CPUs since boot: field 8 of the aggregate `cpu` line (Linux ≥ 2.6.11). */
+  stealTicks: number | null;
 }
 
 /** Handle of a running sampler. */
@@ -87,6 +110,30 @@ export function parseProcIo(text: string): ProcIo | null {
   const write = /^write_bytes:\s*(\d+)/m.exec(text);
   if (!read?.[1] || !write?.[1]) return null;
   return { readBytes: Number(read[1]), writeBytes: Number(write[1]) };
+}
+
+/** Parses a schedstat line (three non-negative integers); null otherwise. */
+export function parseSchedStat(text: string): SchedStat | null {
+  const m = /^\s*(\d+)\s+(\d+)\s+(\d+)/.exec(text);
+  if (!m) return null;
+  return { runNs: Number(m[1]), waitNs: Number(m[2]), slices: Number(m[3]) };
+}
+
+/** `procs_running` and the aggregate steal ticks of a `/proc/stat` text (either null when absent). */
+export function parseMachineStat(text: string): MachineStat {
+  const running = /^procs_running\s+(\d+)/m.exec(text);
+  const cpu = /^cpu\s+(.*)$/m.exec(text);
+  const steal = cpu?.[1]?.trim().split(/\s+/)[7];
+  return {
+    procsRunning: running ? Number(running[1]) : null,
+    stealTicks: steal !== undefined && /^\d+$/.test(steal) ? Number(steal) : null,
+  };
+}
+
+/** The 1-minute load average of a `/proc/loadavg` text ("0.52 0.58 0.59 2/345 1234"); null otherwise. */
+export function parseLoadavg(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text);
+  return m ? Number(m[1]) : null;
 }
 
 /** Parses the per-core `cpuN` lines of `/proc/stat` (the aggregate `cpu` line is skipped). */
@@ -158,6 +205,12 @@ export function startProcSampler(
   const used = new Set<string>();
   let buffer = Buffer.allocUnsafe(16 * 1024);
   let prevCpu: CpuTicks[] | null = null;
+  let stealStart: number | null = null;
+  /** Latest run-queue delay per thread id, ns, and the delay of threads whose id was reused. */
+  const waitByTid = new Map<number, number>();
+  let waitOfReused = 0;
+  /** Thread ids of each pid, from the task directory listing of the current sample. */
+  let tidsOf = new Map<number, string[]>();
   let childrenFiles = true;
   let busy: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -214,6 +267,7 @@ export function startProcSampler(
   /** Direct children of `pid` from its threads' children files; null when the kernel has none. */
   async function childrenOf(pid: number): Promise<number[] | null> {
     const tids = await readdir(`${root}/${pid}/task`).catch(() => [] as string[]);
+    tidsOf.set(pid, tids);
     const kids: number[] = [];
     for (const tid of tids) {
       const text = await read(`${root}/${pid}/task/${tid}/children`);
@@ -257,11 +311,36 @@ export function startProcSampler(
     return queue;
   }
 
+  /**
+   * Reads the schedstat of every thread of `pid` into `waitByTid`. A thread id whose delay went
+   * down was reused by a new thread: the old thread's delay is kept in `waitOfReused`.
+   */
+  async function readWaits(pid: number): Promise<void> {
+    const tids = tidsOf.get(pid) ?? (await readdir(`${root}/${pid}/task`).catch(() => [] as string[]));
+    for (const tid of tids) {
+      const stat = parseSchedStat((await read(`${root}/${pid}/task/${tid}/schedstat`)) ?? "");
+      if (!stat) continue;
+      const key = Number(tid);
+      const before = waitByTid.get(key) ?? 0;
+      if (stat.waitNs < before) waitOfReused += before;
+      waitByTid.set(key, stat.waitNs);
+    }
+  }
+
+  /** Σ run-queue delay of every thread seen, ms; null before any schedstat was read. */
+  function runQueueMs(): number | null {
+    if (waitByTid.size === 0) return null;
+    let ns = waitOfReused;
+    for (const wait of waitByTid.values()) ns += wait;
+    return ns / 1e6;
+  }
+
   async function sample(): Promise<void> {
     const { clkTck, pageSize } = await sysconf();
     const tMs = performance.now() - t0;
     // cpuMs and rssBytes add up ticks and pages here, scaled once at the end.
     const sum = { procs: 0, cpuMs: 0, rssBytes: 0, majorFaults: 0, readBytes: 0, writeBytes: 0 };
+    tidsOf = new Map();
     for (const pid of await treePids()) {
       const stat = parseProcStat((await read(`${root}/${pid}/stat`)) ?? "");
       if (!stat) continue; // vanished between listing and reading
@@ -272,15 +351,26 @@ export function startProcSampler(
       const io = parseProcIo((await read(`${root}/${pid}/io`)) ?? "");
       sum.readBytes += io?.readBytes ?? 0;
       sum.writeBytes += io?.writeBytes ?? 0;
+      await readWaits(pid);
     }
-    const cpu = parseCpuLines((await read(`${root}/stat`)) ?? "");
+    const statText = (await read(`${root}/stat`)) ?? "";
+    const cpu = parseCpuLines(statText);
+    const machine = parseMachineStat(statText);
     const coreBusyPct = coreBusyBetween(prevCpu ?? cpu, cpu);
+    const steal =
+      machine.stealTicks !== null && stealStart !== null
+        ? (Math.max(0, machine.stealTicks - stealStart) * 1000) / clkTck
+        : null;
     samples.push({
       tMs,
       ...sum,
       cpuMs: (sum.cpuMs * 1000) / clkTck,
       rssBytes: sum.rssBytes * pageSize,
       coreBusyPct,
+      runQueueMs: runQueueMs(),
+      procsRunning: machine.procsRunning,
+      stealMs: steal,
+      loadavg1: parseLoadavg((await read(`${root}/loadavg`)) ?? ""),
     });
     prevCpu = cpu;
     await sweep(false);
@@ -314,7 +404,10 @@ export function startProcSampler(
   }
 
   void run(async () => {
-    prevCpu = parseCpuLines((await read(`${root}/stat`)) ?? ""); // baseline for the first sample
+    // Baselines of the first sample: per-core ticks and the machine's steal ticks.
+    const statText = (await read(`${root}/stat`)) ?? "";
+    prevCpu = parseCpuLines(statText);
+    stealStart = parseMachineStat(statText).stealTicks;
   });
   schedule();
 

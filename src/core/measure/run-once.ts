@@ -7,6 +7,7 @@ import type { MetricConfig } from "../config/schema.ts";
 import type { Isolation, Mounts } from "../exec/isolation.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { ProcSample } from "../types.ts";
+import { type RunContention, runContention } from "./contention.ts";
 import { startProcSampler } from "./proc-sampler.ts";
 import type { BenchRunner } from "./runner.ts";
 
@@ -50,6 +51,12 @@ export interface RunRecord {
   /** Where the whole-run numbers came from. */
   accounting: "rusage (wait4)";
   procSamples: ProcSample[];
+  /**
+   * How contended the CPUs were during this run (run-queue delay of the tree, steal, procs_running,
+   * load average; `measure/contention.ts`); null when the sampler was off. Records written before
+   * this field existed lack it: readers treat absent as null.
+   */
+  contention: RunContention | null;
 }
 
 /** Settings shared by every run of a measurement. */
@@ -111,6 +118,9 @@ export async function runOnce(
     stdoutBytes: accounting.stdoutBytes,
     accounting: "rusage (wait4)",
     procSamples,
+    contention: sampler
+      ? runContention(procSamples, accounting.wallMs, accounting.userMs + accounting.sysMs)
+      : null,
   };
   const result: CommandResult = {
     command: side.command,

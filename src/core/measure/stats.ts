@@ -1,11 +1,11 @@
 /**
  * Hand-written statistics for the A/B measurement protocol (DESIGN.md, "Measurement protocol"):
  * per-side summaries, the Mann–Whitney U test, a seeded percentile bootstrap of the ratio of
- * medians, and the verdict rule that turns them into "faster" / "slower" / "no significant change" /
- * "inconclusive". No stats library: every formula is here, with its source.
+ * medians, the verdict rule that turns them into "faster" / "slower" / "no significant change" /
+ * "inconclusive", and the run count that would settle an inconclusive one. No stats library: every formula is here, with its source.
  */
 import type { Comparison, ComparisonVerdict, SampleStats } from "../types.ts";
-import { mannWhitneyU } from "./mann-whitney.ts";
+import { mannWhitneyU, normalSf } from "./mann-whitney.ts";
 import { checkSample, need } from "./stats-input.ts";
 
 export { type MannWhitneyResult, MWU_EXACT_MAX_N, mannWhitneyU, normalSf } from "./mann-whitney.ts";
@@ -189,9 +189,12 @@ export interface CompareOptions {
   direction: "lower" | "higher";
   /** Significance level of the Mann–Whitney test, default 0.01 (DESIGN.md). */
   alpha?: number;
-  /** Improvement the whole CI must clear to claim "faster", %, default 5 (DESIGN.md `min_improvement`). */
+  /**
+   * `min_improvement`, %, default 5 (DESIGN.md): the whole CI must clear it to claim "faster", and
+   * the CI must lie within ±it of 1 to say "no significant change".
+   */
   minImprovementPct?: number;
-  /** Baseline CV above which the comparison is "inconclusive", %, default 10 (DESIGN.md). */
+  /** CV of either side above which the comparison is "inconclusive", %, default 10 (DESIGN.md `max_cv`). */
   maxCvPct?: number;
   /** Bootstrap CI coverage, default 0.95 (DESIGN.md); bootstrap seed, default 1; iterations, default 10,000. */
   confidence?: number;
@@ -202,18 +205,163 @@ export interface CompareOptions {
 }
 
 /**
- * A/B comparison of one metric, `base` = A (baseline), `cand` = B (shape: `Comparison`; ratio =
- * median(B) / median(A); improvementPct = (1 − ratio)·100 for "lower", (ratio − 1)·100 for "higher").
- * Rules of DESIGN.md "Measurement protocol", checked in order:
- * 1. "inconclusive" if A's cvPct > maxCvPct or `compromised` is set (ratio, CI and p still reported);
- * 2. "faster" if p < alpha and the whole CI clears the minimum (lower: ci[1] ≤ 1 − min/100; higher:
- *    ci[0] ≥ 1 + min/100). "faster" means *better in the metric's direction*, also for "higher";
- * 3. "slower" if p < alpha and the whole CI clears the same minimum on the worse side (lower:
- *    ci[0] ≥ 1 + min/100; higher: ci[1] ≤ 1 − min/100) — symmetric, so a trivial but significant
- *    regression (say +0.5% RSS) is not shouted as "slower" while a 0.5% gain is not claimed either;
- * 4. otherwise "no significant change" (an empty `compromised` string counts as unset). `reason` states the rule that decided, with its numbers.
- * Throws StatsInputError on empty/non-finite samples, a value of A ≤ 0 or of B < 0 (see
- * `bootstrapRatioCI`), or options out of range.
+ * Largest `Comparison.runsNeeded` reported, runs per side: an estimate at the cap means "this many or
+ * more" — the observed change sits so close to a decision threshold that no practical number of runs
+ * is sure to settle it (`repetitions.runs` itself stops at 200, src/core/config/schema.ts).
+ */
+export const RUNS_NEEDED_CAP = 1000;
+
+/**
+ * Standard normal quantile Φ⁻¹(q) for q in (0, 1) (unitless): bisection on `normalSf` (P(Z > z), A&S
+ * 7.1.6 / 7.1.14) to 1e-12 — slow next to a rational approximation, but exact to the precision of
+ * `normalSf` and called once per comparison. Throws StatsInputError for q outside (0, 1).
+ */
+export function normalQuantile(q: number): number {
+  need(q > 0 && q < 1, `normalQuantile: q ${q} not in (0, 1)`);
+  let lo = -40;
+  let hi = 40;
+  while (hi - lo > 1e-12) {
+    const mid = (lo + hi) / 2;
+    if (1 - normalSf(mid) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * Smallest n per side at which a two-sided exact Mann–Whitney p can fall below `alpha`: with complete
+ * separation and no ties p = 2 / C(2n, n) (Mann & Whitney 1947), so n = 5 for alpha = 0.01
+ * (2/252 = 0.0079; the same bound as `repetitions.runs` ≥ 5 in src/core/config/schema.ts).
+ */
+function mwuMinRuns(alpha: number): number {
+  let central = 1; // C(2n, n)
+  for (let n = 1; n < 200; n++) {
+    central *= (2 * n * (2 * n - 1)) / (n * n);
+    if (2 / central < alpha) return n;
+  }
+  return 200;
+}
+
+/** What `estimateRunsNeeded` reads (a `Comparison`'s own numbers, plus the rule's settings). */
+export interface RunsNeededInput {
+  direction: "lower" | "higher";
+  /** median(B) / median(A) and its bootstrap CI (unitless). */
+  ratio: number;
+  ci: readonly [number, number];
+  /** CV of each side, % (`SampleStats.cvPct`), and counted runs of each side. */
+  cvPctA: number;
+  cvPctB: number;
+  nA: number;
+  nB: number;
+  /** CI coverage and Mann–Whitney alpha (fractions); `min_improvement` in %. */
+  confidence: number;
+  alpha: number;
+  minImprovementPct: number;
+}
+
+/**
+ * Runs per side that would likely settle an inconclusive comparison, assuming the true ratio is the
+ * observed one and the noise stays as observed (an integer in [2, RUNS_NEEDED_CAP]).
+ *
+ * Target half-width h of the CI in log-ratio space (L = ln ratio, m = min_improvement / 100): the
+ * distance from L to the threshold that would decide —
+ * - L inside (ln(1−m), ln(1+m)): the nearer band edge ("no significant change" needs the whole CI
+ *   inside the band);
+ * - L beyond the better threshold: the distance to it ("faster" needs the whole CI past it);
+ * - L beyond the worse threshold: the distance to 0, i.e. ratio 1 ("slower" needs the CI off 1);
+ * and never less than ln(1 + m) / 2, half the band: the observed ratio is itself uncertain, and
+ * planning on it as if it were the truth ("observed power", Hoenig & Heisey 2001, The American
+ * Statistician 55:19) would chase a threshold the next measurement may put elsewhere; a true change
+ * that close to a threshold is not worth settling at any cost.
+ *
+ * Two estimates of n for that h, the larger wins:
+ * - normal theory from the CVs: the asymptotic variance of the sample median, 1 / (4n · f(median)²)
+ *   (Cramér 1946, "Mathematical Methods of Statistics"), is π/2 · σ²/n for a normal population
+ *   (efficiency 2/π), so Var(ln median) ≈ π/2 · CV²/n and, with the two sides independent,
+ *   n = π/2 · z² · (CV_A² + CV_B²) / h², z = Φ⁻¹((1 + confidence)/2) — the usual sample size for a
+ *   target CI half-width, n = (z·σ/h)², applied to the log of the ratio of medians;
+ * - the observed CI scaled by 1/√n (the bootstrap interval of a √n-consistent statistic, Efron &
+ *   Tibshirani 1993): n = n_eff · (h_obs / h)², h_obs = (ln ci[1] − ln ci[0]) / 2, n_eff the harmonic
+ *   mean of nA and nB. It covers skewed samples and outliers, where the CV understates the spread of
+ *   the median.
+ * The result is at least n_eff + 1 (these runs did not settle it), at least the smallest n at which a
+ * Mann–Whitney p can reach alpha when the decision is a claim ("faster" / "slower"), and at most
+ * RUNS_NEEDED_CAP (also when h = 0: m = 0 and the ratio is exactly 1). At that n the CI is expected
+ * to just fit, so it is a scale, not a guarantee: for an A/A at CV 5% the median estimate settles
+ * most (≥ 60%) fresh draws (test/stats.test.ts). Throws StatsInputError for confidence or alpha
+ * outside (0, 1).
+ */
+export function estimateRunsNeeded(input: RunsNeededInput): number {
+  const { direction, ratio, ci, cvPctA, cvPctB, nA, nB, confidence, alpha, minImprovementPct } = input;
+  need(alpha > 0 && alpha < 1, `estimateRunsNeeded: alpha ${alpha} not in (0, 1)`);
+  const m = minImprovementPct / 100;
+  const L = Math.log(ratio);
+  const bandLo = Math.log(1 - m);
+  const bandHi = Math.log(1 + m);
+  let h: number;
+  let claim = true;
+  if (L > bandLo && L < bandHi) {
+    h = Math.min(L - bandLo, bandHi - L);
+    claim = false;
+  } else if (L >= bandHi) {
+    h = direction === "lower" ? L : L - bandHi; // slower: off ratio 1; faster: past 1 + m
+  } else {
+    h = direction === "lower" ? bandLo - L : -L; // faster: past 1 − m; slower: off ratio 1
+  }
+  // The observed ratio is itself uncertain ("observed power", Hoenig & Heisey 2001): never plan to
+  // resolve a threshold closer than half the band, ln(1 + m) / 2, or the count chases noise.
+  h = Math.max(h, bandHi / 2);
+  const z = normalQuantile((1 + confidence) / 2);
+  const cvA = cvPctA / 100;
+  const cvB = cvPctB / 100;
+  const nEff = 2 / (1 / nA + 1 / nB);
+  const fromCv = ((Math.PI / 2) * z * z * (cvA * cvA + cvB * cvB)) / (h * h);
+  const hObs = (Math.log(ci[1]) - Math.log(ci[0])) / 2;
+  const fromCi = Number.isFinite(hObs) ? nEff * (hObs / h) ** 2 : 0;
+  const floor = Math.max(Math.floor(nEff) + 1, claim ? mwuMinRuns(alpha) : 2);
+  const n = Math.max(Math.ceil(fromCv), Math.ceil(fromCi), floor);
+  return Number.isFinite(n) && h > 0 ? Math.min(n, RUNS_NEEDED_CAP) : RUNS_NEEDED_CAP;
+}
+
+/** "about 19 runs a side would settle it", or "even 1000 runs a side may not …" at the cap. */
+function runsText(runs: number): string {
+  return runs >= RUNS_NEEDED_CAP
+    ? `even ${RUNS_NEEDED_CAP} runs a side may not settle it at this noise`
+    : `about ${runs} runs a side would settle it`;
+}
+
+/**
+ * A/B comparison of one metric, `base` = A (baseline), `cand` = B (shape: `Comparison`;
+ * ratio = median(B) / median(A); improvementPct = (1 − ratio)·100 for "lower", (ratio − 1)·100 for
+ * "higher"; m = minImprovementPct / 100). Rules of DESIGN.md "Measurement protocol" ("no significant
+ * change only when the CI is narrow enough to exclude min_improvement either way; a significant
+ * slowdown is slower; a wide CI is inconclusive with the runs that would settle it"), in order:
+ * 1. "inconclusive" if EITHER side's cvPct > maxCvPct, or `compromised` is set (a non-empty string).
+ *    Ratio, CI and p are still reported. More runs do not lower a CV, so when the numbers alone
+ *    would also be inconclusive (rule 5) the reason says so and `runsNeeded` is the run count that
+ *    would settle the CI at this noise (not set when compromised: that measurement is redone, not
+ *    extended).
+ * 2. "faster" if p < alpha and the whole CI clears the minimum on the better side (lower:
+ *    ci[1] ≤ 1 − m; higher: ci[0] ≥ 1 + m). "faster" means *better in the metric's direction*, also
+ *    for "higher". The burden is on the claim: the CI's worst case must still be an improvement.
+ * 3. "slower" if p < alpha, the whole CI lies on the worse side of 1 (lower: ci[0] > 1; higher:
+ *    ci[1] < 1) and the point estimate is worse by at least the minimum (lower: ratio ≥ 1 + m;
+ *    higher: ratio ≤ 1 − m).
+ *    A lighter burden than "faster" on purpose: a slowdown label ships nothing (the candidate is
+ *    rejected either way), so "it is worse (Mann–Whitney and the CI agree) and by a material amount"
+ *    is enough — the issue's 27% slowdown with p = 0.0089 and a CI that did not clear +5% is "slower".
+ *    A significant slowdown smaller than the minimum falls to rule 4 or 5, so a trivial +0.5% is
+ *    not shouted as "slower" while a 0.5% gain is not claimed either.
+ * 4. "no significant change" if the CI lies inside (1 − m, 1 + m): narrow enough to exclude a change
+ *    of min_improvement either way (an equivalence test in the sense of Schuirmann's TOST, 1987, with
+ *    the bootstrap CI as the interval). A significant but smaller-than-minimum difference is said so
+ *    in the reason. With m = 0 the band is empty and this verdict is never given.
+ * 5. otherwise "inconclusive": the CI is too wide for any of the above; `runsNeeded` =
+ *    `estimateRunsNeeded` (runs per side that would settle it) and the reason ends "about N runs a
+ *    side would settle it".
+ * `reason` states the rule that decided, with its numbers. Throws StatsInputError on
+ * empty/non-finite samples, a value of A ≤ 0 or of B < 0 (see `bootstrapRatioCI`), or options out of
+ * range.
  */
 export function compareSamples(
   base: readonly number[],
@@ -232,43 +380,92 @@ export function compareSamples(
   const ratio = b.median / a.median;
   const lower = direction === "lower";
   const improvementPct = lower ? (1 - ratio) * 100 : (ratio - 1) * 100;
-  const limit = lower ? (100 - minPct) / 100 : (100 + minPct) / 100;
+  const bandLo = (100 - minPct) / 100;
+  const bandHi = (100 + minPct) / 100;
+  const limit = lower ? bandLo : bandHi;
+  const significant = pValue < alpha;
   const clears = lower ? ci[1] <= limit : ci[0] >= limit;
-  const worseLimit = lower ? (100 + minPct) / 100 : (100 - minPct) / 100;
-  const worse = lower ? ci[0] >= worseLimit : ci[1] <= worseLimit;
-  const betterSide = lower ? ci[1] < 1 : ci[0] > 1;
-  const worseSide = lower ? ci[0] > 1 : ci[1] < 1;
+  const offOne = lower ? ci[0] > 1 : ci[1] < 1;
+  const looksBetter = lower ? ratio <= bandLo : ratio >= bandHi;
+  const looksWorse = lower ? ratio >= bandHi : ratio <= bandLo;
+  const withinBand = ci[0] > bandLo && ci[1] < bandHi;
 
-  const d = honestDecimals(ci, [1, limit], 3);
+  const d = honestDecimals([...ci, ratio], [1, bandLo, bandHi], 3);
   const ciText = formatCi(ci, confidence, d);
-  const pText = `p = ${formatP(pValue, alpha)} ${pValue < alpha ? "<" : "≥"} ${alpha}`;
+  const pText = `p = ${formatP(pValue, alpha)} ${significant ? "<" : "≥"} ${alpha}`;
   const bound = `${lower ? "upper bound ≤" : "lower bound ≥"} ${limit.toFixed(d)}`;
-  const tail = `${direction} is better; median ratio ${ratio.toFixed(3)}`;
-  const doubts: string[] = [];
-  const cv = a.cvPct.toFixed(honestDecimals([a.cvPct], [maxCvPct], 1));
-  if (a.cvPct > maxCvPct) doubts.push(`baseline CV ${cv}% > ${maxCvPct}% limit`);
-  if (compromised) doubts.push(`measurement compromised: ${compromised}`);
+  const band = `(${bandLo.toFixed(d)}, ${bandHi.toFixed(d)})`;
+  const tail = `${direction} is better; median ratio ${ratio.toFixed(d)}`;
+  const cvOf = (s: SampleStats) => s.cvPct.toFixed(honestDecimals([s.cvPct], [maxCvPct], 1));
+  const cvs = `CV A ${cvOf(a)}%, B ${cvOf(b)}%`;
+  const moved = `B measured ${Math.abs(improvementPct).toFixed(1)}% ${improvementPct >= 0 ? "better" : "worse"}`;
 
-  let verdict: ComparisonVerdict = "no significant change";
+  let verdict: ComparisonVerdict;
   let reason: string;
-  if (doubts.length > 0) {
-    verdict = "inconclusive";
-    reason = `inconclusive: ${doubts.join("; ")} (observed ${ciText}, ${pText}, ${tail}; no claim made)`;
-  } else if (pValue < alpha && clears) {
+  let runsNeeded: number | undefined;
+  if (significant && clears) {
     verdict = "faster";
     reason = `B is ${improvementPct.toFixed(1)}% better: ${pText} and the ${ciText} clears the ${minPct}% minimum (${bound}) (${tail})`;
-  } else if (pValue < alpha && worse) {
+  } else if (significant && offOne && looksWorse) {
     verdict = "slower";
-    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText} and the ${ciText} clears the ${minPct}% minimum on the worse side (${tail})`;
-  } else if (pValue >= alpha) {
-    reason = `no significant change: ${pText} (${ciText}; ${tail})`;
+    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText}, the ${ciText} lies wholly on the worse side of 1 and the median ratio is worse by at least the ${minPct}% minimum (${tail})`;
+  } else if (withinBand) {
+    verdict = "no significant change";
+    const small = significant
+      ? `; ${pText}: a real difference, but smaller than the ${minPct}% minimum`
+      : `; ${pText}`;
+    reason = `no significant change: the ${ciText} lies within ${band}, which excludes a change of ${minPct}% either way${small} (${tail})`;
   } else {
-    const why = betterSide
-      ? `does not clear the ${minPct}% minimum (needs ${bound})`
-      : worseSide
-        ? `is worse by less than the ${minPct}% minimum claimed either way`
-        : "includes 1";
-    reason = `no significant change: ${pText} but the ${ciText} ${why} (${tail})`;
+    verdict = "inconclusive";
+    runsNeeded = estimateRunsNeeded({
+      direction,
+      ratio,
+      ci,
+      cvPctA: a.cvPct,
+      cvPctB: b.cvPct,
+      nA: a.n,
+      nB: b.n,
+      confidence,
+      alpha,
+      minImprovementPct: minPct,
+    });
+    const why = looksBetter
+      ? clears
+        ? `clears the ${minPct}% minimum, but the difference is not significant`
+        : `does not clear the ${minPct}% minimum (needs ${bound}) and is too wide to exclude a change of ${minPct}% either way`
+      : looksWorse
+        ? offOne
+          ? "lies on the worse side of 1, but the difference is not significant"
+          : `reaches the better side of 1, so the slowdown is not established, and is too wide to exclude a change of ${minPct}% either way`
+        : `reaches outside ${band}, so it cannot exclude a change of ${minPct}% either way`;
+    reason = `inconclusive: ${moved} (${pText}), but the ${ciText} ${why}; ${runsText(runsNeeded)} (${cvs}; n = ${a.n}+${b.n}; ${tail})`;
   }
-  return { metric, unit, direction, a, b, ratio, ci, confidence, pValue, improvementPct, verdict, reason };
+
+  const doubts: string[] = [];
+  if (a.cvPct > maxCvPct) doubts.push(`baseline CV ${cvOf(a)}% > ${maxCvPct}% limit`);
+  if (b.cvPct > maxCvPct) doubts.push(`candidate CV ${cvOf(b)}% > ${maxCvPct}% limit`);
+  if (compromised) doubts.push(`measurement compromised: ${compromised}`);
+  if (doubts.length > 0) {
+    const numbersAlone = verdict;
+    verdict = "inconclusive";
+    reason = `inconclusive: ${doubts.join("; ")} (observed ${ciText}, ${pText}, ${tail}; no claim made)`;
+    if (compromised) runsNeeded = undefined;
+    else if (numbersAlone === "inconclusive" && runsNeeded !== undefined)
+      reason += `; more runs do not lower a CV (quiet the machine, or raise statistics.max_cv), and at this noise ${runsText(runsNeeded)}`;
+  }
+  return {
+    metric,
+    unit,
+    direction,
+    a,
+    b,
+    ratio,
+    ci,
+    confidence,
+    pValue,
+    improvementPct,
+    verdict,
+    reason,
+    ...(runsNeeded !== undefined ? { runsNeeded } : {}),
+  };
 }

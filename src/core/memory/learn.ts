@@ -3,10 +3,12 @@
  * for a tuner candidate, and the strategy arm's outcome for the bandit and the trust region. Pure
  * mapping plus inserts; the session decides when to call it.
  */
+import { heavyContention } from "../analyze/contention.ts";
+import { HEAVY_CONTENTION_SHARE } from "../analyze/thresholds.ts";
 import type { Gate } from "../evidence/results-schema.ts";
 import type { KnobTrial } from "../optimize/knobs.ts";
 import type { Reflection } from "../reflect/reflection.ts";
-import type { Comparison, HotSpot } from "../types.ts";
+import type { Comparison, HotSpot, Verdict } from "../types.ts";
 import { insertOutcome } from "./history.ts";
 import { insertEntry, insertKnobResult, markFixed, type Provenance } from "./records.ts";
 import type { Database } from "./sqlite.ts";
@@ -39,6 +41,27 @@ export interface LearnContext extends Provenance {
   /** The producing arm and its version, and the run's policy version. */
   arm: { id: string; version: string };
   policy: string;
+}
+
+/**
+ * The category a run files its rows under: the top verdict's, or "uncategorized" when no verdict
+ * fired — or when the baseline was measured under heavy contention (run-queue delay ≥
+ * HEAVY_CONTENTION_SHARE of the wall time, src/core/analyze/thresholds.ts gives the source), so a
+ * verdict that rests on the contention correction is never learned. `note` says so, for the run's
+ * memory notes; null otherwise.
+ */
+export function learningCategory(verdicts: readonly Verdict[]): { category: string; note: string | null } {
+  const top = verdicts[0];
+  if (!top) return { category: "uncategorized", note: null };
+  const heavy = heavyContention(verdicts);
+  if (heavy === null) return { category: top.category, note: null };
+  return {
+    category: "uncategorized",
+    note:
+      `the baseline was measured under heavy CPU contention (run-queue delay ${heavy}% of the wall time, ` +
+      `limit ${100 * HEAVY_CONTENTION_SHARE}%): its verdict \`${top.category}\` is not learned; this run's ` +
+      "outcomes are filed as uncategorized",
+  };
 }
 
 /** Ids of the rows written. */

@@ -21,7 +21,7 @@ import type { Embedder } from "./embed.ts";
 import { describeHardware, hardwareFingerprint } from "./fingerprint.ts";
 import { type Forgotten, forget } from "./forget.ts";
 import { insertRetrieval, listRuns, markUsed, upsertRun } from "./history.ts";
-import { learnRound, type RoundFacts } from "./learn.ts";
+import { learningCategory, learnRound, type RoundFacts } from "./learn.ts";
 import { type Arm, choosePolicy, currentArms, type PolicyChoice, TUNER_VERSION } from "./policy.ts";
 import { embeddingsOf, knobResultsFor, listEntries, markWinners, setEmbedding } from "./records.ts";
 import { type Retrieved, retrieve, retrievedLine } from "./retrieve.ts";
@@ -159,7 +159,10 @@ export async function startMemorySession(input: MemorySessionInput): Promise<Mem
     notes.push(`memory is off for this run: ${(error as Error).message}`);
   }
   const fingerprint = hardwareFingerprint(input.hardware);
-  const category = input.verdicts[0]?.category ?? "uncategorized";
+  // A verdict made under heavy contention is not learned (learn.ts, learningCategory).
+  const learning = learningCategory(input.verdicts);
+  const category = learning.category;
+  if (learning.note) notes.push(learning.note);
   const createdAt = input.startedAt.toISOString();
   const counts = { candidates: 0, accepted: 0 };
   let forgotten: Forgotten = { codeGone: 0, aged: 0, capped: 0 };

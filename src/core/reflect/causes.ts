@@ -2,7 +2,8 @@
  * The likely cause of a rejection and what to change, by gate — rules over the evidence, in the order
  * of DESIGN.md's gates (policy → apply → tests → output → performance). They state what the evidence
  * supports and no more: a "no significant change" says the change did not reach the dominant cost,
- * never that the idea is wrong everywhere.
+ * never that the idea is wrong everywhere; an "inconclusive" one says whether noise or too few runs
+ * stood in the way, and how many runs a side would settle it when the comparison's reason says so.
  */
 import type { Gate } from "../evidence/results-schema.ts";
 import type { HotSpot } from "../types.ts";
@@ -100,12 +101,7 @@ function performance(input: DiagnoseInput): Diagnosis {
       whatToChange: "nothing proven about the change; measure again on a quieter machine",
     };
   const pct = `${Math.abs(n.improvementPct).toFixed(1)}%`;
-  if (n.verdict === "inconclusive")
-    return {
-      likelyCause: `the measurement was too noisy or compromised to judge ${what} (CV of A ${n.cvPctA.toFixed(1)}%)`,
-      whatToChange:
-        "nothing proven about the change; reduce noise (quieter machine, more runs) before judging it",
-    };
+  if (n.verdict === "inconclusive") return inconclusive(input, n, what);
   if (n.verdict === "slower")
     return {
       likelyCause: `${what} made ${n.metric} ${pct} worse (ratio ${n.ratio.toFixed(3)}, CI ${n.ci[0].toFixed(3)}…${n.ci[1].toFixed(3)})`,
@@ -113,15 +109,52 @@ function performance(input: DiagnoseInput): Diagnosis {
         ? `do not use ${input.knob.value} for "${input.knob.name}" on this machine; try values on the other side of the current best`
         : "revert this direction; it adds cost on the measured path",
     };
-  const measured = `measured ${n.improvementPct >= 0 ? `${pct} better` : `${pct} worse`} (ratio ${n.ratio.toFixed(3)}, CI ${n.ci[0].toFixed(3)}…${n.ci[1].toFixed(3)}, p = ${n.pValue.toPrecision(2)})`;
+  const measured = measuredText(n);
+  const min = input.minImprovementPct;
   const why =
-    n.improvementPct > input.minImprovementPct
-      ? "the runs vary too much to tell it from noise (the p-value or the CI's far end misses the bar)"
-      : `the confidence interval does not clear the ${input.minImprovementPct}% minimum`;
+    n.ci[0] > 1 - min / 100 && n.ci[1] < 1 + min / 100
+      ? `the confidence interval lies within ±${min}%: whatever it changed is smaller than the ${min}% minimum`
+      : n.improvementPct > min
+        ? "the runs vary too much to tell it from noise (the p-value or the CI's far end misses the bar)"
+        : `the confidence interval does not clear the ${min}% minimum`;
   return {
     likelyCause: `${what} did not beat the current best: ${measured}; ${why}${hotText && !input.knob ? `; it may not touch the dominant cost, ${hotText}` : ""}`,
     whatToChange: input.knob
       ? `${input.knob.value} for "${input.knob.name}" was not shown to beat the current best; another value, or another knob, is the next thing to try`
       : `target the hottest code${hotText ? ` (${hotText})` : ""} with a change that removes work there, or a bigger change of algorithm`,
+  };
+}
+
+/** "measured 12.0% better (ratio 0.880, CI 0.700…1.090, p = 0.21)". */
+function measuredText(n: ReflectionNumbers): string {
+  const pct = `${Math.abs(n.improvementPct).toFixed(1)}%`;
+  return `measured ${n.improvementPct >= 0 ? `${pct} better` : `${pct} worse`} (ratio ${n.ratio.toFixed(3)}, CI ${n.ci[0].toFixed(3)}…${n.ci[1].toFixed(3)}, p = ${n.pValue.toPrecision(2)})`;
+}
+
+/**
+ * An "inconclusive" comparison (rules of `compareSamples`, src/core/measure/stats.ts), told apart by
+ * its reason: noise above `max_cv` or a compromised measurement ("inconclusive: baseline CV …",
+ * "candidate CV …", "measurement compromised …"), which more runs do not fix; or an interval too wide
+ * to decide, which the run count in the reason ("about N runs a side would settle it") would.
+ */
+function inconclusive(input: DiagnoseInput, n: ReflectionNumbers, what: string): Diagnosis {
+  const runs = input.reason.match(/about (\d+) runs a side would settle it/)?.[1];
+  const doubts = input.reason.match(
+    /^inconclusive: ((?:baseline CV|candidate CV|measurement compromised).*?) \(observed/,
+  )?.[1];
+  if (doubts)
+    return {
+      likelyCause: `the measurement was too noisy or compromised to judge ${what} (${doubts.slice(0, 300)})`,
+      whatToChange: `nothing proven about the change; reduce noise (a quieter machine) before judging it: more runs do not lower a CV${runs ? `, though at this noise about ${runs} runs a side would settle the interval` : ""}`,
+    };
+  if (/^inconclusive: (?:B measured|.*runs a side)/.test(input.reason) || runs)
+    return {
+      likelyCause: `the A/B measurement could not settle ${what}: ${measuredText(n)}, an interval too wide to tell a ${input.minImprovementPct}% change from none`,
+      whatToChange: `nothing proven about the change; ${runs ? `about ${runs} runs a side (repetitions.runs) would settle it` : "more runs a side would settle it"}`,
+    };
+  return {
+    likelyCause: `the measurement was too noisy or compromised to judge ${what} (CV of A ${n.cvPctA.toFixed(1)}%)`,
+    whatToChange:
+      "nothing proven about the change; reduce noise (quieter machine, more runs) before judging it",
   };
 }

@@ -5,6 +5,7 @@
  * never recomputed from raw runs, so it matches results.json and perf_raw.json.
  */
 import { markdownTable } from "markdown-table";
+import { RUNS_NEEDED_CAP } from "../measure/stats.ts";
 import type { Comparison, ComparisonVerdict } from "../types.ts";
 import { clipText, escapeInline, escapeTableCell } from "./escape.ts";
 import { formatCi, formatFactor, formatPct, formatPValue, formatValue } from "./format.ts";
@@ -39,6 +40,41 @@ export function verdictLabel(v: ComparisonVerdict): string {
   return `${mark} ${v}`;
 }
 
+/**
+ * "about 19 runs a side would settle it" for an inconclusive comparison with `runsNeeded`
+ * (`RUNS_NEEDED_CAP` or more: "1000+ runs a side would be needed"), else null.
+ */
+export function runsNeededWords(c: Comparison): string | null {
+  if (c.verdict !== "inconclusive" || c.runsNeeded === undefined) return null;
+  return c.runsNeeded >= RUNS_NEEDED_CAP
+    ? `${RUNS_NEEDED_CAP}+ runs a side would be needed`
+    : `about ${c.runsNeeded} runs a side would settle it`;
+}
+
+/**
+ * The cross-check flag of a "faster" wall time, short: the first clause of `crossCheck` ("CPU time
+ * did not fall with wall time (+0.3%, no significant change)"), clipped and escaped; null without one.
+ * The whole sentence is in the comparison's reason.
+ */
+export function crossCheckWords(c: Comparison): string | null {
+  if (!c.crossCheck) return null;
+  return `⚠ ${escapeInline(clipText(c.crossCheck.split(": ")[0] ?? c.crossCheck, NAME_MAX * 2))}`;
+}
+
+/**
+ * The verdict cell of a table: `verdictLabel` plus the comparison's flags, table-safe —
+ * "❔ inconclusive · ≈19 runs a side", "✅ faster · ⚠ CPU cross-check".
+ */
+export function verdictCell(c: Comparison): string {
+  const flags: string[] = [];
+  if (c.verdict === "inconclusive" && c.runsNeeded !== undefined)
+    flags.push(
+      c.runsNeeded >= RUNS_NEEDED_CAP ? `${RUNS_NEEDED_CAP}+ runs a side` : `≈${c.runsNeeded} runs a side`,
+    );
+  if (c.crossCheck) flags.push("⚠ CPU cross-check");
+  return [verdictLabel(c.verdict), ...flags].join(" · ");
+}
+
 /** The metric name of a comparison, escaped for markdown and clipped. */
 export function metricName(c: Comparison): string {
   return escapeInline(clipText(c.metric, NAME_MAX));
@@ -52,7 +88,9 @@ function isTime(c: Comparison): boolean {
 /**
  * The outcome in words, bold when it is a claim: "**1.84× faster**" (time, lower is better: the
  * factor is 1 / ratio), "**1.12× slower**", "**throughput +12.3%**" for other metrics, or the plain
- * verdict ("no significant change", "inconclusive").
+ * verdict ("no significant change", "inconclusive", "inconclusive (about 19 runs a side would settle
+ * it)" when `runsNeeded` is known). Kept short: it also titles check runs and pull requests, so the
+ * cross-check flag is in `comparisonWords`, not here.
  */
 export function headline(c: Comparison): string {
   if (c.verdict === "faster" || c.verdict === "slower") {
@@ -60,19 +98,26 @@ export function headline(c: Comparison): string {
     const word = c.verdict === "faster" ? "better" : "worse";
     return `**${metricName(c)} ${formatPct(changePct(c))} (${word})**`;
   }
-  return c.verdict;
+  const runs = runsNeededWords(c);
+  return runs ? `${c.verdict} (${runs})` : c.verdict;
 }
 
-/** "wall time −45.6%, 95% CI −47.0% … −44.1%, p < 0.001, n = 10+10" (markdown-safe). */
+/**
+ * "wall time −45.6%, 95% CI −47.0% … −44.1%, p < 0.001, n = 10+10" (markdown-safe), then the flags:
+ * "; about 19 runs a side would settle it" (`runsNeededWords`) and "; ⚠ CPU time did not fall with
+ * wall time (+0.3%, no significant change)" (`crossCheckWords`).
+ */
 export function comparisonWords(c: Comparison): string {
   const p = formatPValue(c.pValue, DEFAULT_ALPHA);
   const pText = p.startsWith("<") ? `p ${p}` : `p = ${p}`;
-  return `${metricName(c)} ${formatPct(changePct(c))}, ${ciLabel(c.confidence)} ${formatCi(c.ci)}, ${pText}, n = ${sampleSizes(c)}`;
+  const flags = [runsNeededWords(c), crossCheckWords(c)].filter((f) => f !== null);
+  return `${metricName(c)} ${formatPct(changePct(c))}, ${ciLabel(c.confidence)} ${formatCi(c.ci)}, ${pText}, n = ${sampleSizes(c)}${flags.map((f) => `; ${f}`).join("")}`;
 }
 
 /**
  * Cells of one comparison, in the order of {@link COMPARISON_HEADERS} after "metric": A median, B
- * median (in the metric's unit), change %, CI as % change, p, n, verdict. All table-safe.
+ * median (in the metric's unit), change %, CI as % change, p, n, verdict with its flags
+ * (`verdictCell`). All table-safe.
  */
 export function comparisonCells(c: Comparison): string[] {
   const unit = clipText(c.unit, NAME_MAX);
@@ -83,7 +128,7 @@ export function comparisonCells(c: Comparison): string[] {
     formatCi(c.ci),
     formatPValue(c.pValue, DEFAULT_ALPHA),
     sampleSizes(c),
-    verdictLabel(c.verdict),
+    verdictCell(c),
   ];
 }
 

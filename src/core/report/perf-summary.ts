@@ -8,6 +8,7 @@ import { markdownTable } from "markdown-table";
 import type { Results, RoundRecord } from "../evidence/results-schema.ts";
 import type { Comparison, SampleStats } from "../types.ts";
 import { ciLabel, comparisonCells, comparisonTable, metricName } from "./comparison.ts";
+import { CONTENTION_MEANING, sideText } from "./contention.ts";
 import { clipText, escapeInline, escapeTableCell } from "./escape.ts";
 import { formatPercent, formatValue } from "./format.ts";
 
@@ -29,9 +30,14 @@ function protocol(confidence: number): string {
     "- Statistics: the median of each side; the ratio of medians median(B) / median(A) with a",
     `  ${ci.replace(" CI", "")} percentile **bootstrap** confidence interval; the two-sided **Mann–Whitney U** p-value.`,
     "  n, median, IQR and coefficient of variation (CV) describe each side.",
-    '- "faster" is claimed only when p < α **and** the whole CI clears the minimum improvement; otherwise',
-    '  "no significant change". A baseline CV above its limit, or GPU slowdown flags, make the result',
-    '  "inconclusive". Each comparison\'s reason states the thresholds it used.',
+    '- "faster" only when p < α **and** the whole CI clears the minimum improvement; "slower" when p < α,',
+    "  the whole CI lies on the worse side of 1 and the ratio is worse by at least the minimum; \"no",
+    '  significant change" only when the whole CI lies within ± the minimum. Otherwise "inconclusive", with',
+    "  the runs a side that would settle it. Either side's CV above its limit, GPU slowdown flags, or A and B",
+    "  having seen clearly different CPU contention (run-queue delay or steal) also make it \"inconclusive\".",
+    "  Each comparison's reason states the thresholds it used.",
+    "- Contention: time the process tree was runnable but waiting for a CPU (run-queue delay) is measured per",
+    "  run and reported per side; it is contention, never counted as the program waiting.",
     "- change % = (ratio − 1) · 100 in the metric's own sign; the CI is shown the same way.",
   ].join("\n");
 }
@@ -65,7 +71,10 @@ function baselineSection(r: Results): string {
   const table = markdownTable([["measure", "n", "median", "IQR (q1 … q3)", "CV", "min … max"], ...rows], {
     align: ["l", "r", "r", "r", "r", "r"],
   });
-  return `## Baseline\n\n${table}`;
+  const contention = r.contention?.baseline
+    ? `\n\nContention (${CONTENTION_MEANING}): ${sideText(r.contention.baseline)}.`
+    : "";
+  return `## Baseline\n\n${table}${contention}`;
 }
 
 /** One round's row: round, strategy, outcome, gate, then the comparison's cells or dashes. */
@@ -96,7 +105,12 @@ function finalSection(r: Results): string {
   const reasons = r.final.comparisons.map(
     (c) => `- ${metricName(c)}: ${escapeInline(clipText(c.reason, REASON_MAX))}`,
   );
-  return `## Final\n\nA = baseline, B = final tree.\n\n${comparisonTable(r.final.comparisons)}\n\n${reasons.join("\n")}`;
+  const c = r.contention?.final;
+  const contention =
+    c && (c.a || c.b)
+      ? `\n\nContention (${CONTENTION_MEANING}): A ${sideText(c.a)}; B ${sideText(c.b)}.`
+      : "";
+  return `## Final\n\nA = baseline, B = final tree.\n\n${comparisonTable(r.final.comparisons)}\n\n${reasons.join("\n")}${contention}`;
 }
 
 /** The CI coverage used by the comparisons (the first one found), default 0.95. */

@@ -6,6 +6,7 @@
  */
 import type { Results } from "../evidence/results-schema.ts";
 import { trajectoryChart, type Utilization, utilizationChart } from "./charts.ts";
+import { contentionLine } from "./contention.ts";
 import { clipText, escapeInline } from "./escape.ts";
 import {
   footerSection,
@@ -72,6 +73,7 @@ function sections(r: Results, opts: ReportOptions): Section[] {
     },
     { text: summarySection(r), drop: 0 },
     { text: tableSection(r), drop: 8 },
+    { text: contentionLine(r), drop: 8 },
     { text: verdictSection(r), drop: 6 },
     { text: hotSpotSection(r), drop: 2 },
     { text: recommendationSection(r), drop: 7 },
@@ -106,13 +108,14 @@ export function truncationLine(fullReportUrl?: string): string {
 
 /**
  * Renders report.md from validated results (shape: `Results` of results-schema.ts) as GitHub
- * markdown: title with the outcome, summary, before/after table, bottleneck verdict, hot spots, knob
+ * markdown: title with the outcome, summary, before/after table, the contention line (baseline, A and
+ * B, when results.json has it), bottleneck verdict, hot spots, knob
  * recommendations, mermaid charts (trajectory; utilization when `opts.utilization` is given), one
  * folded <details> per round, a folded "How to reproduce", and a footer.
  *
  * Size: when the text exceeds `maxChars` (default 60,000), whole sections are dropped in this order
  * until it fits — round details, hot spots, utilization chart, trajectory chart, reproduce, verdict,
- * recommendations, table, footer — and the last line becomes "Report truncated; full report: …".
+ * recommendations, table (with the contention line), footer — and the last line becomes "Report truncated; full report: …".
  * Sections are never cut inside, so fences and tables stay balanced. The title and summary are
  * bounded by clipping the untrusted text in them.
  * @throws RangeError when `maxChars` is below {@link MIN_MAX_CHARS} or not an integer.
