@@ -39,9 +39,14 @@ function failureMessage(error: unknown): string {
   const e = error as Error;
   if (
     e instanceof ConfigError ||
-    ["InputError", "ContextError", "GitError", "MissingConfigError", "SandboxUnavailableError"].includes(
-      e?.name,
-    )
+    [
+      "InputError",
+      "ContextError",
+      "GitError",
+      "MissingConfigError",
+      "SandboxUnavailableError",
+      "InstructionsUnavailableError",
+    ].includes(e?.name)
   )
     return e.message;
   return `perfloop failed: ${e?.message ?? String(error)}`;

@@ -12,6 +12,7 @@ import { abortOnSignals } from "../core/exec/cancel.ts";
 import { SandboxUnavailableError } from "../core/exec/isolation.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
+import { InstructionsUnavailableError } from "../core/measure/instructions.ts";
 import { resolveStorePath } from "../core/memory/session.ts";
 import { computeStats, formatStats } from "../core/memory/stats.ts";
 import { MemoryStoreError, openStoreForReading } from "../core/memory/store.ts";
@@ -133,7 +134,14 @@ export async function main(
   } catch (error) {
     // memory.path leading out of the repository (memory/session.ts resolveStorePath), or no
     // sandbox on this machine (exec/isolation.ts: the message names the fix).
-    if (!(error instanceof ConfigError || error instanceof SandboxUnavailableError)) throw error;
+    if (
+      !(
+        error instanceof ConfigError ||
+        error instanceof SandboxUnavailableError ||
+        error instanceof InstructionsUnavailableError
+      )
+    )
+      throw error;
     io.err.write(`perfloop: ${error.message}\n`);
     return EXIT.usage;
   } finally {

@@ -204,6 +204,8 @@ export const resultsSchema = z.object({
     metric: z.string(),
     unit: z.string(),
     direction: z.enum(["lower", "higher"]),
+    /** Why this metric decides, and how it was measured (optional, added without a schema bump). */
+    why: z.string().optional(),
   }),
   isolation: z.string(),
   environment: z.object({

@@ -18,7 +18,17 @@ export const COMPROMISING_SLOWDOWN: GpuSlowdownReason[] = [
   "sw_thermal_slowdown",
 ];
 
-/** The primary metric's name, unit and direction: the program's metric if declared, else wall time. */
+/** What `benchmark.measure` compares, with its name and unit in the report. */
+const MEASURES = {
+  wall: { metric: "wall time", unit: "ms" },
+  cpu: { metric: "CPU time", unit: "ms" },
+  instructions: { metric: "instructions", unit: "instructions" },
+} as const;
+
+/**
+ * The primary metric's name, unit and direction: the program's metric if declared, else what
+ * `benchmark.measure` names (wall time, CPU time or instructions; lower is better).
+ */
 export function primaryMetric(config: Config): {
   metric: string;
   unit: string;
@@ -27,21 +37,41 @@ export function primaryMetric(config: Config): {
   const m = config.benchmark.metric;
   return m
     ? { metric: m.name, unit: m.unit, direction: m.direction }
-    : { metric: "wall time", unit: "ms", direction: "lower" };
+    : { ...MEASURES[config.benchmark.measure], direction: "lower" };
+}
+
+/**
+ * One sentence for the report on why the primary metric decides (README, "Choosing what to
+ * measure").
+ * @param counterNote the instruction counter's note (tool and slowdown), for `instructions`.
+ */
+export function metricRationale(config: Config, counterNote?: string): string {
+  if (config.benchmark.metric)
+    return "the program's own metric (benchmark.metric) decides; wall time, CPU time and peak RSS are reported beside it";
+  switch (config.benchmark.measure) {
+    case "cpu":
+      return "CPU time (user + system of the whole tree) decides (benchmark.measure: cpu): time spent waiting for a busy machine's CPUs does not count, but waiting the program does itself (I/O, sleeps) is not rewarded either";
+    case "instructions":
+      return `instructions executed by the whole tree decide (benchmark.measure: instructions): a busy machine cannot move the count, but it does not see cache misses, I/O or waiting; ${counterNote ?? "counted"}, so wall and CPU times here include the counter's cost`;
+    default:
+      return "wall time decides (benchmark.measure: wall): what users feel, and what a busy runner disturbs most; contention is measured and an A/B whose sides saw different contention is inconclusive";
+  }
 }
 
 /**
  * Compares side B against side A.
- * @returns the primary comparison first, then the others.
- * @throws StatsInputError (from stats.ts) when a side has no counted runs.
+ * @returns the primary comparison first (the declared metric, else `benchmark.measure`'s), then
+ *   wall time, CPU time, instructions (when counted) and peak RSS. Different contention on the two
+ *   sides compromises only what contention moves — wall time and a program's own metric (usually a
+ *   time) — never CPU time or instructions; GPU slowdown flags compromise every comparison.
+ * @throws Error when the declared metric or the instruction count is missing from a run;
+ *   StatsInputError (from stats.ts) when a side has no counted runs.
  */
 export function compareMeasurement(measurement: Measurement, config: Config, seed = 1): Comparison[] {
   const a = countedRuns(measurement, "A");
   const b = countedRuns(measurement, "B");
-  const compromised =
-    [gpuCompromise(measurement.gpu), contentionCompromise(measurement, config.statistics.alpha)]
-      .filter(Boolean)
-      .join("; ") || null;
+  const gpu = gpuCompromise(measurement.gpu);
+  const timed = [gpu, contentionCompromise(measurement, config.statistics.alpha)].filter(Boolean).join("; ");
   const stats = config.statistics;
   const common = {
     alpha: stats.alpha,
@@ -50,51 +80,86 @@ export function compareMeasurement(measurement: Measurement, config: Config, see
     minImprovementPct: config.min_improvement,
     iterations: stats.bootstrap,
     seed,
-    ...(compromised ? { compromised } : {}),
   };
-  const pick = (runs: RunRecord[], f: (r: RunRecord) => number | null) =>
-    runs.map(f).filter((v): v is number => v !== null);
-  const comparisons: Comparison[] = [];
-  const metric = config.benchmark.metric;
-  if (metric) {
-    const av = pick(a, (r) => r.metric);
-    const bv = pick(b, (r) => r.metric);
-    if (av.length < a.length || bv.length < b.length) {
+  const compare = (
+    f: (r: RunRecord) => number | null,
+    named: { metric: string; unit: string; direction: "lower" | "higher" },
+    compromised: string | null,
+    what: string,
+  ): Comparison => {
+    const av = a.map(f).filter((v): v is number => v !== null);
+    const bv = b.map(f).filter((v): v is number => v !== null);
+    if (av.length < a.length || bv.length < b.length)
       throw new Error(
-        `the benchmark did not print its metric in every run: /${metric.pattern}/ matched ${av.length}/${a.length} runs of A and ${bv.length}/${b.length} of B`,
+        `${what} is missing from some runs: ${av.length}/${a.length} runs of A and ${bv.length}/${b.length} of B`,
       );
-    }
-    comparisons.push(
-      compareSamples(av, bv, {
-        ...common,
-        metric: metric.name,
-        unit: metric.unit,
-        direction: metric.direction,
-      }),
-    );
-  }
-  comparisons.push(
-    compareSamples(
-      pick(a, (r) => r.wallMs),
-      pick(b, (r) => r.wallMs),
-      { ...common, metric: "wall time", unit: "ms", direction: "lower" },
+    return compareSamples(av, bv, { ...common, ...named, ...(compromised ? { compromised } : {}) });
+  };
+  const lower = { direction: "lower" as const };
+  const byMeasure: Record<Config["benchmark"]["measure"], Comparison | null> = {
+    wall: compare(
+      (r) => r.wallMs,
+      { ...MEASURES.wall, ...lower },
+      timed || null,
+      "wall time was recorded in",
     ),
+    cpu: compare(
+      (r) => Math.max(r.cpuMs, 0.001),
+      { ...MEASURES.cpu, ...lower },
+      gpu,
+      "CPU time was recorded in",
+    ),
+    instructions: a.some((r) => r.instructions != null)
+      ? compare(
+          (r) => r.instructions ?? null,
+          { ...MEASURES.instructions, ...lower },
+          gpu,
+          "the instruction count",
+        )
+      : null,
+  };
+  const metric = config.benchmark.metric;
+  const declared = metric
+    ? compare(
+        (r) => r.metric,
+        { metric: metric.name, unit: metric.unit, direction: metric.direction },
+        timed || null,
+        `the benchmark did not print its metric in every run: /${metric.pattern}/ matched`,
+      )
+    : null;
+  const measure = config.benchmark.measure;
+  const order = [measure, ...(["wall", "cpu", "instructions"] as const).filter((m) => m !== measure)];
+  const comparisons = [declared, ...order.map((m) => byMeasure[m])].filter(
+    (c): c is Comparison => c !== null,
   );
   comparisons.push(
-    compareSamples(
-      pick(a, (r) => Math.max(r.cpuMs, 0.001)),
-      pick(b, (r) => r.cpuMs),
-      { ...common, metric: "CPU time", unit: "ms", direction: "lower" },
+    compare(
+      (r) => Math.max(r.maxRssBytes, 1),
+      { metric: "peak RSS", unit: "bytes", ...lower },
+      gpu,
+      "peak RSS",
     ),
   );
-  comparisons.push(
-    compareSamples(
-      pick(a, (r) => Math.max(r.maxRssBytes, 1)),
-      pick(b, (r) => r.maxRssBytes),
-      { ...common, metric: "peak RSS", unit: "bytes", direction: "lower" },
-    ),
-  );
-  return crossCheckWallTime(comparisons);
+  return crossCheck(crossCheckWallTime(comparisons));
+}
+
+/**
+ * Cross-check of CPU time or instructions as the primary metric against wall time (issue 11, item
+ * 2: "a verdict says when wall time and the chosen metric disagree"): when the two verdicts differ
+ * (one "faster", the other not), the primary comparison gets `crossCheck` and its reason says how
+ * wall time moved. A chosen metric is trusted over a noisy wall time, so nothing else changes.
+ * Mutates and returns `comparisons`.
+ */
+export function crossCheck(comparisons: Comparison[]): Comparison[] {
+  const primary = comparisons[0];
+  const wall = comparisons.find((c) => c.metric === "wall time");
+  if (!primary || !wall || primary === wall || !["CPU time", "instructions"].includes(primary.metric))
+    return comparisons;
+  if ((primary.verdict === "faster") === (wall.verdict === "faster")) return comparisons;
+  const change = (wall.ratio - 1) * 100;
+  primary.crossCheck = `wall time ${wall.verdict === "faster" ? "improved" : "did not improve"} (${change >= 0 ? "+" : "−"}${Math.abs(change).toFixed(1)}%, ${wall.verdict}) while ${primary.metric} is ${primary.verdict}`;
+  primary.reason = `${primary.reason}; cross-check: ${primary.crossCheck}`;
+  return comparisons;
 }
 
 /**

@@ -8,6 +8,7 @@ import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { EvidenceWriter } from "../evidence/writer.ts";
 import type { Isolation, Mounts } from "../exec/isolation.ts";
 import { type CommandResult, describeOutcome, runCommand } from "../exec/run-command.ts";
+import type { InstructionCounter } from "../measure/instructions.ts";
 import { type Measurement, measure } from "../measure/protocol.ts";
 import type { BenchSide } from "../measure/run-once.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
@@ -36,6 +37,8 @@ export interface LoopContext {
   /** Measurements that ended early (a failing or hanging run, a stop), with the runs they had:
    *  written to perf_raw.json as `incomplete`, so no measured run is lost. */
   incomplete: Array<{ label: string; reason: string; measurement: Measurement }>;
+  /** The instruction counter of `benchmark.measure: instructions`, probed at the start. */
+  counter?: InstructionCounter | undefined;
 }
 
 /** What a command in `tree` sees: the tree (read-write or read-only) and the dependency folders. */
@@ -143,6 +146,7 @@ function measureOnce(
     runs: ctx.config.repetitions.runs,
     isolation: ctx.isolation,
     signal: ctx.signal,
+    counter: ctx.counter,
     timeoutMs: ctx.config.timeouts.benchmark * 1000,
     outputLimit: ctx.config.sandbox.output_limit,
     metric: ctx.config.benchmark.metric,

@@ -20,7 +20,7 @@ import { renderPerfSummary } from "../report/perf-summary.ts";
 import { renderReport, type Utilization } from "../report/report.ts";
 import { limitsRecord } from "../sandbox/limits.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
-import { primaryMetric } from "./compare.ts";
+import { metricRationale, primaryMetric } from "./compare.ts";
 import type { LoopContext } from "./context.ts";
 import type { RunRecordings } from "./recordings.ts";
 import type { PerfloopOptions } from "./run.ts";
@@ -72,7 +72,12 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - input.startedAt.getTime(),
     mode: options.mode,
-    benchmark: { command: ctx.config.benchmark.command, test: ctx.config.test, ...primary },
+    benchmark: {
+      command: ctx.config.benchmark.command,
+      test: ctx.config.test,
+      ...primary,
+      why: metricRationale(ctx.config, ctx.counter?.note),
+    },
     isolation: ctx.isolation.description,
     environment: input.environment,
     verdicts: recordings.baseline?.verdicts ?? [],

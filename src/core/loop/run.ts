@@ -15,6 +15,7 @@ import { createEvidenceWriter, type EvidenceWriter } from "../evidence/writer.ts
 import { buildChildEnv } from "../exec/env.ts";
 import { resolveIsolation } from "../exec/isolation.ts";
 import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
+import { probeInstructionCounter } from "../measure/instructions.ts";
 import { memoryForRun } from "../memory/for-run.ts";
 import { type MemorySession, resolveStorePath } from "../memory/session.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
@@ -74,7 +75,8 @@ export interface PerfloopOptions {
  * Runs the loop and writes the evidence bundle into `outDir`.
  * @returns the validated results (also written as results.json).
  * @throws SandboxUnavailableError (before anything is run or written) when the sandbox cannot be
- *   made here and the config does not say `sandbox.isolation: none`; otherwise only when the bundle
+ *   made here and the config does not say `sandbox.isolation: none`; InstructionsUnavailableError
+ *   when `benchmark.measure: instructions` has no working counter; otherwise only when the bundle
  *   directory itself cannot be written: every other failure is recorded in results.json with status
  *   "error" (or "cancelled" / "timeout") and returned.
  */
@@ -91,6 +93,12 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     env: options.env ?? process.env,
     hide: [options.repoDir, options.outDir, ...(storeFile ? [path.dirname(storeFile)] : [])],
   });
+  const baseEnv = buildChildEnv(options.env ?? process.env, options.config.sandbox.env);
+  // measure: instructions needs a counter that works in the sandbox: found now, or refused now.
+  const counter =
+    options.config.benchmark.measure === "instructions" && !options.config.benchmark.metric
+      ? await probeInstructionCounter(isolation, isolation.env(baseEnv))
+      : undefined;
   const notCopied = [options.outDir, ...storeFiles];
   // perfloop's own files (the evidence, the memory store, .perfloop/) are left out of the digest.
   const notDigested = [...notCopied, path.join(options.repoDir, ".perfloop")];
@@ -124,7 +132,8 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     configPath: options.configPath ?? CONFIG_PATH,
     evidence,
     isolation,
-    baseEnv: buildChildEnv(options.env ?? process.env, options.config.sandbox.env),
+    baseEnv,
+    counter,
     emit,
     deadline: startedAt.getTime() + options.config.timeouts.total * 1000,
     seed: options.seed ?? 1,

@@ -8,6 +8,7 @@ import type { Isolation, Mounts } from "../exec/isolation.ts";
 import type { CommandResult } from "../exec/run-command.ts";
 import type { ProcSample } from "../types.ts";
 import { type RunContention, runContention } from "./contention.ts";
+import { counterArgv, type InstructionCounter, parseInstructionCount } from "./instructions.ts";
 import { startProcSampler } from "./proc-sampler.ts";
 import type { BenchRunner } from "./runner.ts";
 
@@ -44,6 +45,12 @@ export interface RunRecord {
   timedOut: boolean;
   /** The program's own metric from stdout, when configured and found. */
   metric: number | null;
+  /**
+   * Instructions executed by the whole tree (`benchmark.measure: instructions`; perf stat or
+   * valgrind, src/core/measure/instructions.ts); null when not counted or the counter said nothing.
+   * Its wall and CPU times then include the counter's slowdown (valgrind: 20–100×).
+   */
+  instructions?: number | null;
   /** sha256 of the whole stdout (computed by the runner), to show the output is deterministic. */
   stdoutSha256: string;
   /** Size of the whole stdout, bytes (what perfloop keeps may be less: `sandbox.output_limit`). */
@@ -70,6 +77,8 @@ export interface RunContext {
   metric?: MetricConfig | undefined;
   /** Sample the process tree at this interval, ms; 0 turns the sampler off (benchmarks of the sampler). */
   sampleIntervalMs: number;
+  /** Count every run's instructions with this counter (`benchmark.measure: instructions`). */
+  counter?: InstructionCounter | undefined;
 }
 
 /**
@@ -87,7 +96,12 @@ export async function runOnce(
   const outcome = await ctx.runner
     .run({
       cgroupProcs: group?.procs ?? [],
-      argv: ctx.isolation.wrap(["sh", "-c", side.command], side.cwd, mounts),
+      argv: ctx.isolation.wrap(
+        [...(ctx.counter ? counterArgv(ctx.counter) : []), "sh", "-c", side.command],
+        side.cwd,
+        mounts,
+      ),
+      countFd: ctx.counter !== undefined,
       cwd: side.cwd,
       env: ctx.isolation.env(side.env),
       signal: ctx.signal,
@@ -114,6 +128,14 @@ export async function runOnce(
     signal: accounting.signal,
     timedOut: outcome.timedOut,
     metric: ctx.metric ? readMetric(outcome.stdout, ctx.metric.pattern) : null,
+    ...(ctx.counter
+      ? {
+          instructions:
+            outcome.count && !outcome.count.truncated
+              ? parseInstructionCount(ctx.counter.tool, outcome.count.text)
+              : null,
+        }
+      : {}),
     stdoutSha256: accounting.stdoutSha256,
     stdoutBytes: accounting.stdoutBytes,
     accounting: "rusage (wait4)",

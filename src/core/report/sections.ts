@@ -79,6 +79,7 @@ export function summarySection(r: Results): string {
   lines.push(
     `Benchmark ${codeSpan(clipText(b.command, LIMITS.short))}, metric ${escapeInline(clipText(b.metric, LIMITS.short))} (${better}); tests ${codeSpan(clipText(b.test, LIMITS.short))}.`,
   );
+  if (b.why) lines.push(`Why this metric: ${escapeInline(clipText(b.why, LIMITS.reason))}.`);
   const accepted = r.rounds.filter((x) => x.outcome === "accepted").length;
   lines.push(
     `${r.rounds.length} round(s), ${accepted} accepted; stopped: ${escapeInline(clipText(r.stopReason, LIMITS.short))}.`,
