@@ -66,7 +66,13 @@ describe("host view", () => {
   it("shows toolchains from PATH by their prefix, never a home, the runner's dirs or /tmp", async () => {
     const home = path.join(root, "home");
     const toolCache = path.join(home, "actions-runner/_work/_tool");
-    for (const dir of [`${toolCache}/Python/3.12/x64/bin`, `${home}/.cargo/bin`, `${root}/opt/conda/bin`])
+    for (const dir of [
+      `${toolCache}/Python/3.12/x64/bin`,
+      `${home}/.cargo/bin`,
+      `${home}/.pyenv/shims`,
+      `${home}/scripts/bin`,
+      `${root}/opt/conda/bin`,
+    ])
       await mkdir(dir, { recursive: true });
     const view = hostView({
       env: {
@@ -75,19 +81,25 @@ describe("host view", () => {
         PATH: [
           `${toolCache}/Python/3.12/x64/bin`,
           `${home}/.cargo/bin`,
+          `${home}/.pyenv/shims`,
+          `${home}/scripts/bin`,
           `${root}/opt/conda/bin`,
           "/usr/bin",
         ].join(":"),
       },
-      readOnly: [home, "/etc", "/proc/self"],
+      readOnly: [home, `${home}/.cargo`, "/etc", "/proc/self"],
       hide: [],
     });
     expect(view.toolchains).toContain(`${toolCache}/Python/3.12/x64`);
     expect(view.home).toBe(home);
     const hidden = Object.fromEntries(view.hidden.map((h) => [h.path, h.why]));
-    expect(hidden[`${home}/.cargo/bin`]).toMatch(/inside \$HOME/);
+    // Toolchain roots in the home are shown whole (pyenv's shims need its versions/), ~/.cargo/bin
+    // alone (~/.cargo holds registry credentials); nothing else of the home.
+    expect(view.toolchains).toEqual(expect.arrayContaining([`${home}/.pyenv`, `${home}/.cargo/bin`]));
+    expect(hidden[`${home}/scripts/bin`]).toMatch(/inside \$HOME/);
+    expect(hidden[`${home}/.cargo`]).toMatch(/not a known toolchain root/);
     expect(hidden[`${root}/opt/conda/bin`]).toMatch(/nothing under \/tmp/); // the test's root is in /tmp
-    expect(hidden[home]).toMatch(/would show/);
+    expect(hidden[home]).toMatch(/inside \$HOME/);
     expect(hidden["/etc"]).toMatch(/nothing under \/etc/);
     expect(hidden["/proc/self"]).toBeDefined();
     const bound = view.binds.map((b) => b.path);

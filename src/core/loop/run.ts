@@ -126,6 +126,15 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   await evidence.audit("sandbox", isolation.description);
   const done = { options, startedAt, recordings, environment: snapshot.summary, userTreeBefore, notDigested };
   if (isolation.warning) emit({ type: "note", message: isolation.warning });
+  const hidden = isolation.view?.hidden ?? [];
+  if (hidden.length > 0)
+    emit({
+      type: "note",
+      message: `not visible in the sandbox: ${hidden
+        .slice(0, 4)
+        .map((h) => `${h.path} (${h.why})`)
+        .join("; ")}${hidden.length > 4 ? ` and ${hidden.length - 4} more (env_snapshot.json)` : ""}`,
+    });
   const baseCtx = {
     config: options.config,
     repoDir: options.repoDir,

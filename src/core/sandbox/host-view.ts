@@ -50,6 +50,34 @@ export const ETC_ENTRIES = [
   "mtab",
 ] as const;
 
+/**
+ * Toolchain roots a user installs into their home (version managers, conda, rustup…). A PATH entry
+ * inside one shows the whole root read-only (pyenv's shims need its versions/, nvm's node its lib/);
+ * nothing else of the home is ever shown. `.cargo/bin` is listed alone: ~/.cargo also holds
+ * registry credentials (credentials.toml).
+ */
+export const HOME_TOOLCHAINS = [
+  ".pyenv",
+  ".nvm",
+  ".volta",
+  ".bun",
+  ".deno",
+  ".rustup",
+  ".cargo/bin",
+  ".asdf",
+  ".sdkman",
+  ".juliaup",
+  ".ghcup",
+  ".conda",
+  "miniconda3",
+  "anaconda3",
+  "miniforge3",
+  "mambaforge",
+  ".local/share/uv",
+  ".local/share/mise",
+  ".local/share/fnm",
+] as const;
+
 /** A host path bound into the sandbox at the same path. */
 export interface HostBind {
   path: string;
@@ -134,12 +162,24 @@ export function hostView(options: HostViewOptions): HostView {
     if (!path.isAbsolute(entry) || !existsSync(entry)) continue;
     const real = realOr(entry);
     if (SYSTEM_DIRS.some((dir) => inside(real, dir))) continue;
-    const prefix = ["bin", "sbin"].includes(path.basename(real)) ? path.dirname(real) : real;
+    const toolchain = homeToolchain(real, places.home);
+    const prefix = toolchain ?? (["bin", "sbin"].includes(path.basename(real)) ? path.dirname(real) : real);
     const why = refusal(prefix, places, false);
     if (why) hidden.push({ path: entry, why });
     else if (!toolchains.includes(prefix)) toolchains.push(prefix);
   }
   for (const extra of options.readOnly) {
+    if (places.home && inside(realOr(extra), places.home)) {
+      const root = homeToolchain(realOr(extra), places.home);
+      if (root) {
+        if (!toolchains.includes(root)) toolchains.push(root);
+      } else
+        hidden.push({
+          path: extra,
+          why: "sandbox.read_only: it is inside $HOME and not a known toolchain root",
+        });
+      continue;
+    }
     if (!existsSync(extra)) {
       hidden.push({ path: extra, why: "sandbox.read_only: does not exist" });
       continue;
@@ -186,6 +226,10 @@ const NOT_FROM_PATH = ["/var", "/mnt", "/media", "/srv"];
  * RUNNER_TOOL_CACHE.
  */
 function refusal(dir: string, places: Places, explicit: boolean): string | null {
+  if (places.home && homeToolchain(dir, places.home) === dir) {
+    const leaks = places.private.find((p) => inside(p, dir));
+    return leaks ? `it would show ${leaks}` : null;
+  }
   if (dir === "/") return "the whole file system";
   for (const p of [places.home, ...places.private]) {
     if (p && inside(p, dir)) return `it would show ${p}`;
@@ -197,6 +241,16 @@ function refusal(dir: string, places: Places, explicit: boolean): string | null 
   if (never) return `nothing under ${never} is shown`;
   if (!explicit && NOT_FROM_PATH.some((n) => inside(dir, n)))
     return `it is under ${dir.split("/").slice(0, 2).join("/")} (list it in sandbox.read_only to show it)`;
+  return null;
+}
+
+/** The HOME_TOOLCHAINS root that holds `dir`, or null. */
+function homeToolchain(dir: string, home: string | null): string | null {
+  if (!home) return null;
+  for (const name of HOME_TOOLCHAINS) {
+    const root = path.join(home, name);
+    if (inside(dir, root)) return root;
+  }
   return null;
 }
 
