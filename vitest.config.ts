@@ -7,14 +7,50 @@ import { defineConfig } from "vitest/config";
 // get a cache of their own, so they neither read nor leave stores in ~/.cache/perfloop.
 const cache = mkdtempSync(path.join(tmpdir(), "perfloop-test-cache-"));
 
+/**
+ * Tests that start real processes to run the loop, measure, sample or attack the sandbox: they run
+ * one file at a time, after the unit tests, so they never compete with each other for the CPUs. They
+ * assert only what holds under any load (bundle files, gates, exit codes, the user's tree, what the
+ * sandbox lets through) — decisions on timings are tested on recorded samples in the unit project.
+ */
+const E2E = [
+  "test/loop-*.test.ts",
+  "test/memory-loop.test.ts",
+  "test/measure-metric.test.ts",
+  "test/instructions.test.ts",
+  "test/profile-python.test.ts",
+  "test/profile-node.test.ts",
+  "test/proc-sampler.test.ts",
+  "test/gpu-sampler.test.ts",
+  "test/exec.test.ts",
+  "test/sandbox-*.test.ts",
+  "test/action/{bundle,cancel,hostile,pr,scan,evidence}.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Integration tests time real processes; running them in parallel on a 2-core machine would
-    // make their measurements noisy, so files run one at a time.
-    fileParallelism: false,
     env: { XDG_CACHE_HOME: cache },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: E2E,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: E2E,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

@@ -62,8 +62,10 @@ export function metricRationale(config: Config, counterNote?: string): string {
  * Compares side B against side A.
  * @returns the primary comparison first (the declared metric, else `benchmark.measure`'s), then
  *   wall time, CPU time, instructions (when counted) and peak RSS. Different contention on the two
- *   sides compromises only what contention moves — wall time and a program's own metric (usually a
- *   time) — never CPU time or instructions; GPU slowdown flags compromise every comparison.
+ *   sides compromises what contention moves — wall time, a program's own metric (usually a time)
+ *   and CPU time too (shared caches, SMT siblings and clock frequency make the same code cost more
+ *   CPU on a busy machine: test/contention.test.ts shows it on recorded runs) — never the
+ *   instruction count or peak RSS; GPU slowdown flags compromise every comparison.
  * @throws Error when the declared metric or the instruction count is missing from a run;
  *   StatsInputError (from stats.ts) when a side has no counted runs.
  */
@@ -106,7 +108,7 @@ export function compareMeasurement(measurement: Measurement, config: Config, see
     cpu: compare(
       (r) => Math.max(r.cpuMs, 0.001),
       { ...MEASURES.cpu, ...lower },
-      gpu,
+      timed || null,
       "CPU time was recorded in",
     ),
     instructions: a.some((r) => r.instructions != null)

@@ -35,6 +35,7 @@ export interface BwrapOptions {
  * @param argv the command (e.g. `["sh", "-c", "pytest -q"]`).
  * @param cwd must be one of the mounted trees (or inside one).
  * @returns `[bwrap, ...options, "--", "prlimit", ..., "--", ...argv]`.
+ * @throws Error when a mount is `/` or not absolute: the host's root never enters a sandbox.
  */
 export function bwrapArgv(
   argv: readonly string[],
@@ -43,6 +44,15 @@ export function bwrapArgv(
   options: BwrapOptions,
 ): string[] {
   const { view, limits } = options;
+  for (const dir of [
+    ...mounts.writable,
+    ...mounts.readOnly,
+    ...(mounts.binds ?? []).flatMap((b) => [b.from, b.to]),
+  ])
+    if (!dir.startsWith("/") || dir.replace(/\/+$/, "") === "")
+      throw new Error(
+        `refusing to mount ${JSON.stringify(dir)} into the sandbox: only absolute paths other than /`,
+      );
   const out = [
     options.bwrap,
     "--unshare-user",
