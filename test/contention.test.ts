@@ -118,6 +118,42 @@ function measurementOf(a: RunRecord[], b: RunRecord[]): Measurement {
 }
 
 describe("an A/B whose sides saw clearly different contention is compromised", () => {
+  it("a claim that contention worked against stands: B twice as fast although B waited more for a CPU", () => {
+    // Recorded idle runs as A; B = the same runs twice as fast, with far more run-queue delay (a fast
+    // side carries a larger share of a busy machine's fixed start-up waits).
+    const a = runsOf("textstats-idle", "A");
+    const b = runsOf("textstats-idle", "B").map((r) => ({
+      ...r,
+      wallMs: r.wallMs / 2,
+      cpuMs: r.cpuMs / 2,
+      userMs: r.userMs / 2,
+      contention: r.contention && {
+        ...r.contention,
+        runQueueMs: (0.3 * r.wallMs) / 2,
+        runQueueShare: 0.3,
+        contentionShare: 0.3,
+      },
+    }));
+    const [wall] = compareMeasurement(measurementOf(a, b), CONFIG);
+    expect(wall?.verdict, wall?.reason).toBe("faster");
+    expect(wall?.reason).toMatch(/contention worked against this claim, which stands/);
+    // The other way round — A delayed, B not — the same gain could be contention's doing.
+    const [reverse] = compareMeasurement(
+      measurementOf(
+        a.map((r) => ({
+          ...r,
+          contention: r.contention && { ...r.contention, runQueueShare: 0.6, contentionShare: 0.6 },
+        })),
+        b.map((r) => ({
+          ...r,
+          contention: r.contention && { ...r.contention, runQueueShare: 0.01, contentionShare: 0.01 },
+        })),
+      ),
+      CONFIG,
+    );
+    expect(reverse?.verdict, reverse?.reason).toBe("inconclusive");
+  });
+
   it("A measured idle, B under load (the same code): inconclusive, never 'slower'", () => {
     const a = runsOf("textstats-idle", "A");
     const b = runsOf("textstats-under-load", "B");

@@ -81,7 +81,8 @@ describe("memory across runs: knob tuning", () => {
     const reflection = JSON.parse(await readFile(path.join(repo, "out1/rounds/1/reflection.json"), "utf8"));
     expect(reflection).toMatchObject({ gate: "tests", knob: { name: "stem-cache", value: "'big'" } });
     expect(reflection.testExcerpt).toMatch(/Error/);
-    expect(first.memory?.notes).toEqual([]);
+    // No note but the one a busy machine may add (the verdict is then not learned: learn.ts).
+    expect(first.memory?.notes.filter((n) => !/heavy CPU contention/.test(n))).toEqual([]);
     expect(first.memory?.store).toBe(storeOf(repo));
     expect(path.relative(repo, storeOf(repo)).startsWith("..")).toBe(true); // outside the repository
 

@@ -134,37 +134,63 @@ export function contentionMismatch(
   b: readonly ContendedRun[],
   alpha = 0.01,
 ): string | null {
+  const found = contentionBias(a, b, alpha);
+  return found.length > 0 ? found.map((f) => f.text).join("; ") : null;
+}
+
+/** One clear contention difference between the sides, and the side it made look worse. */
+export interface ContentionBias {
+  text: string;
+  /** The side that lost more time to the run queue (or to steal): contention made it look slower. */
+  disfavoured: "A" | "B";
+}
+
+/**
+ * The clear contention differences of `contentionMismatch`, each with the side it disfavoured (the
+ * more delayed one: its wall time is stretched by (1 − low share) / (1 − high share)). A caller can
+ * keep a claim the bias worked against — "B is faster" although B lost more time to the run queue —
+ * since contention only made that claim harder to reach.
+ */
+export function contentionBias(
+  a: readonly ContendedRun[],
+  b: readonly ContendedRun[],
+  alpha = 0.01,
+): ContentionBias[] {
   const ma = measured(a);
   const mb = measured(b);
   const sa = sideContention(a);
   const sb = sideContention(b);
-  if (!sa || !sb) return null;
-  const limit = `limits ${100 * T.CONTENTION_MISMATCH_EFFECT}% and p < ${alpha}`;
-  const why: string[] = [];
-  const [lo, hi, hiName] = sa.sharePct <= sb.sharePct ? [sa, sb, "B"] : [sb, sa, "A"];
+  if (!sa || !sb) return [];
+  const limit = `limits ${Math.round(100 * T.CONTENTION_MISMATCH_EFFECT)}% and p < ${alpha}`;
+  const why: ContentionBias[] = [];
+  const [lo, hi, hiName] = sa.sharePct <= sb.sharePct ? [sa, sb, "B" as const] : [sb, sa, "A" as const];
   const cores = [...a, ...b].map(coresOf).find((c) => c !== null) ?? null;
   const selfInflicted = cores !== null && hi.demandCores > cores;
   const effect = stretch(lo.sharePct, hi.sharePct);
   const shares = (m: typeof ma) => m.map((x) => x.c.contentionShare as number);
   const p = pDiffer(shares(ma), shares(mb));
   if (!selfInflicted && effect > T.CONTENTION_MISMATCH_EFFECT && p < alpha) {
-    why.push(
-      `A and B saw clearly different CPU contention: run-queue delay took ${sa.sharePct}% of A's wall time and ` +
+    why.push({
+      text:
+        `A and B saw clearly different CPU contention: run-queue delay took ${sa.sharePct}% of A's wall time and ` +
         `${sb.sharePct}% of B's (medians; time runnable but waiting for a CPU, /proc/<pid>/task/<tid>/schedstat; ` +
         `${pText(p)}), enough alone to make ${hiName} ${round(100 * effect, 1)}% slower (${limit})`,
-    );
+      disfavoured: hiName,
+    });
   }
   if (sa.stealPct !== null && sb.stealPct !== null) {
     const steal = stretch(Math.min(sa.stealPct, sb.stealPct), Math.max(sa.stealPct, sb.stealPct));
     const ps = pDiffer(stealShares(ma), stealShares(mb));
     if (steal > T.CONTENTION_MISMATCH_EFFECT && ps < alpha) {
-      why.push(
-        `A and B saw clearly different steal time: ${sa.stealPct}% and ${sb.stealPct}% of the machine's CPU time ` +
+      why.push({
+        text:
+          `A and B saw clearly different steal time: ${sa.stealPct}% and ${sb.stealPct}% of the machine's CPU time ` +
           `(medians; /proc/stat; ${pText(ps)}), enough alone to change the wall time by ${round(100 * steal, 1)}% (${limit})`,
-      );
+        disfavoured: sa.stealPct > sb.stealPct ? "A" : "B",
+      });
     }
   }
-  return why.length > 0 ? why.join("; ") : null;
+  return why;
 }
 
 /**

@@ -59,7 +59,7 @@ export function learningCategory(verdicts: readonly Verdict[]): { category: stri
     category: "uncategorized",
     note:
       `the baseline was measured under heavy CPU contention (run-queue delay ${heavy}% of the wall time, ` +
-      `limit ${100 * HEAVY_CONTENTION_SHARE}%): its verdict \`${top.category}\` is not learned; this run's ` +
+      `limit ${Math.round(100 * HEAVY_CONTENTION_SHARE)}%): its verdict \`${top.category}\` is not learned; this run's ` +
       "outcomes are filed as uncategorized",
   };
 }
