@@ -93,7 +93,7 @@ describe("memory does not learn a verdict made under heavy contention", () => {
     const loaded = learningCategory(classify(recorded("textstats-under-load")));
     expect(loaded.category).toBe("uncategorized");
     expect(loaded.note).toMatch(/heavy CPU contention/);
-    expect(loaded.note).toContain(`limit ${100 * HEAVY_CONTENTION_SHARE}%`);
+    expect(loaded.note).toContain(`limit ${Math.round(100 * HEAVY_CONTENTION_SHARE)}%`);
     expect(loaded.note).toContain("cpu-single-thread");
     const idle = learningCategory(classify(recorded("textstats-idle")));
     expect(idle).toEqual({ category: "cpu-single-thread", note: null });
