@@ -7,7 +7,7 @@
  *   4. what the sandbox costs per run,
  *   5. wall, CPU and instructions: CV idle and under load, and A/A false claims (bench/metrics.ts).
  * Each figure comes with the numbers it was computed from. Takes about ten minutes (item 5 runs
- * valgrind under load).
+ * valgrind under load); `npm run bench -- 3` runs item 3 alone.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -250,10 +250,15 @@ async function againstHyperfine(): Promise<void> {
   );
 }
 
+// `npm run bench -- 3 4` runs only those items (0–5); no argument runs them all.
+const only = new Set(process.argv.slice(2).map(Number));
+const items: Array<[number, () => Promise<void>]> = [
+  [0, samplerCost],
+  [1, samplerOverhead],
+  [2, orchestrationOverhead],
+  [3, againstHyperfine],
+  [4, sandboxCost],
+  [5, metricsUnderLoad],
+];
 console.log(`perfloop bench — ${new Date().toISOString()}, node ${process.version}`);
-await samplerCost();
-await samplerOverhead();
-await orchestrationOverhead();
-await againstHyperfine();
-await sandboxCost();
-await metricsUnderLoad();
+for (const [n, item] of items) if (only.size === 0 || only.has(n)) await item();

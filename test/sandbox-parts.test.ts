@@ -153,6 +153,8 @@ describe("bwrapArgv", () => {
     expect(off.join(" ")).toContain("--bind /scratch/profile /scratch/profile");
     expect(off.join(" ")).toContain("--ro-bind /repo/node_modules /scratch/best/node_modules");
     expect(off.join(" ")).toContain("--size 1000 --tmpfs /home/runner");
+    // Binds come after the home's tmpfs, which would hide a toolchain root inside it (~/.pyenv).
+    expect(off.indexOf("/usr")).toBeGreaterThan(off.lastIndexOf("--tmpfs"));
     // Devices are bound after --dev, which would hide them.
     expect(off.lastIndexOf("/dev/nvidia0")).toBeGreaterThan(off.indexOf("--dev"));
     expect(off.join(" ")).toContain("--chdir /scratch/best");

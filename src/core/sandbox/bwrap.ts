@@ -69,13 +69,14 @@ export function bwrapArgv(
     "--hostname",
     "perfloop-sandbox",
   ];
-  for (const bind of view.binds) {
+  for (const bind of view.binds)
     if (bind.kind === "symlink") out.push("--symlink", bind.target ?? "", bind.path);
-    else if (bind.kind === "bind") out.push("--ro-bind-try", bind.path, bind.path);
-  }
   out.push("--proc", "/proc", "--dev", "/dev");
   for (const dir of ["/tmp", "/var/tmp", "/dev/shm", ...(view.home ? [view.home] : [])])
     out.push(...(limits.tmpBytes > 0 ? ["--size", String(limits.tmpBytes)] : []), "--tmpfs", dir);
+  // Read-only binds after the private tmpfs: a toolchain root inside $HOME (~/.pyenv) must be
+  // mounted onto the empty home, not hidden under it.
+  for (const bind of view.binds) if (bind.kind === "bind") out.push("--ro-bind-try", bind.path, bind.path);
   // Device binds again after --dev, which mounts a fresh /dev over them.
   for (const bind of view.binds) if (bind.kind === "device") out.push("--dev-bind-try", bind.path, bind.path);
   for (const bind of mounts.binds ?? [])
