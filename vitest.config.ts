@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,6 +7,22 @@ import { defineConfig } from "vitest/config";
 // The default memory store lives in the user's cache directory (src/core/memory/session.ts): tests
 // get a cache of their own, so they neither read nor leave stores in ~/.cache/perfloop.
 const cache = mkdtempSync(path.join(tmpdir(), "perfloop-test-cache-"));
+
+// The real python3 first on PATH: a version manager's shim (pyenv's is a bash script) costs ~0.1 s
+// per start, and the tests start Python hundreds of times, in and out of the sandbox.
+let python = "";
+try {
+  python = execFileSync(
+    "python3",
+    ["-c", "import os, sys; print(os.path.dirname(os.path.realpath(sys.executable)))"],
+    {
+      encoding: "utf8",
+    },
+  ).trim();
+} catch {
+  // no python3: the tests that need it say so
+}
+const PATH = [python, process.env.PATH ?? ""].filter(Boolean).join(path.delimiter);
 
 /**
  * Tests that start real processes to run the loop, measure, sample or attack the sandbox: they run
@@ -31,7 +48,7 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    env: { XDG_CACHE_HOME: cache },
+    env: { XDG_CACHE_HOME: cache, PATH },
     projects: [
       {
         extends: true,
