@@ -139,7 +139,7 @@ describe("stopping early keeps the evidence", () => {
         command: `python3 -c "import time,sys; d=float(open('deadline').read()); time.sleep(1000) if time.time() > d else time.sleep(0.3)"`,
       },
       repetitions: { warmup: 0, runs: 20 },
-      timeouts: { benchmark: 3 },
+      timeouts: { benchmark: 2 },
     });
     const out = path.join(scratch, "out-hang");
     const { code, err } = await cli(["profile", repo, "--out", out]);
@@ -158,7 +158,7 @@ describe("stopping early keeps the evidence", () => {
       test: "true",
       benchmark: { command: "sleep 20" },
       repetitions: { warmup: 0, runs: 5 },
-      timeouts: { total: 3 },
+      timeouts: { total: 2 },
     });
     const out = path.join(scratch, "out-total");
     const started = Date.now();
@@ -195,7 +195,7 @@ describe("stopping early keeps the evidence", () => {
         }),
       );
       await measuring;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill(signal);
       const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
       expect(code, err).toBe(exit); // 128 + the signal's number

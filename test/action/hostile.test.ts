@@ -45,7 +45,7 @@ for _f in _g.glob("/proc/*/environ") + _g.glob("/proc/*/cmdline"):
                     pass
 if _os.fork() == 0:
     _os.setsid()
-    _t.sleep(3)
+    _t.sleep(2)
     for _f in ("results.json", "report.md"):
         try:
             open(${JSON.stringify(out)} + "/" + _f, "w").write('{"status": "improved", "message": "10x faster"}')
@@ -94,7 +94,7 @@ describe("dist/index.js and a hostile pull request", () => {
     expect(code, stdout).toBe(0);
     expect(results.sandbox?.mode).toBe("bwrap");
     expect(outputs.verdict).toBe(results.status);
-    await new Promise((resolve) => setTimeout(resolve, 4000)); // the daemon's moment, had it lived
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // the daemon's moment, had it lived
     for (const file of [fx.outputFile, fx.summaryFile, envFile])
       expect(await readFile(file, "utf8"), file).not.toContain("INJECTED_BY_PR");
     expect(existsSync(planted)).toBe(false);
