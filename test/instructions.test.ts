@@ -13,7 +13,7 @@ const FIXTURES = path.resolve(import.meta.dirname, "fixtures/instructions");
 
 describe("parseInstructionCount", () => {
   it("sums cachegrind's I refs over every traced process (valgrind 3.19, sh running python3)", async () => {
-    const report = await readFile(path.join(FIXTURES, "cachegrind-python.log"), "utf8");
+    const report = await readFile(path.join(FIXTURES, "cachegrind-python.txt"), "utf8");
     expect(parseInstructionCount("valgrind", report)).toBe(31_858_167 + 226_261);
   });
 
