@@ -41,7 +41,8 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
     min_improvement: 5,
     repetitions: { warmup: 1, runs: 6 },
     statistics: { bootstrap: 2000, max_cv: 100 },
-    model: { name: "test-model", base_url: `${MODEL_URL}/v1`, max_turns: 4 },
+    // One session a round (the scripted replies come in order); test/loop-agent.test.ts runs three.
+    model: { name: "test-model", base_url: `${MODEL_URL}/v1`, max_turns: 4, candidates: 1 },
     ...overrides,
   });
 }

@@ -41,9 +41,11 @@ export const MAX_LIMITS = { files: 1000, changedLines: 100_000, fileBytes: 10_00
 
 /**
  * The model's budget (`model.*`): 200 turns and 10^8 tokens per run; every turn is a paid request
- * holding the whole conversation, so larger numbers only mean a larger bill.
+ * holding the whole conversation, so larger numbers only mean a larger bill. At most 8 candidates a
+ * round (each is a session with its own checks; more only multiplies cost) and 20 screen runs a side
+ * (a screen that needs more is the full A/B's job).
  */
-export const MAX_MODEL = { turns: 200, tokens: 100_000_000 } as const;
+export const MAX_MODEL = { turns: 200, tokens: 100_000_000, candidates: 8, screenRuns: 20 } as const;
 
 /**
  * The memory store (`memory.*`): 100,000 rows per table (every run reads whole tables for retrieval)

@@ -111,10 +111,24 @@ const modelSchema = z.strictObject({
   name: z.string().min(1).default("gpt-4.1"),
   base_url: z.url().optional(),
   api_key_env: z.string().default("OPENAI_API_KEY"),
-  max_turns: z.number().int().positive().max(MAX_MODEL.turns).default(12),
-  max_tokens: z.number().int().positive().max(MAX_MODEL.tokens).default(200_000),
-  /** Wall-clock budget of one agent session, s. */
-  timeout: z.number().positive().max(MAX_TIMEOUT_S).default(600),
+  /** Model calls of one session (each may carry several tool calls). */
+  max_turns: z.number().int().positive().max(MAX_MODEL.turns).default(30),
+  /** Tokens (prompt + completion) of the whole run, every session together. */
+  max_tokens: z.number().int().positive().max(MAX_MODEL.tokens).default(2_000_000),
+  /** Tokens of one session. */
+  session_tokens: z.number().int().positive().max(MAX_MODEL.tokens).default(300_000),
+  /** Wall-clock budget of one agent session, s (model calls and tools together). */
+  timeout: z.number().positive().max(MAX_TIMEOUT_S).default(900),
+  /** Wall time the execution tools (run_tests, run_benchmark, profile) of one session may use, s. */
+  tool_time: z.number().positive().max(MAX_TIMEOUT_S).default(300),
+  /** Independent sessions (candidates) a round; each is steered to a different idea. */
+  candidates: z.number().int().min(1).max(MAX_MODEL.candidates).default(3),
+  /** Runs a side of the quick screen (run_benchmark, and the screen of every candidate). */
+  screen_runs: z.number().int().min(1).max(MAX_MODEL.screenRuns).default(3),
+  /** Estimated prompt size, tokens, past which old tool outputs are compacted (4 characters a token). */
+  context_tokens: z.number().int().min(4000).max(MAX_MODEL.tokens).default(60_000),
+  /** Price per million tokens, USD, for the cost estimate; default: a known model's list price, else none. */
+  price: z.strictObject({ input: z.number().nonnegative(), output: z.number().nonnegative() }).optional(),
   temperature: z.number().min(0).max(2).optional(),
 });
 

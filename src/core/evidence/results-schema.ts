@@ -73,7 +73,60 @@ export const requestSchema = z.object({
 });
 
 /** The gate that stopped a candidate (null = accepted). */
-export const gateSchema = z.enum(["parse", "apply", "policy", "tests", "output", "performance", "error"]);
+export const gateSchema = z.enum([
+  "parse",
+  "apply",
+  "policy",
+  "tests",
+  "output",
+  "behaviour",
+  "screen",
+  "performance",
+  "error",
+]);
+
+/** What behaviour capture compared for a candidate (src/core/behaviour/compare.ts). */
+const behaviourCheckSchema = z.object({
+  functionsCompared: z.number().int().nonnegative(),
+  callsCompared: z.number().int().nonnegative(),
+  difference: z
+    .object({ function: z.string(), call: z.string(), baseline: z.string(), candidate: z.string() })
+    .nullable(),
+});
+
+/**
+ * One candidate of a round (README, "The agent"): its gates, its quick screen against the best tree
+ * (medians in the primary metric's unit; changePct > 0 = better), whether it got the full A/B, and
+ * its session's cost (tokens; USD estimate, null = no known price; tool wall time, ms).
+ */
+const candidateSchema = z.object({
+  k: z.number().int().positive(),
+  description: z.string(),
+  rationale: z.string(),
+  files: z.array(z.string()),
+  outcome: z.enum(["accepted", "rejected"]),
+  gate: gateSchema.nullable(),
+  reason: z.string(),
+  measured: z.boolean(),
+  screen: z
+    .object({
+      metric: z.string(),
+      unit: z.string(),
+      runs: z.number().int().positive(),
+      aMedian: z.number(),
+      bMedian: z.number(),
+      ratio: z.number(),
+      changePct: z.number(),
+      withinNoise: z.boolean(),
+    })
+    .nullable(),
+  behaviour: behaviourCheckSchema.nullable(),
+  tokens: z.number().int().nonnegative(),
+  costUsd: z.number().nonnegative().nullable(),
+  turns: z.number().int().nonnegative(),
+  toolCalls: z.number().int().nonnegative(),
+  toolMs: z.number().nonnegative(),
+});
 
 const roundSchema = z.object({
   n: z.number().int().positive(),
@@ -92,6 +145,10 @@ const roundSchema = z.object({
   bestImprovementPct: z.number(),
   durationMs: z.number(),
   tokens: z.number().int().nonnegative(),
+  /** Every candidate of the round (LLM rounds; optional, added without a schema bump). */
+  candidates: z.array(candidateSchema).optional(),
+  /** Estimated model cost of the round, USD (optional; null = no known price). */
+  costUsd: z.number().nonnegative().nullable().optional(),
   /** Rejected rounds: the reflection's diagnosis (full text in rounds/<n>/reflection.json). Optional. */
   reflection: z
     .object({ likelyCause: z.string(), whatToChange: z.string(), signature: z.string() })
@@ -241,7 +298,26 @@ export const resultsSchema = z.object({
     modelCalls: z.number().int(),
     promptTokens: z.number().int(),
     completionTokens: z.number().int(),
+    /** Estimated cost of every session, USD (optional; null = no known price for the model). */
+    costUsd: z.number().nonnegative().nullable().optional(),
   }),
+  /**
+   * Behaviour capture (README, "Behaviour capture"): the functions recorded on the baseline and how
+   * many distinct calls; absent when nothing was captured. Optional, added without a schema bump.
+   */
+  behaviour: z.object({ functions: z.array(z.string()), calls: z.number().int().nonnegative() }).optional(),
+  /**
+   * The pull request's share of the profile (README, "Focus on the pull request"): self time of the
+   * hot functions whose body the PR changed, % of the profiled time. Optional, absent without a PR.
+   */
+  focus: z
+    .object({
+      sharePct: z.number(),
+      changedFunctions: z.number().int(),
+      changedLines: z.number().int(),
+      text: z.string(),
+    })
+    .optional(),
   /** What memory did. Optional, added without a schema bump: readers must accept its absence. */
   memory: memorySummarySchema.optional(),
   /** The sandbox the user's commands ran in (optional, added without a schema bump). */
@@ -258,6 +334,8 @@ export const resultsSchema = z.object({
 export type Results = z.infer<typeof resultsSchema>;
 /** One optimization round as recorded in results.json. */
 export type RoundRecord = z.infer<typeof roundSchema>;
+/** One candidate of a round as recorded in results.json. */
+export type CandidateRecord = z.infer<typeof candidateSchema>;
 /** The request part of results.json. */
 export type ResultsRequest = z.infer<typeof requestSchema>;
 /** The sandbox part of results.json. */

@@ -2,20 +2,18 @@
  * Steps 1–4 of the loop (DESIGN.md): set-up, the correctness baseline, the baseline measurement
  * with hardware sampling, a separate profiling run, and the bottleneck verdict.
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { classify } from "../analyze/classify.ts";
 import { renderFeedbackReport } from "../analyze/feedback-report.ts";
 import { summarizeSignals } from "../analyze/signals.ts";
-import { CancelledError } from "../exec/cancel.ts";
-import { describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
+import { describeOutcome, succeeded } from "../exec/run-command.ts";
 import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
-import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
-import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
 import type { HotSpot, SignalSummary, Verdict } from "../types.ts";
-import { commandLog, type LoopContext, measureSides, mountsFor, runStep, side } from "./context.ts";
+import type { BehaviourReference } from "./behaviour.ts";
+import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
+import type { BaselineFocus } from "./focus.ts";
+import { profileTree } from "./profile-run.ts";
 
 /** The baseline, ready for optimization. */
 export interface Baseline {
@@ -25,7 +23,12 @@ export interface Baseline {
   stdout: string;
   signals: SignalSummary;
   verdicts: Verdict[];
+  /** Hot spots in files a candidate may edit; the PR's functions first when there is a focus. */
   hotSpots: HotSpot[];
+  /** The baseline's recorded behaviour (behaviour.ts); null until captured, or when nothing was. */
+  behaviour: BehaviourReference | null;
+  /** The pull request's place in the profile (focus.ts); null without a pull request. */
+  focus: BaselineFocus | null;
 }
 
 /** A baseline that cannot be optimized: nothing is optimized on a red baseline. */
@@ -83,7 +86,7 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
     phase: "profiling",
     detail: "a separate run, so profiler overhead never reaches the timings",
   });
-  const hotSpots = await profile(ctx, tree);
+  const hotSpots = await profileTree(ctx, tree, { log: "profile.log", json: "hot_spots.json" });
   const runs = countedRuns(measurement, "A");
   const signals = summarizeSignals({
     runs,
@@ -103,40 +106,16 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
     phase: "verdict",
     detail: verdicts[0] ? `${verdicts[0].category}: ${verdicts[0].rule}` : "no clear bottleneck category",
   });
-  return { ok: true, measurement, stdout: measurement.stdout.A ?? "", signals, verdicts, hotSpots };
-}
-
-async function profile(ctx: LoopContext, tree: string): Promise<HotSpot[]> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-profile-"));
-  try {
-    const result = await runCommand(ctx.config.benchmark.command, {
-      cwd: tree,
-      env: profileEnv(ctx.baseEnv, dir),
-      timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // profilers slow programs down
-      outputLimit: ctx.config.sandbox.output_limit,
-      isolation: ctx.isolation,
-      // The tree read-only as in the timed runs; the profiles are written to a folder of their own.
-      mounts: mountsFor(ctx, tree, "ro", { writable: [dir], readOnly: [PROFILER_DIR] }),
-      signal: ctx.signal,
-    });
-    await ctx.evidence.text("profile.log", commandLog(result));
-    const hotSpots = await readHotSpots(dir, tree);
-    await ctx.evidence.json("hot_spots.json", hotSpots);
-    if (hotSpots.length === 0)
-      ctx.emit({
-        type: "note",
-        message: "profiling found no hot spot in the repository's own Python or Node code",
-      });
-    return hotSpots;
-  } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    // A profiler failure costs the hot spots, not the run.
-    ctx.emit({ type: "note", message: `profiling failed: ${(error as Error).message}` });
-    await ctx.evidence.audit("profiling failed", (error as Error).message);
-    return [];
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return {
+    ok: true,
+    measurement,
+    stdout: measurement.stdout.A ?? "",
+    signals,
+    verdicts,
+    hotSpots,
+    behaviour: null,
+    focus: null,
+  };
 }
 
 /**

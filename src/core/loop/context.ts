@@ -7,10 +7,12 @@ import type { Config } from "../config/schema.ts";
 import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { EvidenceWriter } from "../evidence/writer.ts";
 import type { Isolation, Mounts } from "../exec/isolation.ts";
+import type { Lock } from "../exec/lock.ts";
 import { type CommandResult, describeOutcome, runCommand } from "../exec/run-command.ts";
 import type { InstructionCounter } from "../measure/instructions.ts";
 import { type Measurement, measure } from "../measure/protocol.ts";
 import type { BenchSide } from "../measure/run-once.ts";
+import type { PatchPolicy } from "../patch/policy.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
 import type { LoopEventHandler } from "./events.ts";
 import { DEPENDENCY_DIRS, dependencyBinds, type Workspace } from "./workspace.ts";
@@ -39,6 +41,24 @@ export interface LoopContext {
   incomplete: Array<{ label: string; reason: string; measurement: Measurement }>;
   /** The instruction counter of `benchmark.measure: instructions`, probed at the start. */
   counter?: InstructionCounter | undefined;
+  /**
+   * Runs `task` when no other exclusive task runs (src/core/exec/lock.ts): every command of the
+   * agents' sessions goes through it, so concurrent sessions never measure or test at once.
+   */
+  exclusive: Lock;
+}
+
+/** The patch policy of this run's config (src/core/patch/policy.ts). */
+export function patchPolicyOf(ctx: LoopContext): PatchPolicy {
+  return {
+    paths: ctx.config.paths,
+    protect: ctx.config.protect,
+    maxFiles: ctx.config.limits.max_files,
+    maxChangedLines: ctx.config.limits.max_changed_lines,
+    maxFileBytes: ctx.config.limits.max_file_bytes,
+    benchmarkFiles: ctx.config.benchmark.files,
+    configPath: ctx.configPath,
+  };
 }
 
 /** What a command in `tree` sees: the tree (read-write or read-only) and the dependency folders. */
@@ -106,7 +126,8 @@ export class TreeChangedError extends Error {
 }
 
 /**
- * Measures one or two sides with the config's repetitions, emitting a progress event per run. The
+ * Measures one or two sides with the config's repetitions (or `repetitions`: the quick screens),
+ * emitting a progress event per run. The
  * sides' trees are mounted read-only, and their digests are compared before and after, so a
  * measurement of a tree that changed (possible only without a sandbox) is never used.
  * @throws MeasurementError when a run fails (see protocol.ts); TreeChangedError when a tree changed;
@@ -116,11 +137,12 @@ export async function measureSides(
   ctx: LoopContext,
   sides: [BenchSide] | [BenchSide, BenchSide],
   label: string,
+  repetitions: { warmup: number; runs: number } = ctx.config.repetitions,
 ): Promise<Measurement> {
   const trees = [...new Set(sides.map((s) => s.cwd))];
   const digest = (tree: string) => treeDigest(tree, { metadataOnly: DEPENDENCY_DIRS });
   const before = await Promise.all(trees.map(digest));
-  const measurement = await measureOnce(ctx, sides, label).catch((error: unknown) => {
+  const measurement = await measureOnce(ctx, sides, label, repetitions).catch((error: unknown) => {
     const partial = (error as { partial?: Measurement | null }).partial;
     if (partial) ctx.incomplete.push({ label, reason: (error as Error).message, measurement: partial });
     throw error;
@@ -140,10 +162,11 @@ function measureOnce(
   ctx: LoopContext,
   sides: [BenchSide] | [BenchSide, BenchSide],
   label: string,
+  repetitions: { warmup: number; runs: number },
 ): Promise<Measurement> {
   return measure(sides, {
-    warmup: ctx.config.repetitions.warmup,
-    runs: ctx.config.repetitions.runs,
+    warmup: repetitions.warmup,
+    runs: repetitions.runs,
     isolation: ctx.isolation,
     signal: ctx.signal,
     counter: ctx.counter,

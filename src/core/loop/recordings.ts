@@ -19,7 +19,8 @@ export interface RunRecordings {
   changedFiles: string[];
   /** Environment values of accepted env knobs, with the round improvement that earned them. */
   recommendations: Array<{ knob: string; env: string; value: string; improvementPct: number }>;
-  usage: { modelCalls: number; promptTokens: number; completionTokens: number };
+  /** Model calls and tokens of every session; estimated cost, USD (null or absent = no known price). */
+  usage: { modelCalls: number; promptTokens: number; completionTokens: number; costUsd?: number | null };
   stopReason: string;
   /** What memory did (results.json `memory`); absent when memory is off or in profile mode. */
   memory?: MemorySummary;

@@ -17,15 +17,15 @@ import type { Baseline } from "./baseline.ts";
 import { compareMeasurement, outputOf, primaryMetric } from "./compare.ts";
 import { type LoopContext, measureSides, side } from "./context.ts";
 import { type BestState, evaluateCandidate } from "./evaluate.ts";
+import { llmSource } from "./llm-source.ts";
+import { profileTree } from "./profile-run.ts";
 import type { RunRecordings } from "./recordings.ts";
-import {
-  type CandidateSource,
-  llmSource,
-  orderSources,
-  type SourcedCandidate,
-  tuneSource,
-} from "./strategies.ts";
+import { type BatchOutcome, evaluateBatch, recordOf } from "./round-candidates.ts";
+import { type CandidateSource, orderSources, type SourcedCandidate, tuneSource } from "./strategies.ts";
 import { promote } from "./workspace.ts";
+
+/** Lines of a failed candidate's diff shown in the next round's prompt. */
+const DIFF_LINES_IN_PROMPT = 40;
 
 /** A round that improves less than this counts towards convergence (DESIGN.md step 9), %. */
 export const CONVERGENCE_STEP_PCT = 5;
@@ -59,9 +59,9 @@ export async function optimizeRounds(
         client: model,
         model: config.model ?? defaultModelConfig(),
         verdicts,
-        hotSpots: baseline.hotSpots,
         ...(policy?.llm?.system ? { system: policy.llm.system } : {}),
         remembered: memory?.remembered ?? [],
+        ...(baseline.focus ? { pullRequest: baseline.focus.prompt } : {}),
       })
     : null;
   const knobsHelpTop = top !== undefined && config.tune.some((k) => k.helps.includes(top));
@@ -79,7 +79,9 @@ export async function optimizeRounds(
   const best: BestState = {
     env: {},
     baselineOutput: outputOf(baseline.stdout, countedRuns(baseline.measurement, "A")[0]),
+    behaviour: baseline.behaviour,
   };
+  let hotSpots = baseline.hotSpots;
   let bestRatio = 1; // primary metric of best / baseline, chained over accepted rounds
   let bestWallMs = medianWall(baseline);
   let smallRounds = 0;
@@ -93,14 +95,22 @@ export async function optimizeRounds(
       recordings.stopReason = stop;
       break;
     }
-    let candidate: SourcedCandidate | null = null;
+    let batch: SourcedCandidate[] = [];
     let from: CandidateSource | undefined;
-    for (let source = sources[sourceIndex]; !candidate && source; source = sources[sourceIndex]) {
-      candidate = await source.next({ n, bestWallMs, bestImprovementPct: improvement(), failures });
+    for (let source = sources[sourceIndex]; batch.length === 0 && source; source = sources[sourceIndex]) {
+      batch = await source.next({
+        n,
+        best,
+        hotSpots,
+        bestWallMs,
+        bestImprovementPct: improvement(),
+        failures,
+      });
       from = source;
-      if (!candidate) sourceIndex += 1;
+      if (batch.length === 0) sourceIndex += 1;
     }
-    if (!candidate) {
+    const first = batch[0];
+    if (!first) {
       recordings.stopReason = "no candidate left to try";
       break;
     }
@@ -108,11 +118,12 @@ export async function optimizeRounds(
       type: "round-start",
       n,
       total: config.rounds,
-      strategy: candidate.strategy,
-      description: candidate.description,
+      strategy: first.strategy,
+      description: batch.length > 1 ? `${batch.length} candidates` : first.description,
     });
     const started = performance.now();
-    const evaluation = await evaluateCandidate(ctx, best, candidate, n);
+    const outcome = await evaluateRound(ctx, best, batch, n);
+    const { decisive: candidate, evaluation } = outcome;
     const primary: Comparison | null = evaluation.comparisons[0] ?? null;
     if (evaluation.outcome === "accepted" && evaluation.tree && primary) {
       await promote(ctx.workspace, evaluation.tree);
@@ -131,6 +142,18 @@ export async function optimizeRounds(
           improvementPct: primary.improvementPct,
         });
       }
+      // Fresh facts for the next round: the accepted change moved the time elsewhere.
+      ctx.emit({
+        type: "phase",
+        phase: `round ${n}: profiling`,
+        detail: "the new best tree, for the next round's hot spots",
+      });
+      hotSpots = await profileTree(
+        ctx,
+        ctx.workspace.best,
+        { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
+        best.env,
+      );
     }
     const files = candidate.changes.map((c) => c.moveTo ?? c.path);
     let reflection: Reflection | null = null;
@@ -144,10 +167,19 @@ export async function optimizeRounds(
         comparison: primary,
         files,
         knob: candidate.knob ? { name: candidate.knob.knob.name, value: candidate.knob.value } : null,
-        hotSpots: baseline.hotSpots,
+        hotSpots,
         minImprovementPct: config.min_improvement,
       });
-      failures.push(reflectionLines(reflection));
+      failures.push(withAttempt(reflectionLines(reflection), candidate));
+    }
+    for (const other of outcome.rejected) {
+      if (other.candidate === candidate || other.evaluation.gate === "screen") continue;
+      failures.push(
+        withAttempt(
+          `${other.candidate.description} — ${other.evaluation.gate}: ${other.evaluation.reason.slice(0, 400)}`,
+          other.candidate,
+        ),
+      );
     }
     await from?.observe?.(candidate, { outcome: evaluation.outcome, gate: evaluation.gate });
     memory?.recordRound({
@@ -173,11 +205,7 @@ export async function optimizeRounds(
         evaluation.outcome === "accepted" && primary.improvementPct >= CONVERGENCE_STEP_PCT
           ? 0
           : smallRounds + 1;
-    if (candidate.usage) {
-      recordings.usage.modelCalls += candidate.usage.calls;
-      recordings.usage.promptTokens += candidate.usage.promptTokens;
-      recordings.usage.completionTokens += candidate.usage.completionTokens;
-    }
+    const roundCost = addUsage(recordings, batch);
     recordings.rounds.push({
       n,
       strategy: candidate.strategy,
@@ -191,7 +219,8 @@ export async function optimizeRounds(
       comparison: primary,
       bestImprovementPct: improvement(),
       durationMs: performance.now() - started,
-      tokens: candidate.tokens,
+      tokens: batch.reduce((t, c) => t + c.tokens, 0),
+      ...(first.strategy === "llm" ? { candidates: outcome.records, costUsd: roundCost } : {}),
       ...(reflection
         ? {
             reflection: {
@@ -258,6 +287,53 @@ export async function optimizeRounds(
     status: "no-improvement",
     message: `the final comparison does not confirm the rounds' gains: ${primary.reason}`,
   };
+}
+
+/** One candidate a round: its gates, else several: batch evaluation (round-candidates.ts). */
+async function evaluateRound(
+  ctx: LoopContext,
+  best: BestState,
+  batch: SourcedCandidate[],
+  n: number,
+): Promise<BatchOutcome> {
+  if (batch.length > 1) return evaluateBatch(ctx, best, batch, n);
+  const candidate = batch[0] as SourcedCandidate;
+  const evaluation = await evaluateCandidate(ctx, best, candidate, n);
+  return {
+    decisive: candidate,
+    evaluation,
+    records: [recordOf(candidate, 0, evaluation, null, evaluation.measurement !== null)],
+    rejected: evaluation.outcome === "rejected" ? [{ candidate, evaluation }] : [],
+  };
+}
+
+/** Lines for the next prompt: the failure, then the attempt's rationale and diff (cut), so it is not repeated. */
+function withAttempt(failure: string, candidate: SourcedCandidate): string {
+  const diff = candidate.session?.patchText?.split("\n") ?? [];
+  const shown = diff.slice(0, DIFF_LINES_IN_PROMPT).map((l) => `    ${l}`);
+  const more =
+    diff.length > DIFF_LINES_IN_PROMPT ? [`    … (${diff.length - DIFF_LINES_IN_PROMPT} more lines)`] : [];
+  return [
+    failure,
+    ...(candidate.rationale ? [`  rationale was: ${candidate.rationale.slice(0, 300)}`] : []),
+    ...(shown.length > 0 ? ["  its diff:", ...shown, ...more] : []),
+  ].join("\n");
+}
+
+/** Adds a round's model usage to the run's; returns the round's estimated cost, USD (null = unknown). */
+function addUsage(recordings: RunRecordings, batch: SourcedCandidate[]): number | null {
+  let cost: number | null = null;
+  for (const c of batch) {
+    if (!c.usage) continue;
+    recordings.usage.modelCalls += c.usage.calls;
+    recordings.usage.promptTokens += c.usage.promptTokens;
+    recordings.usage.completionTokens += c.usage.completionTokens;
+    const usd = c.session?.costUsd;
+    if (usd !== null && usd !== undefined) cost = (cost ?? 0) + usd;
+  }
+  if (cost !== null)
+    recordings.usage.costUsd = Math.round(((recordings.usage.costUsd ?? 0) + cost) * 10_000) / 10_000;
+  return cost === null ? null : Math.round(cost * 10_000) / 10_000;
 }
 
 function stopReason(ctx: LoopContext, n: number, improvementPct: number, smallRounds: number): string | null {

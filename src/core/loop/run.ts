@@ -5,6 +5,7 @@
  * and the improvement was verified. In optimize mode the run's memory (docs/memory.md) is opened after
  * the baseline, feeds the rounds, and is told the results at the end; it never fails the run.
  */
+
 import path from "node:path";
 import type OpenAI from "openai";
 import { CONFIG_PATH } from "../config/load.ts";
@@ -14,15 +15,19 @@ import type { Results, ResultsRequest } from "../evidence/results-schema.ts";
 import { createEvidenceWriter, type EvidenceWriter } from "../evidence/writer.ts";
 import { buildChildEnv } from "../exec/env.ts";
 import { resolveIsolation } from "../exec/isolation.ts";
+import { createLock } from "../exec/lock.ts";
+import type { ChangedLines } from "../focus/changed-lines.ts";
 import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
 import { probeInstructionCounter } from "../measure/instructions.ts";
 import { memoryForRun } from "../memory/for-run.ts";
 import { type MemorySession, resolveStorePath } from "../memory/session.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
 import { prepareBaseline } from "./baseline.ts";
+import { captureBaseline } from "./behaviour.ts";
 import type { LoopContext } from "./context.ts";
 import type { LoopEventHandler } from "./events.ts";
 import { finish } from "./finish.ts";
+import { applyFocus } from "./focus.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
 import { createRunStop, finalReserveMs, stopOf } from "./stop.ts";
@@ -66,6 +71,12 @@ export interface PerfloopOptions {
    * `env`'s secret values, `secrets` and the well-known token formats.
    */
   evidence?: EvidenceWriter;
+  /**
+   * Lines the pull request changed (README, "Focus on the pull request"): the Action reads them from
+   * GitHub, the CLI from `git diff` against `--base`. Hot spots in them are ranked first, the model
+   * is told which they are, and the report gives their share of the profile. Absent = no PR.
+   */
+  changedLines?: ChangedLines;
   /** Aborting it (the CLI and the Action do on SIGINT/SIGTERM) kills every command of the run and
    *  ends it with status `cancelled`; see src/core/loop/stop.ts. */
   signal?: AbortSignal;
@@ -148,6 +159,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     seed: options.seed ?? 1,
     signal: stop.signal,
     incomplete: [],
+    exclusive: createLock(),
   };
   let workspace: Workspace;
   try {
@@ -199,6 +211,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     const baseline = await prepareBaseline(ctx);
     if (!baseline.ok) return await end({ status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
+    if (options.changedLines) baseline.focus = await applyFocus(ctx, baseline, options.changedLines);
     // timeouts.total is a hard stop: no round starts when what is left could not hold the final A/B.
     ctx.deadline = Math.min(ctx.deadline, stopAt - finalReserveMs(baseline, options.config));
     if (options.mode === "profile")
@@ -221,6 +234,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
       });
       for (const note of memory.summary().notes) emit({ type: "note", message: note });
     }
+    baseline.behaviour = await captureBaseline(ctx, baseline.hotSpots);
     const outcome = await optimizeRounds(ctx, baseline, options.model, recordings, memory);
     if (memory) recordings.memory = memory.summary();
     const results = await end(outcome);

@@ -1,10 +1,9 @@
 /**
- * Where candidates come from (DESIGN.md step 5): the knob tuner and the LLM rewrite, in an order
- * chosen by the verdict, or by the strategy bandit when memory has one (memory/policy.ts). A source
- * yields one candidate per round and null when it has nothing left, and may observe each outcome.
+ * Where candidates come from (DESIGN.md step 5): the knob tuner (here) and the LLM rewrite
+ * (llm-source.ts), in an order chosen by the verdict, or by the strategy bandit when memory has one
+ * (memory/policy.ts). A source yields a round's candidates and none when it has nothing left, and
+ * may observe each outcome.
  */
-import type OpenAI from "openai";
-import type { ModelConfig } from "../config/schema.ts";
 import type { Gate } from "../evidence/results-schema.ts";
 import type { MemorySession } from "../memory/session.ts";
 import type { WarmStartPlan } from "../memory/warm-start.ts";
@@ -15,15 +14,17 @@ import {
   knobChange,
   planKnobTrials,
 } from "../optimize/knobs.ts";
-import { ModelError, runAgent } from "../optimize/llm/agent.ts";
-import { buildUserPrompt, SYSTEM_PROMPT } from "../optimize/llm/prompt.ts";
 import type { HotSpot, Verdict } from "../types.ts";
 import type { LoopContext } from "./context.ts";
-import type { Candidate } from "./evaluate.ts";
+import type { BestState, Candidate } from "./evaluate.ts";
 
 /** What a source may know about the run so far. */
 export interface RoundView {
   n: number;
+  /** The best state (its env knobs and the baseline's references). */
+  best: BestState;
+  /** Hot spots of the best tree (profiled again after each accepted round). */
+  hotSpots: HotSpot[];
   /** Median wall time of the best tree, ms, and its improvement over the baseline, %. */
   bestWallMs: number;
   bestImprovementPct: number;
@@ -34,8 +35,20 @@ export interface RoundView {
   failures: string[];
 }
 
-/** A candidate and, for the tuner, the trial it came from. */
-export type SourcedCandidate = Candidate & { knob?: KnobTrial };
+/** What an agent session did (LLM candidates): its number in the round, turns, tools and cost. */
+export interface SessionFacts {
+  k: number;
+  /** Model calls, execution-tool calls and their wall time (ms), and the estimated cost (USD, null = no price). */
+  turns: number;
+  toolCalls: number;
+  toolMs: number;
+  costUsd: number | null;
+  /** The session's diff, for the next round's prompt when it fails. */
+  patchText: string | null;
+}
+
+/** A candidate and, for the tuner, the trial it came from; for the model, its session. */
+export type SourcedCandidate = Candidate & { knob?: KnobTrial; session?: SessionFacts };
 
 /** How a candidate fared (what a source may learn from). */
 export interface Observed {
@@ -43,10 +56,11 @@ export interface Observed {
   gate: Gate | null;
 }
 
-/** A producer of candidates. */
+/** A producer of candidates: the tuner yields one a round, the model `model.candidates`. */
 export interface CandidateSource {
   strategy: "llm" | "tune";
-  next(view: RoundView): Promise<SourcedCandidate | null>;
+  /** The round's candidates; empty when the source has nothing left. */
+  next(view: RoundView): Promise<SourcedCandidate[]>;
   /** Called after each of this source's candidates was evaluated. */
   observe?(candidate: SourcedCandidate, observed: Observed): Promise<void>;
 }
@@ -83,34 +97,38 @@ export function tuneSource(
         }
       }
       const trial = trials.shift();
-      if (!trial) return null;
+      if (!trial) return [];
       try {
         const change = await knobChange(ctx.workspace.best, trial);
         const remembered = plan?.remembered.some((r) => r.trial === trial)
           ? "; tried first: it won on this machine before"
           : "";
         const rationale = `knob "${trial.knob.name}" (declared in the config${trial.knob.helps.length > 0 ? ` to help ${trial.knob.helps.join(", ")}` : ""}); verdict: ${verdicts[0]?.category ?? "none"}${remembered}`;
-        return {
-          strategy: "tune",
-          description: change.description,
-          rationale,
-          changes: change.changes.map((c) => ({ ...c, kind: "update" as const })),
-          env: change.env,
-          tokens: 0,
-          knob: trial,
-        };
+        return [
+          {
+            strategy: "tune",
+            description: change.description,
+            rationale,
+            changes: change.changes.map((c) => ({ ...c, kind: "update" as const })),
+            env: change.env,
+            tokens: 0,
+            knob: trial,
+          },
+        ];
       } catch (error) {
         if (!(error instanceof KnobError)) throw error;
-        return {
-          strategy: "tune",
-          description: `${trial.knob.name} = ${trial.value}`,
-          rationale: "",
-          changes: [],
-          env: {},
-          tokens: 0,
-          knob: trial,
-          failure: { gate: "apply", reason: error.message },
-        };
+        return [
+          {
+            strategy: "tune",
+            description: `${trial.knob.name} = ${trial.value}`,
+            rationale: "",
+            changes: [],
+            env: {},
+            tokens: 0,
+            knob: trial,
+            failure: { gate: "apply", reason: error.message },
+          },
+        ];
       }
     },
     async observe(candidate, observed) {
@@ -135,111 +153,6 @@ export function tuneSource(
           "memory",
           `remembered winner ${name}=${trial.value} was rejected now: its ${deferred.length} held-back value(s) are tried after all`,
         );
-      }
-    },
-  };
-}
-
-/** Settings of the LLM source. */
-export interface LlmSourceOptions {
-  client: OpenAI;
-  model: ModelConfig;
-  verdicts: Verdict[];
-  hotSpots: HotSpot[];
-  /** The system prompt (a variant chosen by the bandit); default {@link SYSTEM_PROMPT}. */
-  system?: string;
-  /** Lines recalled from earlier runs, for the prompt. */
-  remembered?: string[];
-}
-
-/**
- * The LLM rewrite: one bounded agent session per round; prompt and transcript go to
- * rounds/<n>/prompt.md and response.json. Stops after two consecutive model failures or when the
- * run's token budget (`model.max_tokens`) is spent.
- */
-export function llmSource(ctx: LoopContext, options: LlmSourceOptions): CandidateSource {
-  let tokensUsed = 0;
-  let modelFailures = 0;
-  return {
-    strategy: "llm",
-    async next(view) {
-      const remaining = options.model.max_tokens - tokensUsed;
-      if (modelFailures >= 2 || remaining <= 0) return null;
-      const user = await buildUserPrompt({
-        root: ctx.workspace.best,
-        verdicts: options.verdicts,
-        hotSpots: options.hotSpots,
-        benchmarkCommand: ctx.config.benchmark.command,
-        testCommand: ctx.config.test,
-        paths: ctx.config.paths,
-        protect: ctx.config.protect,
-        bestWallMs: view.bestWallMs,
-        bestImprovementPct: view.bestImprovementPct,
-        failures: view.failures,
-        remembered: options.remembered ?? [],
-      });
-      const system = options.system ?? SYSTEM_PROMPT;
-      await ctx.evidence.text(`rounds/${view.n}/prompt.md`, `# System\n\n${system}\n\n# User\n\n${user}\n`);
-      ctx.emit({
-        type: "phase",
-        phase: `round ${view.n}: model`,
-        detail: `${options.model.name} reads the hot code and writes a patch`,
-      });
-      const base = {
-        strategy: "llm" as const,
-        description: `LLM rewrite (${options.model.name})`,
-        changes: [],
-        env: {},
-      };
-      try {
-        const outcome = await runAgent({
-          client: options.client,
-          model: options.model.name,
-          temperature: options.model.temperature,
-          root: ctx.workspace.best,
-          system,
-          user,
-          maxTurns: options.model.max_turns,
-          maxTokens: remaining,
-          timeoutMs: options.model.timeout * 1000,
-        });
-        const tokens = outcome.usage.promptTokens + outcome.usage.completionTokens;
-        tokensUsed += tokens;
-        modelFailures = 0;
-        await ctx.evidence.json(`rounds/${view.n}/response.json`, {
-          status: outcome.status,
-          reason: outcome.reason,
-          usage: outcome.usage,
-          patch: outcome.patchText,
-          rationale: outcome.rationale,
-          transcript: outcome.transcript,
-        });
-        const usage = outcome.usage;
-        if (outcome.status !== "submitted")
-          return {
-            ...base,
-            rationale: "",
-            tokens,
-            usage,
-            failure: { gate: "parse", reason: outcome.reason },
-          };
-        const files = outcome.changes.map((c) => c.moveTo ?? c.path);
-        return {
-          ...base,
-          description: `LLM rewrite of ${files.join(", ")}`,
-          rationale: outcome.rationale,
-          changes: outcome.changes,
-          tokens,
-          usage,
-        };
-      } catch (error) {
-        if (!(error instanceof ModelError)) throw error;
-        modelFailures += 1;
-        await ctx.evidence.json(`rounds/${view.n}/response.json`, {
-          status: "model-error",
-          reason: error.message,
-        });
-        return { ...base, rationale: "", tokens: 0, failure: { gate: "error", reason: error.message } };
       }
     },
   };

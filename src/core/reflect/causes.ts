@@ -41,7 +41,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
       return {
         likelyCause: `no usable patch was submitted (${input.reason.slice(0, 200)})`,
         whatToChange:
-          "call submit_patch exactly once with an apply_patch text; copy each context line exactly from the file",
+          "edit with apply_patch (copy each context line exactly from the file), check with run_tests and run_benchmark, then call submit",
       };
     case "apply":
       return input.strategy === "tune"
@@ -62,6 +62,17 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
         likelyCause: `the benchmark's output changed (${input.reason.slice(0, 200)}): the change alters what the program computes or prints`,
         whatToChange:
           "keep the output identical: the same values, order, formatting and rounding; optimize how, not what",
+      };
+    case "behaviour":
+      return {
+        likelyCause: `a hot function returns something else for the same arguments (${input.reason.slice(0, 300)})`,
+        whatToChange:
+          "keep every hot function's results identical for every input (types, float rounding, order of items); optimize how it computes, not what",
+      };
+    case "screen":
+      return {
+        likelyCause: `the quick screen ranked other candidates of the round higher (${input.reason.slice(0, 200)})`,
+        whatToChange: "nothing was wrong with the change itself; a larger speed-up wins the round",
       };
     case "performance":
       return performance(input);

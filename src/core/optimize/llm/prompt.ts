@@ -30,6 +30,10 @@ export interface PromptInput {
   failures: string[];
   /** Lines recalled from earlier runs (memory/retrieve.ts `retrievedLine`); empty or absent = none. */
   remembered?: string[];
+  /** The idea this session is steered to (one of several candidates of a round); absent = none. */
+  angle?: string;
+  /** What the pull request changed, for runs that belong to one (focus); absent = no PR. */
+  pullRequest?: string;
 }
 
 /** Lines of code shown around each hot spot (before, after). */
@@ -52,7 +56,14 @@ async function readForPrompt(root: string, rel: string, maxBytes: number): Promi
 
 /** The fixed instructions, including the one edit format perfloop parses. */
 export const SYSTEM_PROMPT = `You are perfloop's optimizer. You make a program measurably faster without changing what it computes.
-You can read and search the repository with tools, then you MUST call submit_patch exactly once.
+You work in your own copy of the repository (a workspace), in a sandbox. Tools:
+- read_file, search, list_files: read the workspace.
+- apply_patch: edit the workspace (edits accumulate; each is checked against the patch policy). diff: your change so far.
+- run_tests: run the tests (all, or a filter). run_benchmark: a quick screen of your workspace against the starting tree
+  (a few interleaved runs: medians, ratio, noise note, output check) — a screen, not the verdict. profile: hot spots of your workspace.
+- submit: ends the session; your workspace's change becomes the candidate. Submit once the tests pass and the screen looks faster.
+After you submit, perfloop checks the tests, the benchmark's output and the hot functions' results against the original, then
+measures your change against the current best with an interleaved A/B test; only a statistically significant gain is kept.
 
 Rules:
 - Keep behaviour identical: the tests must pass and the benchmark's output must stay the same.
@@ -85,13 +96,7 @@ export async function buildUserPrompt(input: PromptInput): Promise<string> {
   );
   if (input.hotSpots.length > 0) {
     parts.push(
-      `## Hot spots (cProfile / V8 CPU profile, repository files only)\n${input.hotSpots
-        .slice(0, 10)
-        .map(
-          (h) =>
-            `- ${h.file}:${h.line} \`${h.function}\`: self ${h.selfPct.toFixed(1)}%, cumulative ${h.cumulativePct.toFixed(1)}%${h.calls === null ? "" : `, ${h.calls} calls`}`,
-        )
-        .join("\n")}`,
+      `## Hot spots (cProfile / V8 CPU profile, files you may edit)\n${hotSpotLines(input.hotSpots).join("\n")}`,
     );
     parts.push(`## Hot code\n${(await hotSnippets(input.root, input.hotSpots)).join("\n\n")}`);
   }
@@ -100,6 +105,9 @@ export async function buildUserPrompt(input: PromptInput): Promise<string> {
     input.hotSpots.map((h) => h.file),
   );
   if (agents) parts.push(`## Repository instructions (AGENTS.md)\n${agents}`);
+  const others = await otherInstructions(input.root);
+  if (others) parts.push(`## Repository instructions for coding agents\n${others}`);
+  if (input.pullRequest) parts.push(`## The pull request\n${input.pullRequest}`);
   parts.push(
     `## Editable files\nGlobs: ${input.paths.map((p) => `\`${p}\``).join(", ")}${input.protect.length > 0 ? `; protected (never edit): ${input.protect.map((p) => `\`${p}\``).join(", ")}` : ""}.`,
   );
@@ -108,12 +116,40 @@ export async function buildUserPrompt(input: PromptInput): Promise<string> {
       `## From earlier runs on this repository (perfloop's memory; measured then, verify now)\n${input.remembered.join("\n")}`,
     );
   }
+  if (input.angle) parts.push(`## Your angle\n${input.angle}`);
   if (input.failures.length > 0) {
     parts.push(
       `## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`,
     );
   }
   return parts.join("\n\n");
+}
+
+/** Hot spots as the model sees them, one line each: `file:line \`fn\`: self %, cumulative %, calls`. */
+export function hotSpotLines(hotSpots: HotSpot[], limit = 10): string[] {
+  return hotSpots
+    .slice(0, limit)
+    .map(
+      (h) =>
+        `- ${h.file}:${h.line} \`${h.function}\`: self ${h.selfPct.toFixed(1)}%, cumulative ${h.cumulativePct.toFixed(1)}%${h.calls === null ? "" : `, ${h.calls} calls`}`,
+    );
+}
+
+/** Other agent-instruction files read at the root, besides AGENTS.md (Claude Code's, GitHub Copilot's). */
+export const OTHER_INSTRUCTION_FILES = ["CLAUDE.md", ".github/copilot-instructions.md"] as const;
+
+/**
+ * The root's CLAUDE.md and .github/copilot-instructions.md, read like AGENTS.md (inside the
+ * repository only, regular files, at most 64 KB each).
+ * @returns markdown, "" when there are none.
+ */
+export async function otherInstructions(root: string): Promise<string> {
+  const found: string[] = [];
+  for (const rel of OTHER_INSTRUCTION_FILES) {
+    const text = await readForPrompt(root, rel, MAX_AGENTS_BYTES);
+    if (text?.trim()) found.push(`From ${rel}:\n${text.trim()}`);
+  }
+  return found.join("\n\n");
 }
 
 /** A variant of the system prompt: extra guidance appended to {@link SYSTEM_PROMPT}. */

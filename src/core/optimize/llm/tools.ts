@@ -1,6 +1,6 @@
 /**
- * The tools the model may call during a rewrite session. They read the current best tree (never
- * write it): `read_file`, `search`, `list_files`, and `submit_patch`, which ends the session. Every
+ * The reading tools of a rewrite session: `read_file`, `search` and `list_files`, on the session's
+ * workspace (session-tools.ts has the others). Every
  * failure is returned as tool output text so the model can correct itself; nothing here throws.
  * Files are read through src/core/fs/inside.ts `readInside` (regular files inside the tree only),
  * and `search` runs the model's pattern on RE2 (re2js, linear time): a model — or a repository file
@@ -14,8 +14,8 @@ import { MAX_LIMITS } from "../../config/bounds.ts";
 import { readInside } from "../../fs/inside.ts";
 import { realRelative } from "../../patch/paths.ts";
 
-/** Tool schemas sent to the model (OpenAI function-calling format). */
-export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
+/** Schemas of the reading tools (OpenAI function-calling format). */
+export const READ_TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
   fn(
     "read_file",
     "Read a text file of the repository, optionally a line range (1-based, inclusive). Lines come back numbered.",
@@ -43,18 +43,6 @@ export const TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFunctionToo
     },
     [],
   ),
-  fn(
-    "submit_patch",
-    "Submit the candidate change in the apply_patch format (see the instructions). Ends the session.",
-    {
-      patch: { type: "string", description: "The whole patch, from '*** Begin Patch' to '*** End Patch'." },
-      rationale: {
-        type: "string",
-        description: "Why this change makes the program faster, tied to the measured bottleneck.",
-      },
-    },
-    ["patch", "rationale"],
-  ),
 ];
 
 const SKIP_DIRS = new Set([".git", "node_modules", "__pycache__", ".venv", "venv", "dist", "build"]);
@@ -79,7 +67,7 @@ export async function runReadTool(tree: string, name: string, args: string): Pro
     if (name === "read_file") return await readTool(root, parsed);
     if (name === "search") return await searchTool(root, parsed);
     if (name === "list_files") return await listTool(root, parsed);
-    return `error: unknown tool "${name}". Available: read_file, search, list_files, submit_patch.`;
+    return `error: unknown tool "${name}".`;
   } catch (error) {
     return `error: ${(error as Error).message}`;
   }
@@ -168,7 +156,8 @@ async function walk(dir: string, out: string[] = []): Promise<string[]> {
   return out;
 }
 
-function fn(
+/** One tool schema in the OpenAI function-calling format (parameters: a closed JSON-schema object). */
+export function fn(
   name: string,
   description: string,
   properties: Record<string, unknown>,

@@ -1,0 +1,81 @@
+/**
+ * The profiling run (README, "How perfloop measures"): the benchmark once more, in the sandbox, with
+ * every Python and Node process profiled — never one of the timed runs, so profiler overhead never
+ * reaches a timing. Used for the baseline, again after each accepted round, and by the agents'
+ * `profile` tool. Hot spots in files a candidate may not edit (tests, benchmarks, protected globs)
+ * are left out: the model cannot act on them.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CancelledError } from "../exec/cancel.ts";
+import { runCommand } from "../exec/run-command.ts";
+import { checkPatchPolicy } from "../patch/policy.ts";
+import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
+import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
+import type { HotSpot } from "../types.ts";
+import { commandLog, type LoopContext, mountsFor, patchPolicyOf } from "./context.ts";
+
+/** Where a profiling run writes its evidence (bundle-relative names). */
+export interface ProfileEvidence {
+  log: string;
+  json: string;
+}
+
+/**
+ * Profiles the benchmark in `tree` and returns its hot spots in files a candidate may edit.
+ * A profiler failure costs the hot spots (an empty list and a note), not the run.
+ * @param env environment additions of the tree's state (accepted env knobs).
+ * @throws CancelledError when the run is stopped.
+ */
+export async function profileTree(
+  ctx: LoopContext,
+  tree: string,
+  evidence: ProfileEvidence,
+  env: Record<string, string> = {},
+): Promise<HotSpot[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-profile-"));
+  try {
+    const result = await runCommand(ctx.config.benchmark.command, {
+      cwd: tree,
+      env: profileEnv({ ...ctx.baseEnv, ...env }, dir),
+      timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // profilers slow programs down
+      outputLimit: ctx.config.sandbox.output_limit,
+      isolation: ctx.isolation,
+      // The tree read-only as in the timed runs; the profiles are written to a folder of their own.
+      mounts: mountsFor(ctx, tree, "ro", { writable: [dir], readOnly: [PROFILER_DIR] }),
+      signal: ctx.signal,
+    });
+    await ctx.evidence.text(evidence.log, commandLog(result));
+    const hotSpots = await editableOnly(ctx, tree, await readHotSpots(dir, tree));
+    await ctx.evidence.json(evidence.json, hotSpots);
+    if (hotSpots.length === 0)
+      ctx.emit({
+        type: "note",
+        message:
+          "profiling found no hot spot in the repository's own Python or Node code that a candidate may edit",
+      });
+    return hotSpots;
+  } catch (error) {
+    if (error instanceof CancelledError) throw error;
+    ctx.emit({ type: "note", message: `profiling failed: ${(error as Error).message}` });
+    await ctx.evidence.audit("profiling failed", (error as Error).message);
+    return [];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The hot spots whose file the patch policy lets a candidate edit (same rules as a real edit). */
+async function editableOnly(ctx: LoopContext, tree: string, hotSpots: HotSpot[]): Promise<HotSpot[]> {
+  const editable = new Map<string, boolean>();
+  for (const file of new Set(hotSpots.map((h) => h.file))) {
+    const violations = await checkPatchPolicy(
+      tree,
+      [{ path: file, kind: "update", before: null, after: null }],
+      { ...patchPolicyOf(ctx), maxFiles: Infinity, maxChangedLines: Infinity, maxFileBytes: Infinity },
+    );
+    editable.set(file, violations.length === 0);
+  }
+  return hotSpots.filter((h) => editable.get(h.file));
+}

@@ -1,0 +1,182 @@
+/**
+ * A round with several candidates (README, "The agent"): each goes through the cheap gates
+ * (evaluate.ts `prepareCandidate`: policy, tests, output, behaviour), the survivors are screened
+ * (screen.ts: a few interleaved runs against the best tree), and the best screened one goes to the
+ * full interleaved A/B. When it fails that gate, the second best follows — if its screen showed a
+ * gain; no more, so one round never costs more than two full measurements. Every candidate's fate
+ * and why is recorded for the report.
+ */
+import { rm } from "node:fs/promises";
+import type { CandidateRecord } from "../evidence/results-schema.ts";
+import type { LoopContext } from "./context.ts";
+import {
+  type BestState,
+  type Evaluation,
+  measureCandidate,
+  type Prepared,
+  prepareCandidate,
+  rejected,
+} from "./evaluate.ts";
+import { describeScreen, type ScreenResult, screen } from "./screen.ts";
+import type { SourcedCandidate } from "./strategies.ts";
+
+/** The round's outcome: the decisive candidate and its evaluation, and every candidate's record. */
+export interface BatchOutcome {
+  /** The accepted candidate, else the first one measured, else the first one. */
+  decisive: SourcedCandidate;
+  evaluation: Evaluation;
+  records: CandidateRecord[];
+  /** The rejected candidates with their reasons (for the next prompt). */
+  rejected: Array<{ candidate: SourcedCandidate; evaluation: Evaluation }>;
+}
+
+/** At most this many candidates of a round get the full A/B. */
+export const FULL_MEASUREMENTS_PER_ROUND = 2;
+
+/**
+ * Runs round `n` over `candidates` (two or more).
+ * @returns the outcome; the accepted candidate's tree is kept (the caller promotes it), every other
+ *   candidate tree is removed.
+ */
+export async function evaluateBatch(
+  ctx: LoopContext,
+  best: BestState,
+  candidates: SourcedCandidate[],
+  n: number,
+): Promise<BatchOutcome> {
+  const evaluations = new Map<number, Evaluation>();
+  const screens = new Map<number, ScreenResult>();
+  const prepared = new Map<number, Prepared>();
+  const measured: number[] = [];
+  try {
+    for (const [i, candidate] of candidates.entries()) {
+      const k = candidate.session?.k ?? i + 1;
+      const dir = `rounds/${n}/candidates/${k}`;
+      const ready = await prepareCandidate(ctx, best, candidate, dir, `${n}-${k}`);
+      if ("outcome" in ready) {
+        evaluations.set(i, ready);
+        continue;
+      }
+      prepared.set(i, ready);
+      ctx.emit({
+        type: "phase",
+        phase: `round ${n}, candidate ${k}: screen`,
+        detail: `${ctx.config.model?.screen_runs ?? 3} runs a side against the best tree`,
+      });
+      const result = await screen(
+        ctx,
+        { start: ctx.workspace.best, startEnv: best.env, tree: ready.tree, env: ready.env },
+        ctx.config.model?.screen_runs ?? 3,
+        `round ${n}, candidate ${k} screen`,
+        best.baselineOutput,
+      );
+      screens.set(i, result);
+      await ctx.evidence.text(`${dir}/screen.txt`, `${describeScreen(result)}\n`);
+      if (result.status === "failed")
+        evaluations.set(i, rejected("tests", `the screen failed: ${result.error}`));
+      else if (result.outputDifference) evaluations.set(i, rejected("output", result.outputDifference));
+    }
+    const ranked = [...prepared.keys()]
+      .filter((i) => !evaluations.has(i))
+      .sort((x, y) => (screens.get(y)?.changePct ?? -Infinity) - (screens.get(x)?.changePct ?? -Infinity));
+    let accepted: number | null = null;
+    for (const i of ranked) {
+      const screened = screens.get(i) as ScreenResult;
+      const k = candidates[i]?.session?.k ?? i + 1;
+      const second = measured.length > 0;
+      if (
+        accepted !== null ||
+        measured.length >= FULL_MEASUREMENTS_PER_ROUND ||
+        (second && (screened.changePct ?? 0) <= 0)
+      ) {
+        const winner = accepted ?? measured[0];
+        const by =
+          winner === undefined ? "" : ` than candidate ${candidates[winner]?.session?.k ?? winner + 1}`;
+        evaluations.set(
+          i,
+          rejected(
+            "screen",
+            `not measured in full: its screen (${screened.changePct?.toFixed(1)}% better) ranked lower${by}${accepted === null && second ? ", or showed no gain" : ""}`,
+            {
+              behaviour: prepared.get(i)?.behaviour ?? null,
+            },
+          ),
+        );
+        continue;
+      }
+      measured.push(i);
+      const evaluation = await measureCandidate(
+        ctx,
+        best,
+        prepared.get(i) as Prepared,
+        `rounds/${n}/candidates/${k}`,
+        ctx.seed + n * 100 + k,
+      );
+      evaluations.set(i, evaluation);
+      if (evaluation.outcome === "accepted") accepted = i;
+    }
+    const decisiveIndex = accepted ?? measured[0] ?? 0;
+    const decisive = candidates[decisiveIndex] as SourcedCandidate;
+    return {
+      decisive,
+      evaluation: evaluations.get(decisiveIndex) as Evaluation,
+      records: candidates.map((c, i) =>
+        recordOf(c, i, evaluations.get(i) as Evaluation, screens.get(i) ?? null, measured.includes(i)),
+      ),
+      rejected: candidates.flatMap((candidate, i) => {
+        const evaluation = evaluations.get(i) as Evaluation;
+        return evaluation.outcome === "rejected" ? [{ candidate, evaluation }] : [];
+      }),
+    };
+  } finally {
+    for (const [i, p] of prepared) {
+      if (evaluations.get(i)?.outcome !== "accepted") await rm(p.tree, { recursive: true, force: true });
+    }
+  }
+}
+
+/** One candidate's line in results.json. */
+export function recordOf(
+  candidate: SourcedCandidate,
+  i: number,
+  evaluation: Evaluation,
+  screened: ScreenResult | null,
+  measured: boolean,
+): CandidateRecord {
+  const s = candidate.session;
+  return {
+    k: s?.k ?? i + 1,
+    description: candidate.description,
+    rationale: candidate.rationale,
+    files: candidate.changes.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path])),
+    outcome: evaluation.outcome,
+    gate: evaluation.gate,
+    reason: evaluation.reason,
+    measured,
+    screen:
+      screened && screened.status === "measured"
+        ? {
+            metric: screened.metric,
+            unit: screened.unit,
+            runs: screened.runs,
+            aMedian: screened.a?.median ?? 0,
+            bMedian: screened.b?.median ?? 0,
+            ratio: screened.ratio ?? 1,
+            changePct: screened.changePct ?? 0,
+            withinNoise: screened.withinNoise,
+          }
+        : null,
+    behaviour: evaluation.behaviour
+      ? {
+          functionsCompared: evaluation.behaviour.functionsCompared,
+          callsCompared: evaluation.behaviour.callsCompared,
+          difference: evaluation.behaviour.difference,
+        }
+      : null,
+    tokens: candidate.tokens,
+    costUsd: s?.costUsd ?? null,
+    turns: s?.turns ?? 0,
+    toolCalls: s?.toolCalls ?? 0,
+    toolMs: s?.toolMs ?? 0,
+  };
+}

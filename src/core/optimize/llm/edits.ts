@@ -1,0 +1,120 @@
+/**
+ * A session's own scratch copy of the tree. The model edits it with `apply_patch` (the format of
+ * src/core/patch/parse.ts); edits accumulate, and each one is checked against the patch policy
+ * (src/core/patch/policy.ts) when it is made — on the whole change so far, so ten small edits cannot
+ * add up past a size cap — and refused whole when it breaks a rule. The candidate a session submits
+ * is the workspace's change against the tree the session started from.
+ */
+import { readInside } from "../../fs/inside.ts";
+import { diffTrees, writeChanges } from "../../loop/workspace.ts";
+import { computePatchedFiles, repoFileReader } from "../../patch/apply.ts";
+import { parsePatch } from "../../patch/parse.ts";
+import { normalize } from "../../patch/paths.ts";
+import {
+  changesFromPatch,
+  checkPatchPolicy,
+  type PatchPolicy,
+  type PolicyChange,
+} from "../../patch/policy.ts";
+
+/** A session's workspace: `tree` is written by edits only; `start` is never written. */
+export interface SessionWorkspace {
+  /** The tree the session started from (the round's best tree). */
+  start: string;
+  /** The session's scratch copy, where edits land and execution tools run. */
+  tree: string;
+  policy: PatchPolicy;
+  /** Repository-relative paths an edit touched so far (their diff is the candidate). */
+  touched: Set<string>;
+  /** Edits accepted so far. */
+  edits: number;
+}
+
+/** The outcome of one `apply_patch`: what the model is told. */
+export type EditResult = { ok: true; message: string } | { ok: false; message: string };
+
+/**
+ * Applies one patch to the workspace, all or nothing.
+ * Order of checks: the patch parses; its paths pass the policy before anything is read (hostile
+ * paths never reach the file system); it applies to the workspace's current files; the whole change
+ * so far (this edit included) passes the policy with its size caps. Only then are files written.
+ * @returns `ok: false` with a message for the model for every refusal; never throws for patch
+ *   content (I/O errors of the scratch tree propagate).
+ */
+export async function applyEdit(ws: SessionWorkspace, patchText: string): Promise<EditResult> {
+  let parsed: ReturnType<typeof parsePatch>;
+  try {
+    parsed = parsePatch(patchText);
+  } catch (error) {
+    return { ok: false, message: `error: the patch does not parse: ${(error as Error).message}` };
+  }
+  const early = await checkPatchPolicy(ws.start, changesFromPatch(parsed), {
+    ...ws.policy,
+    maxChangedLines: Infinity,
+  });
+  if (early.length > 0) return { ok: false, message: refusal(early) };
+  let changed: PolicyChange[];
+  try {
+    changed = (await computePatchedFiles(repoFileReader(ws.tree), parsed)).changed;
+  } catch (error) {
+    return { ok: false, message: `error: the patch does not apply: ${(error as Error).message}` };
+  }
+  const paths = changed.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path])).map(normalize);
+  const whole = await changesAgainstStart(ws, overlay(changed), [...ws.touched, ...paths]);
+  const violations = await checkPatchPolicy(ws.start, whole, ws.policy);
+  if (violations.length > 0) return { ok: false, message: refusal(violations) };
+  await writeChanges(ws.tree, changed);
+  for (const p of paths) ws.touched.add(p);
+  ws.edits += 1;
+  return {
+    ok: true,
+    message: `applied: ${changed.map((c) => `${c.kind} ${c.moveTo ? `${c.path} → ${c.moveTo}` : c.path}`).join(", ")}. The workspace now changes ${whole.length} file(s) against the start.`,
+  };
+}
+
+/**
+ * The workspace's change against its start as file operations (adds, deletes, updates; a move is
+ * a delete plus an add), unchanged files left out — the candidate's `changes`.
+ */
+export async function workspaceChanges(ws: SessionWorkspace): Promise<PolicyChange[]> {
+  return changesAgainstStart(ws, new Map(), [...ws.touched]);
+}
+
+/** The workspace's change so far as a git-style unified diff ("" when nothing changed). */
+export function workspaceDiff(ws: SessionWorkspace): Promise<string> {
+  return diffTrees(ws.start, ws.tree, [...ws.touched]);
+}
+
+/** Pending texts of an edit not written yet (path → text, null = deleted). */
+function overlay(changed: PolicyChange[]): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const c of changed) {
+    if (c.moveTo && c.moveTo !== c.path) {
+      out.set(normalize(c.path), null);
+      out.set(normalize(c.moveTo), c.after);
+    } else out.set(normalize(c.path), c.after);
+  }
+  return out;
+}
+
+async function changesAgainstStart(
+  ws: SessionWorkspace,
+  pending: Map<string, string | null>,
+  paths: string[],
+): Promise<PolicyChange[]> {
+  const out: PolicyChange[] = [];
+  for (const p of [...new Set(paths)].sort()) {
+    const before = await readInside(ws.start, p).catch(() => null);
+    const after = pending.has(p) ? (pending.get(p) ?? null) : await readInside(ws.tree, p).catch(() => null);
+    if (before === after) continue;
+    const kind = before === null ? "add" : after === null ? "delete" : "update";
+    out.push({ path: p, kind, before, after });
+  }
+  return out;
+}
+
+function refusal(violations: Array<{ path: string; message: string }>): string {
+  return `error: the patch was refused by the patch policy and nothing was written: ${violations
+    .map((v) => `${v.path}: ${v.message}`)
+    .join("; ")}`;
+}
