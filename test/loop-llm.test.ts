@@ -146,7 +146,9 @@ describe("LLM rewrite loop", () => {
     expect(feedback).toMatch(/^error: submit_patch needs a JSON object/);
     expect(results.rounds[0]?.outcome, results.rounds[0]?.reason).toBe("accepted");
     expect(results.status).toBe("improved");
-    const transcript = JSON.parse(await readFile(path.join(out, "rounds/1/candidates/1/response.json"), "utf8")) as {
+    const transcript = JSON.parse(
+      await readFile(path.join(out, "rounds/1/candidates/1/response.json"), "utf8"),
+    ) as {
       usage: { calls: number };
     };
     expect(transcript.usage.calls).toBe(2);

@@ -45,7 +45,7 @@ rounds: 3
 min_improvement: 5%
 repetitions: { warmup: 1, runs: 6 }
 statistics: { bootstrap: 2000, max_cv: 60 }
-model: { name: test-model, base_url: "${MODEL_URL}/v1", max_turns: 4 }
+model: { name: test-model, base_url: "${MODEL_URL}/v1", max_turns: 4, candidates: 1 }
 memory: { embedding_model: null }
 tune:
   - name: stem-cache

@@ -53,54 +53,82 @@ export type ScriptedReply =
   | { text: string }
   | { status: number; headers?: Record<string, string> };
 
+/** A request body the fake endpoint received. */
+export type ReceivedBody = { messages: Array<{ role: string; content: string | null }> };
+
 /**
  * Scripts the fake endpoint: each POST /v1/chat/completions gets the next reply in order.
  * @returns the request bodies received, for assertions on what the model was sent.
  */
-export function scriptModel(
-  replies: ScriptedReply[],
-): Array<{ messages: Array<{ role: string; content: string | null }> }> {
-  const received: Array<{ messages: Array<{ role: string; content: string | null }> }> = [];
+export function scriptModel(replies: ScriptedReply[]): ReceivedBody[] {
+  const received: ReceivedBody[] = [];
   // The request body is captured by nock's body matcher: with nock 15 on Node 24's fetch, a reply
   // *function* never completes the response, while static replies work.
   const capture = (body: unknown) => {
-    received.push(body as (typeof received)[number]);
+    received.push(body as ReceivedBody);
     return true;
   };
   replies.forEach((reply, i) => {
-    const scope = nock(MODEL_URL).post("/v1/chat/completions", capture);
-    if ("status" in reply) {
-      scope.reply(
-        reply.status,
-        { error: { message: "rate limited", type: "rate_limit" } },
-        reply.headers ?? {},
-      );
-      return;
-    }
-    const message =
-      "text" in reply
-        ? { role: "assistant", content: reply.text }
-        : {
-            role: "assistant",
-            content: null,
-            tool_calls: [
-              {
-                id: `call_${i}`,
-                type: "function",
-                function: { name: reply.tool, arguments: reply.rawArgs ?? JSON.stringify(reply.args) },
-              },
-            ],
-          };
-    scope.reply(200, {
-      id: `chatcmpl-${i}`,
-      object: "chat.completion",
-      created: 1_700_000_000,
-      model: "test-model",
-      choices: [{ index: 0, message, finish_reason: "text" in reply ? "stop" : "tool_calls" }],
-      usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
+    answer(nock(MODEL_URL).post("/v1/chat/completions", capture), reply, `${i}`);
+  });
+  return received;
+}
+
+/**
+ * Scripts concurrent sessions: the session whose user prompt says "You are candidate <k> of" gets
+ * `scripts[k - 1]`, in order, whatever order the sessions' requests arrive in. nock tries
+ * interceptors in the order they were defined and takes the first whose body matcher says yes, so a
+ * body is recorded exactly once, under its session.
+ * @returns the bodies each session sent, by session (index k - 1).
+ */
+export function scriptSessions(scripts: ScriptedReply[][]): ReceivedBody[][] {
+  const received: ReceivedBody[][] = scripts.map(() => []);
+  scripts.forEach((replies, s) => {
+    const marker = `You are candidate ${s + 1} of`;
+    const mine = (body: unknown) => {
+      const user = (body as ReceivedBody).messages?.find((m) => m.role === "user")?.content ?? "";
+      if (!user.includes(marker)) return false;
+      received[s]?.push(body as ReceivedBody);
+      return true;
+    };
+    replies.forEach((reply, i) => {
+      answer(nock(MODEL_URL).post("/v1/chat/completions", mine), reply, `${s}-${i}`);
     });
   });
   return received;
+}
+
+function answer(scope: nock.Interceptor, reply: ScriptedReply, id: string): void {
+  if ("status" in reply) {
+    scope.reply(
+      reply.status,
+      { error: { message: "rate limited", type: "rate_limit" } },
+      reply.headers ?? {},
+    );
+    return;
+  }
+  const message =
+    "text" in reply
+      ? { role: "assistant", content: reply.text }
+      : {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: `call_${id}`,
+              type: "function",
+              function: { name: reply.tool, arguments: reply.rawArgs ?? JSON.stringify(reply.args) },
+            },
+          ],
+        };
+  scope.reply(200, {
+    id: `chatcmpl-${id}`,
+    object: "chat.completion",
+    created: 1_700_000_000,
+    model: "test-model",
+    choices: [{ index: 0, message, finish_reason: "text" in reply ? "stop" : "tool_calls" }],
+    usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
+  });
 }
 
 /** A patch that makes the stemmer check the suffix before computing the measure (same output). */
@@ -135,4 +163,18 @@ export const PROTECTED_PATCH = `*** Begin Patch
 @@
 -        self.assertEqual(stem_uncached("ponies"), "poni")
 +        self.assertEqual(stem_uncached("ponies"), "pony")
+*** End Patch`;
+
+/**
+ * A patch that caps the stemmer's `measure` at 2: the tests (which check measures up to 2) pass and
+ * the benchmark's output stays the same (no rule needs a measure above 1), but `measure` returns
+ * another value for long stems — what behaviour capture exists to catch.
+ */
+export const BEHAVIOUR_CHANGING_PATCH = `*** Begin Patch
+*** Update File: textstats/stem.py
+@@ def measure(stem):
+         if not pattern or pattern[-1] != kind:
+             pattern += kind
+-    return pattern.count("vc")
++    return min(pattern.count("vc"), 2)
 *** End Patch`;

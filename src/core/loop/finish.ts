@@ -124,6 +124,17 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
       redactions: ctx.evidence.redactions(),
     },
     ...(recordings.memory ? { memory: recordings.memory } : {}),
+    ...behaviourSummary(recordings),
+    ...(recordings.baseline?.focus
+      ? {
+          focus: {
+            sharePct: recordings.baseline.focus.sharePct,
+            changedFunctions: recordings.baseline.focus.changedFunctions,
+            changedLines: recordings.baseline.focus.changedLines,
+            text: recordings.baseline.focus.text,
+          },
+        }
+      : {}),
   });
 
   await ctx.evidence.json("results.json", results);
@@ -248,4 +259,13 @@ async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
 /** Single-quotes a shell word. */
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, "'\\''")}'`;
+}
+
+/** results.json `behaviour`: the functions recorded on the baseline and their distinct calls. */
+function behaviourSummary(recordings: RunRecordings): Pick<Results, "behaviour"> {
+  const reference = recordings.baseline?.behaviour;
+  if (!reference) return {};
+  return {
+    behaviour: { functions: Object.keys(reference.capture.functions).sort(), calls: reference.calls },
+  };
 }

@@ -7,6 +7,7 @@
 import { markdownTable } from "markdown-table";
 import type { Results, RoundRecord } from "../evidence/results-schema.ts";
 import type { Verdict } from "../types.ts";
+import { behaviourLines, candidateTable, formatUsd, usageLine } from "./candidates.ts";
 import { comparisonTable, comparisonWords, headline, verdictLabel } from "./comparison.ts";
 import {
   clipText,
@@ -84,6 +85,8 @@ export function summarySection(r: Results): string {
   lines.push(
     `${r.rounds.length} round(s), ${accepted} accepted; stopped: ${escapeInline(clipText(r.stopReason, LIMITS.short))}.`,
   );
+  const usage = usageLine(r);
+  if (usage) lines.push(usage);
   if (r.final && r.final.changedFiles.length > 0) {
     const files = listed(r.final.changedFiles, LIMITS.list, (f) => codeSpan(clipText(f, LIMITS.short)));
     const patch = r.final.patchFile ? ` (patch: ${codeSpan(clipText(r.final.patchFile, LIMITS.short))})` : "";
@@ -190,13 +193,18 @@ export function roundDetails(round: RoundRecord): string {
   if (env.length > 0) {
     body.push(`**Env:** ${env.map(([k, v]) => codeSpan(clipText(`${k}=${v}`, LIMITS.short))).join(", ")}`);
   }
+  const candidates = candidateTable(round);
+  if (candidates) body.push(`**Candidates:**\n\n${candidates}`);
+  const behaviour = behaviourLines(round);
+  if (behaviour) body.push(behaviour);
   const verdict = round.gate ? `stopped at the ${round.gate} gate` : "passed every gate";
   body.push(`**Gates:** ${verdict}: ${escapeInline(clipText(round.reason, LIMITS.reason))}`);
   if (round.comparison) {
     const c = round.comparison;
     body.push(`**Comparison with the best so far:** ${comparisonWords(c)} — ${verdictLabel(c.verdict)}`);
   }
-  body.push(`**Took:** ${formatMs(round.durationMs)}, ${formatNumber(round.tokens)} tokens`);
+  const cost = round.costUsd === undefined ? "" : `, estimated ${formatUsd(round.costUsd)}`;
+  body.push(`**Took:** ${formatMs(round.durationMs)}, ${formatNumber(round.tokens)} tokens${cost}`);
   return `<details>\n<summary>${summary}</summary>\n\n${body.join("\n\n")}\n\n</details>`;
 }
 
