@@ -44,7 +44,7 @@ describe("the model's read-only tools", () => {
       /^error: the arguments of read_file are not valid JSON .*Send a JSON object/,
     );
     expect(await runReadTool(repo, "write_file", "{}")).toMatch(
-      /^error: unknown tool "write_file"\. Available: read_file, search, list_files, submit_patch/,
+      /^error: unknown tool "write_file"\. Available: read_file, search, list_files, apply_patch, diff, run_tests, run_benchmark, profile, submit/,
     );
     expect(await runReadTool(repo, "search", JSON.stringify({ pattern: "(" }))).toMatch(
       /^error: invalid regular expression/,

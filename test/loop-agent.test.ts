@@ -85,10 +85,10 @@ describe("agent sessions", () => {
     );
     // Session 2: a real profile of its workspace, and its diff.
     expect(toolText(received[1] ?? [], 1)).toMatch(
-      /Hot spots of your workspace[^]*textstats\/stem\.py:\d+ `measure`: self [\d.]+%/,
+      /Hot spots of your workspace[\s\S]*textstats\/stem\.py:\d+ `measure`: self [\d.]+%/,
     );
     expect(toolText(received[1] ?? [], 3)).toMatch(
-      /^diff --git a\/textstats\/stem\.py[^]*\+ {4}return min\(pattern\.count\("vc"\), 2\)/m,
+      /^diff --git a\/textstats\/stem\.py[\s\S]*\+ {4}return min\(pattern\.count\("vc"\), 2\)/m,
     );
     // Session 3: the protected edit is refused when made, a path out of the workspace is refused,
     // and the test-breaking edit fails the real tests.

@@ -48,6 +48,13 @@ the path cannot chain to each other forever) and, if found, executes it as
 ``sys.modules["sitecustomize"]``, exactly as ``site`` would have; its errors propagate to
 ``site``, which reports them as it always does. This module stays importable as
 ``_perfloop_sitecustomize``.
+
+Behaviour capture: when ``PERFLOOP_CAPTURE_DIR`` is set (see ``src/core/behaviour/capture.ts``),
+the first copy of this hook also loads ``_perfloop_capture.py`` from its own directory (as module
+``_perfloop_capture``) and calls its ``install()``, before chaining to the user's
+``sitecustomize``: the functions named in ``PERFLOOP_CAPTURE_TARGETS`` record their arguments and
+results into ``<PERFLOOP_CAPTURE_DIR>/cap-<pid>.json`` at exit. Independent of profiling (either,
+both or neither may be on); its errors are swallowed like the profiler's.
 """
 
 import os
@@ -283,6 +290,26 @@ _wanted = os.environ.get("PERFLOOP_PROFILE_DIR")
 if _first is sys.modules[__name__] and _wanted and not _run_under_other_profiler():
     try:
         _setup(os.environ["PERFLOOP_PROFILE_DIR"])
+    except Exception:
+        pass
+
+
+def _start_capture():
+    import importlib.util
+
+    module = sys.modules.get("_perfloop_capture")
+    if module is None:
+        where = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_perfloop_capture.py")
+        spec = importlib.util.spec_from_file_location("_perfloop_capture", where)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["_perfloop_capture"] = module
+        spec.loader.exec_module(module)
+    module.install()
+
+
+if _first is sys.modules[__name__] and os.environ.get("PERFLOOP_CAPTURE_DIR"):
+    try:
+        _start_capture()
     except Exception:
         pass
 _chain_user_sitecustomize()

@@ -14,6 +14,7 @@ import type { Config } from "../core/config/schema.ts";
 import { createRedactor, type Redactor } from "../core/evidence/redact.ts";
 import { parseResults, type Results, type ResultsRequest } from "../core/evidence/results-schema.ts";
 import { createEvidenceWriter, type EvidenceWriter } from "../core/evidence/writer.ts";
+import type { ChangedLines } from "../core/focus/changed-lines.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import type { Checkout } from "./checkout.ts";
 import type { ActionContext } from "./context.ts";
@@ -121,6 +122,8 @@ export async function runLoop(args: {
   env: NodeJS.ProcessEnv;
   /** Aborted when the runner cancels the job (see main.ts). */
   signal?: AbortSignal;
+  /** The pull request's changed lines, relative to the project (pr-lines.ts); absent = no focus. */
+  changedLines?: ChangedLines;
 }): Promise<LoopRun> {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
@@ -149,6 +152,7 @@ export async function runLoop(args: {
       evidence,
       ...(args.signal ? { signal: args.signal } : {}),
       ...(inputs.memoryPath ? { memoryPath: inputs.memoryPath } : {}),
+      ...(args.changedLines ? { changedLines: args.changedLines } : {}),
     });
   } finally {
     progress.close();

@@ -9,6 +9,7 @@
  * the artifact from the bundle directory restored from the writer's copies (files changed or added
  * by a process left behind are overwritten or removed, with a warning).
  */
+import path from "node:path";
 import { ConfigError } from "../core/config/load.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
@@ -20,6 +21,7 @@ import { type ActionContext, readContext } from "./context.ts";
 import { type ActionCore, type ActionDeps, defaultDeps } from "./deps.ts";
 import { type ActionInputs, readInputs } from "./inputs.ts";
 import { actionConfig, modelApiKey, runLoop } from "./loop.ts";
+import { focusLines } from "./pr-lines.ts";
 import { publishRun, publishRunFailure } from "./publish.ts";
 import { loopEnv, maskSecrets } from "./secrets.ts";
 import { setOutputs, summaryHead, writeJobSummary } from "./summary.ts";
@@ -187,6 +189,12 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       maskSecrets([apiKey], (s) => core.setSecret(s));
       secrets.push(apiKey);
       const current = checkout;
+      const changedLines = await focusLines(
+        () => (inputs.githubToken ? (client ?? deps.github(inputs.githubToken, ctx.apiUrl)) : null),
+        inputs.pr === null ? null : { owner: ctx.owner, repo: ctx.repo, pullNumber: inputs.pr },
+        path.relative(current.root, current.projectDir).split(path.sep).join("/"),
+        (message) => core.warning(message),
+      );
       const { results, evidence } = await runLoop({
         deps,
         secrets,
@@ -198,6 +206,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         checkout: current,
         env: loopEnv(deps.env, secrets),
         signal: controller.signal,
+        ...(changedLines ? { changedLines } : {}),
       });
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });

@@ -42,3 +42,36 @@ export async function pullRequestChangedLines(
   }
   return changed;
 }
+
+/**
+ * The pull request's changed lines relative to the project directory (`working-directory`), for
+ * the loop's focus: files outside the project are dropped, the prefix is removed. A failure (no
+ * token, no permission, a network error) costs the focus, not the run: it is reported as a warning.
+ * @param client makes the client (none without a token); a factory that throws costs the focus only.
+ * @param projectPrefix the project's path inside the repository, POSIX, "" for the root.
+ * @returns the lines, or undefined when there is no pull request or they could not be read.
+ */
+export async function focusLines(
+  client: () => GitHubClient | null,
+  ref: PullRequestRef | null,
+  projectPrefix: string,
+  warn: (message: string) => void,
+): Promise<ChangedLines | undefined> {
+  if (!ref) return undefined;
+  try {
+    const github = client();
+    if (!github) return undefined;
+    const all = await pullRequestChangedLines(github, ref);
+    const prefix =
+      projectPrefix === "" || projectPrefix === "." ? "" : `${projectPrefix.replace(/\/+$/, "")}/`;
+    const inside: ChangedLines = {};
+    for (const [file, ranges] of Object.entries(all))
+      if (file.startsWith(prefix)) inside[file.slice(prefix.length)] = ranges;
+    return inside;
+  } catch (error) {
+    warn(
+      `perfloop: the pull request's changed lines could not be read (${(error as Error).message}); hot spots are not ranked by the pull request. The token needs \`pull-requests: read\`.`,
+    );
+    return undefined;
+  }
+}

@@ -10,6 +10,7 @@ import { applyOverrides } from "../core/config/overrides.ts";
 import { type Config, configSchema } from "../core/config/schema.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
 import { SandboxUnavailableError } from "../core/exec/isolation.ts";
+import { type ChangedLines, ChangedLinesError, changedLinesFromGit } from "../core/focus/changed-lines.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
 import { InstructionsUnavailableError } from "../core/measure/instructions.ts";
@@ -23,8 +24,8 @@ import { createProgressPrinter } from "./progress.ts";
 const USAGE = `usage:
   perfloop optimize [dir] [--out DIR] [--rounds N] [--strategy auto|llm|tune]
                           [--model NAME] [--base-url URL] [--api-key-env VAR] [--apply] [--json]
-                          [--memory PATH]
-  perfloop profile [dir] [--out DIR] [--json]
+                          [--memory PATH] [--base REF]
+  perfloop profile [dir] [--out DIR] [--json] [--base REF]
   perfloop stats [dir] [--memory PATH] [--json]
 
   dir            the project to optimize (default: .); its config is <dir>/.github/perfloop.yml
@@ -37,6 +38,9 @@ const USAGE = `usage:
   --base-url URL endpoint, e.g. http://localhost:11434/v1 for Ollama
   --api-key-env VAR  variable holding the API key (default OPENAI_API_KEY)
   --apply        write the verified best state into dir (default: only <out>/final.patch)
+  --base REF     focus on what this branch changed since REF (e.g. origin/main): hot spots in the
+                 changed lines first, the model told which they are, their share of the profile
+                 in the report (git diff from the merge base to the working tree)
   --memory PATH  the memory store, anywhere (default: memory.path of the config, inside dir; else
                  $XDG_CACHE_HOME/perfloop/<dir name>-<hash>/memory.sqlite, ~/.cache without it)
   --json         print results.json (stats: the figures) to stdout
@@ -106,6 +110,14 @@ export async function main(
     io.err.write(`perfloop: ${error.message}\n`);
     return EXIT.usage;
   }
+  let changedLines: ChangedLines | undefined;
+  try {
+    if (args.values.base) changedLines = await changedLinesFromGit(repoDir, args.values.base);
+  } catch (error) {
+    if (!(error instanceof ChangedLinesError)) throw error;
+    io.err.write(`perfloop: --base ${args.values.base}: ${error.message}\n`);
+    return EXIT.usage;
+  }
   const apiKey = config.model ? io.env[config.model.api_key_env] : undefined;
   const choice = command === "optimize" ? modelClientFor(config, apiKey) : null;
   if (choice?.note) io.err.write(`${choice.note}\n`);
@@ -130,6 +142,7 @@ export async function main(
       // The model key is redacted from the evidence whatever its variable is called.
       ...(apiKey ? { secrets: [apiKey] } : {}),
       ...(args.values.memory ? { memoryPath: path.resolve(args.values.memory) } : {}),
+      ...(changedLines ? { changedLines } : {}),
     });
   } catch (error) {
     // memory.path leading out of the repository (memory/session.ts resolveStorePath), or no
@@ -199,6 +212,7 @@ function parse(argv: string[]) {
       "base-url": { type: "string" },
       "api-key-env": { type: "string" },
       apply: { type: "boolean" },
+      base: { type: "string" },
       memory: { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },

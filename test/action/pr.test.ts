@@ -93,6 +93,19 @@ describe("mode pr", () => {
   it("publish: app — checks out the PR head aside, runs the loop with the model, summarizes, uploads perfloop-<id>, posts nothing; no secret reaches the bundle", async () => {
     const memoryPath = path.join(fx.root, "memory", "memory.sqlite");
     scriptModel([{ tool: "submit_patch", args: { patch: GOOD_PATCH, rationale: "suffix first" } }]);
+    // The one request to GitHub: the pull request's files, read for the focus (README, "Focus on the
+    // pull request"). The PR touched `stem_uncached`'s body.
+    const files = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+      .get(`${PATH}/pulls/7/files`)
+      .query({ per_page: "100" })
+      .reply(200, [
+        {
+          filename: "textstats/stem.py",
+          status: "modified",
+          patch:
+            "@@ -40,3 +40,3 @@ def stem_uncached(word):\n     for suffix, replacement, min_measure in RULES:\n-        candidate = word[:-len(suffix)]\n+        candidate = word[: len(word) - len(suffix)]\n         m = measure(candidate)",
+        },
+      ]);
     const run = await runAction(
       {
         pr: "7",
@@ -136,9 +149,12 @@ describe("mode pr", () => {
     expect(results.benchmark.test).toBe("python3 -m unittest discover -s tests -q");
     if (results.memory) expect(results.memory.store).toBe(memoryPath);
 
-    // Nothing was posted: no client made, no request to GitHub.
-    expect(run.clients).toEqual([]);
-    expect(unmatched).toEqual([]);
+    // Nothing was posted: one client, which read the PR's files and nothing else.
+    expect(run.clients).toEqual([API]);
+    expect({ pending: files.pendingMocks(), unmatched }).toEqual({ pending: [], unmatched: [] });
+    expect(results.focus?.changedFunctions).toBeGreaterThanOrEqual(1);
+    expect(results.focus?.text).toMatch(/lies in lines this pull request changed \(1 changed line\)/);
+    expect(results.hotSpots[0]?.function).toBe("stem_uncached");
 
     // Outputs, job summary, log groups, masking.
     expect(run.outputs.verdict).toBe("improved");
@@ -182,6 +198,7 @@ describe("mode pr", () => {
       return true;
     };
     const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
+    api.get(`${PATH}/pulls/7/files`).query({ per_page: "100" }).reply(200, []);
     api.get(`${PATH}/pulls/7`).reply(200, {
       number: 7,
       head: { ref: "feature", sha: fx.headSha, repo: { full_name: `${OWNER}/${REPO}` } },

@@ -5,6 +5,8 @@
  * add up past a size cap — and refused whole when it breaks a rule. The candidate a session submits
  * is the workspace's change against the tree the session started from.
  */
+import { lstat } from "node:fs/promises";
+import path from "node:path";
 import { readInside } from "../../fs/inside.ts";
 import { diffTrees, writeChanges } from "../../loop/workspace.ts";
 import { computePatchedFiles, repoFileReader } from "../../patch/apply.ts";
@@ -60,6 +62,16 @@ export async function applyEdit(ws: SessionWorkspace, patchText: string): Promis
     return { ok: false, message: `error: the patch does not apply: ${(error as Error).message}` };
   }
   const paths = changed.flatMap((c) => (c.moveTo ? [c.path, c.moveTo] : [c.path])).map(normalize);
+  // Commands ran in this tree (run_tests mounts it read-write): a link they left must not carry a
+  // write — perfloop's own, outside the sandbox — somewhere else, inside the tree or out of it.
+  for (const p of paths) {
+    const link = await linkOnPath(ws.tree, p);
+    if (link !== null)
+      return {
+        ok: false,
+        message: `error: the patch was refused and nothing was written: ${p} goes through the symbolic link ${link} in your workspace; edit the file at its real path`,
+      };
+  }
   const whole = await changesAgainstStart(ws, overlay(changed), [...ws.touched, ...paths]);
   const violations = await checkPatchPolicy(ws.start, whole, ws.policy);
   if (violations.length > 0) return { ok: false, message: refusal(violations) };
@@ -117,4 +129,19 @@ function refusal(violations: Array<{ path: string; message: string }>): string {
   return `error: the patch was refused by the patch policy and nothing was written: ${violations
     .map((v) => `${v.path}: ${v.message}`)
     .join("; ")}`;
+}
+
+/**
+ * The first component of `rel` inside `tree` that is a symbolic link (dangling or not), as a
+ * repository-relative path; null when every existing component is a plain file or directory.
+ */
+async function linkOnPath(tree: string, rel: string): Promise<string | null> {
+  const parts = rel.split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    const info = await lstat(path.join(tree, prefix)).catch(() => null);
+    if (info === null) return null;
+    if (info.isSymbolicLink()) return prefix;
+  }
+  return null;
 }

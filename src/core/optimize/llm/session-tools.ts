@@ -80,7 +80,8 @@ export const SESSION_TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFun
  *   filter holds characters a test id never has (quotes, `$`, backticks, newlines…).
  */
 export function subsetCommand(test: string, filter: string): { command: string } | { error: string } {
-  if (!/^[\w./:[\]=,@+-][\w./:[\]=,@+ -]*$/.test(filter) || filter.length > 300)
+  // A test id, not an option: no leading "-" (pytest's -p would load a plugin, --junitxml write a file).
+  if (!/^[\w./:[\]=,@+][\w./:[\]=,@+ -]*$/.test(filter) || filter.length > 300)
     return {
       error: `error: the filter "${filter.slice(0, 80)}" has characters a test id does not need; use letters, digits, and . / : [ ] = , @ + - _ and spaces`,
     };

@@ -67,7 +67,7 @@ export async function runReadTool(tree: string, name: string, args: string): Pro
     if (name === "read_file") return await readTool(root, parsed);
     if (name === "search") return await searchTool(root, parsed);
     if (name === "list_files") return await listTool(root, parsed);
-    return `error: unknown tool "${name}".`;
+    return `error: unknown tool "${name}". Available: read_file, search, list_files, apply_patch, diff, run_tests, run_benchmark, profile, submit.`;
   } catch (error) {
     return `error: ${(error as Error).message}`;
   }
