@@ -22,6 +22,19 @@ import {
   testConfig,
 } from "./helpers/example.ts";
 
+/** Same output, a quarter of a second slower at import: passes every check, fails the A/B. */
+const SLOWER_PATCH = `*** Begin Patch
+*** Update File: textstats/__main__.py
+@@
+ import re
+ import sys
++import time
+ 
+ from .stem import stem
++
++time.sleep(0.25)
+*** End Patch`;
+
 const dirs: string[] = [];
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -131,5 +144,46 @@ describe("agent sessions", () => {
     );
     const audit = await readFile(path.join(out, "audit.log"), "utf8");
     expect(audit).toMatch(/agent run_tests finished .*round 1, candidate 1: tests passed/);
+  });
+
+  it("sends a candidate that passed its own screen to the full A/B, which rejects it as slower", async () => {
+    const repo = await copyExample();
+    dirs.push(repo);
+    const out = path.join(repo, "out");
+    const received = scriptSessions([
+      [
+        { tool: "apply_patch", args: { patch: SLOWER_PATCH } },
+        { tool: "run_benchmark", args: { runs: 1 } },
+        { tool: "submit", args: { rationale: "warm the cache first" } },
+      ],
+      [{ text: "I see nothing to change." }, { text: "Still nothing." }, { text: "Nothing." }],
+    ]);
+    const results = await runPerfloop({
+      repoDir: repo,
+      outDir: out,
+      mode: "optimize",
+      config: testConfig({
+        rounds: 1,
+        model: {
+          name: "test-model",
+          base_url: `${MODEL_URL}/v1`,
+          max_turns: 3,
+          candidates: 2,
+          screen_runs: 2,
+        },
+      }),
+      model: createModelClient({ apiKey: "sk-test", baseURL: `${MODEL_URL}/v1` }),
+    });
+    // Its own screen: the output matched (it passed), and it was slower.
+    expect(toolText(received[0] ?? [], 2)).toMatch(/% worse[\s\S]*output matches the baseline's/);
+    const candidates = results.rounds[0]?.candidates ?? [];
+    expect(candidates.map((c) => [c.k, c.outcome, c.gate, c.measured])).toEqual([
+      [1, "rejected", "performance", true],
+      [2, "rejected", "parse", false],
+    ]);
+    expect(candidates[0]?.screen?.changePct).toBeLessThan(0);
+    expect(candidates[1]?.reason).toMatch(/no submission within 3 turns/);
+    expect(results.rounds[0]?.comparison?.verdict).toBe("slower");
+    expect(results.status).toBe("no-improvement");
   });
 });
