@@ -22,6 +22,9 @@ import {
   testConfig,
 } from "./helpers/example.ts";
 
+/** A 200 whose body is not a chat completion (a proxy's error page, say). */
+const NOT_A_COMPLETION = { status: 200 } as const;
+
 /** Same output, a quarter of a second slower at import: passes every check, fails the A/B. */
 const SLOWER_PATCH = `*** Begin Patch
 *** Update File: textstats/__main__.py
@@ -58,12 +61,14 @@ describe("agent sessions", () => {
         { tool: "run_tests", args: { filter: "tests/test_textstats.py" } },
         { tool: "run_benchmark", args: { runs: 2 } },
         { tool: "submit", args: { rationale: "test the suffix before computing the measure" } },
+        NOT_A_COMPLETION, // round 2
       ],
       [
         { tool: "profile", args: {} },
         { tool: "apply_patch", args: { patch: BEHAVIOUR_CHANGING_PATCH } },
         { tool: "diff", args: {} },
         { tool: "submit", args: { rationale: "cap the measure: no rule needs more than 1" } },
+        NOT_A_COMPLETION,
       ],
       [
         { tool: "apply_patch", args: { patch: PROTECTED_PATCH } },
@@ -71,6 +76,7 @@ describe("agent sessions", () => {
         { tool: "read_file", args: { path: "../../etc/passwd" } },
         { tool: "run_tests", args: {} },
         { tool: "submit", args: { rationale: "shorter rule" } },
+        NOT_A_COMPLETION,
       ],
     ]);
     const results = await runPerfloop({
@@ -78,7 +84,7 @@ describe("agent sessions", () => {
       outDir: out,
       mode: "optimize",
       config: testConfig({
-        rounds: 1,
+        rounds: 2,
         model: {
           name: "test-model",
           base_url: `${MODEL_URL}/v1`,
@@ -110,6 +116,7 @@ describe("agent sessions", () => {
     expect(toolText(received[2] ?? [], 4)).toMatch(/TESTS FAILED \(exit code 1/);
 
     expect(results.status, results.message).toBe("improved");
+    expect(results.rounds, results.stopReason).toHaveLength(2);
     const round = results.rounds[0];
     expect(round?.outcome).toBe("accepted");
     const byK = new Map((round?.candidates ?? []).map((c) => [c.k, c] as [number, CandidateRecord]));
@@ -125,7 +132,25 @@ describe("agent sessions", () => {
     expect(byK.get(2)?.behaviour?.difference?.function).toMatch(/textstats\/stem\.py::measure/);
     expect(byK.get(2)?.reason).toMatch(/measure\(.*\) gave 2 instead of [3-9]/);
     expect(byK.get(3)).toMatchObject({ outcome: "rejected", gate: "tests", measured: false });
-    expect(results.usage.modelCalls).toBe(14);
+    expect(results.usage.modelCalls).toBe(14 + 3);
+
+    // Round 2: an endpoint answering 200 with another body ends each session, not the run.
+    expect(
+      results.rounds[1]?.candidates?.map((c) => [c.gate, /not a chat completion/.test(c.reason)]),
+    ).toEqual([
+      ["parse", true],
+      ["parse", true],
+      ["parse", true],
+    ]);
+    // Fresh facts: round 2's prompt has the hot spots profiled after round 1's accepted change (far
+    // fewer `measure` calls), and the failed candidates with their diffs and rationales.
+    const prompt = (n: number) => readFile(path.join(out, `rounds/${n}/candidates/1/prompt.md`), "utf8");
+    const measureCalls = (text: string) =>
+      Number(/`measure`: self [\d.]+%, cumulative [\d.]+%, (\d+) calls/.exec(text)?.[1]);
+    expect(measureCalls(await prompt(2))).toBeLessThan(measureCalls(await prompt(1)) / 2);
+    expect(await prompt(2)).toMatch(
+      /rationale was: cap the measure[\s\S]*its diff:[\s\S]*return min\(pattern\.count\("vc"\), 2\)/,
+    );
     expect(results.behaviour?.functions.length).toBeGreaterThan(0);
 
     for (const k of [1, 2, 3]) {

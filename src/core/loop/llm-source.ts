@@ -13,6 +13,7 @@ import { type AgentOutcome, ModelError, runAgent, type SessionLogEntry } from ".
 import { estimateCostUsd, priceFor } from "../optimize/llm/cost.ts";
 import type { SessionWorkspace } from "../optimize/llm/edits.ts";
 import { buildUserPrompt, SYSTEM_PROMPT } from "../optimize/llm/prompt.ts";
+import { EXECUTION_TOOLS } from "../optimize/llm/session-tools.ts";
 import type { HotSpot, Verdict } from "../types.ts";
 import { type LoopContext, patchPolicyOf } from "./context.ts";
 import type { CandidateSource, RoundView, SourcedCandidate } from "./strategies.ts";
@@ -130,7 +131,8 @@ async function session(
     const kept =
       entry.type === "tool" ? { ...entry, result: entry.result.slice(0, LOG_RESULT_BYTES) } : entry;
     lines.push(JSON.stringify({ at: new Date().toISOString(), ...kept }));
-    if (entry.type === "tool")
+    // The execution tools write their own audit lines (workbench.ts), with their outcome.
+    if (entry.type === "tool" && !EXECUTION_TOOLS.has(entry.name))
       await ctx.evidence.audit(
         `agent ${entry.name}`,
         `round ${view.n}, candidate ${k}: ${entry.result.split("\n", 1)[0]?.slice(0, 200)}`,

@@ -143,17 +143,19 @@ export async function optimizeRounds(
         });
       }
       // Fresh facts for the next round: the accepted change moved the time elsewhere.
-      ctx.emit({
-        type: "phase",
-        phase: `round ${n}: profiling`,
-        detail: "the new best tree, for the next round's hot spots",
-      });
-      hotSpots = await profileTree(
-        ctx,
-        ctx.workspace.best,
-        { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
-        best.env,
-      );
+      if (n < config.rounds) {
+        ctx.emit({
+          type: "phase",
+          phase: `round ${n}: profiling`,
+          detail: "the new best tree, for the next round's hot spots",
+        });
+        hotSpots = await profileTree(
+          ctx,
+          ctx.workspace.best,
+          { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
+          best.env,
+        );
+      }
     }
     const files = candidate.changes.map((c) => c.moveTo ?? c.path);
     let reflection: Reflection | null = null;
