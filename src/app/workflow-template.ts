@@ -22,9 +22,11 @@ on:
       rounds: { description: "Rounds (empty: config)", required: false, default: "" }
       target: { description: "Target improvement, % (empty: config)", required: false, default: "" }
       strategy: { description: "auto, llm or tune (empty: config)", required: false, default: "" }
-# Read-only: the Action fetches the PR's head commit; the App publishes with its own token.
+# Read-only: the Action fetches the PR's head commit and reads which lines the PR changed (to rank
+# hot spots); the App publishes with its own token.
 permissions:
   contents: read
+  pull-requests: read
 concurrency:
   group: perfloop-\${{ inputs.pr }}
   cancel-in-progress: false

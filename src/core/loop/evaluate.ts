@@ -74,7 +74,7 @@ export interface Prepared {
 }
 
 /**
- * The cheap gates, before any timing (DESIGN.md steps 6–7): the patch policy, a fresh tree, the
+ * The cheap gates, before any timing (docs/agent.md, "Choosing between candidates"): the patch policy, a fresh tree, the
  * tests, and one benchmark run whose output is compared with the baseline's — with behaviour
  * capture on both when the baseline has a reference. Writes `<dir>/diff.patch`, `<dir>/test.log`
  * and `<dir>/check.log` (the benchmark run) into the evidence.

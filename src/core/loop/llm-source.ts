@@ -1,5 +1,5 @@
 /**
- * The LLM rewrite (DESIGN.md step 5): `model.candidates` independent agent sessions a round, each in
+ * The LLM rewrite (docs/agent.md): `model.candidates` independent agent sessions a round, each in
  * its own workspace with the execution tools (workbench.ts), each steered to a different idea — the
  * verdict's remedies and the hot spots in turn, and, when a temperature is configured, a little more
  * of it per session. Model calls run concurrently; every command goes through `ctx.exclusive`, so
@@ -56,8 +56,15 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
         detail: `${count} session(s) of ${options.model.name}: each edits its own workspace, runs the tests, screens and profiles its idea`,
       });
       const perSession = Math.max(1, Math.min(options.model.session_tokens, Math.floor(remaining / count)));
-      const sessions = await Promise.all(
+      // Settled, not Promise.all: when one session throws (a stop), the others end too (the same
+      // signal) before the round's trees are cleaned up.
+      const settled = await Promise.allSettled(
         Array.from({ length: count }, (_, i) => session(ctx, options, view, i + 1, count, perSession)),
+      );
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      const sessions = settled.map(
+        (s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof session>>>).value,
       );
       const candidates = sessions.map(({ candidate }) => candidate);
       for (const c of candidates) {
@@ -162,6 +169,7 @@ async function session(
       toolTimeMs: options.model.tool_time * 1000,
       contextTokens: options.model.context_tokens,
       log,
+      signal: ctx.signal,
     });
     await ctx.evidence.json(`${dir}/response.json`, responseOf(outcome));
     return { candidate: candidateOf(base, outcome, k), modelError: false };

@@ -8,6 +8,7 @@
  * which honours `retry-after` / `retry-after-ms`.
  */
 import OpenAI from "openai";
+import { CancelledError } from "../../exec/cancel.ts";
 import type { PolicyChange } from "../../patch/policy.ts";
 import { compactTranscript } from "./compact.ts";
 import { applyEdit, type SessionWorkspace, workspaceChanges, workspaceDiff } from "./edits.ts";
@@ -58,6 +59,8 @@ export interface AgentOptions {
   contextTokens: number;
   /** Receives every model call and tool call as it happens (the session log); must not throw. */
   log?: (entry: SessionLogEntry) => void | Promise<void>;
+  /** The run's stop (SIGINT, SIGTERM, `timeouts.total`): aborts the model request in flight. */
+  signal?: AbortSignal | undefined;
 }
 
 /** How a session ended. */
@@ -101,7 +104,7 @@ export function createModelClient(options: {
 /**
  * Runs one session.
  * @throws ModelError when a request fails for good (after the client's retries); CancelledError
- *   from the workbench when the run is stopped.
+ *   when the run is stopped (`signal`, or a workbench command).
  */
 export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   const transcript: Message[] = [
@@ -134,6 +137,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   };
 
   for (let turn = 1; turn <= options.maxTurns; turn++) {
+    CancelledError.throwIfAborted(options.signal);
     if (Date.now() > deadline)
       return end("no-patch", `wall-clock budget of ${options.timeoutMs / 1000} s spent`);
     if (usage.promptTokens + usage.completionTokens >= options.maxTokens)
@@ -297,9 +301,15 @@ async function complete(
         ],
         ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       },
-      { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) },
+      {
+        signal: AbortSignal.any([
+          AbortSignal.timeout(Math.max(1000, deadline - Date.now())),
+          ...(options.signal ? [options.signal] : []),
+        ]),
+      },
     );
   } catch (error) {
+    CancelledError.throwIfAborted(options.signal);
     throw new ModelError(`model request failed: ${(error as Error).message}`, { cause: error });
   }
 }
