@@ -18,6 +18,7 @@ import { openStoreForReading } from "../src/core/memory/store.ts";
 import { createModelClient } from "../src/core/optimize/llm/agent.ts";
 import { sink } from "./helpers/cli.ts";
 import {
+  BEHAVIOUR_CHANGING_PATCH,
   copyExample,
   MODEL_URL,
   PROTECTED_PATCH,
@@ -146,16 +147,19 @@ describe("memory across runs: a mocked model", () => {
     );
 
     const received = scriptModel([
+      // Refused when made (the session goes on), then a change that keeps the output but not what
+      // `measure` returns: behaviour capture rejects it.
       { tool: "submit_patch", args: { patch: PROTECTED_PATCH, rationale: "x" } },
+      { tool: "submit_patch", args: { patch: BEHAVIOUR_CHANGING_PATCH, rationale: "cap the measure" } },
     ]);
     const second = await run(repo, 2);
-    expect(second.rounds[0]?.gate, JSON.stringify([second.rounds, second.memory])).toBe("policy");
+    expect(second.rounds[0]?.gate, JSON.stringify([second.rounds, second.memory])).toBe("behaviour");
     // nock's body matcher also sees the (unmatched) embeddings request: pick the chat request.
     const chat = received.find((r) => Array.isArray(r.messages));
     const prompt = chat?.messages.find((m) => m.role === "user")?.content ?? "";
     expect(prompt).toMatch(/## From earlier runs on this repository/);
     expect(prompt).toMatch(
-      /- failure \((cpu-single-thread, )?textstats\/stem\.py `\w+`\): LLM rewrite of textstats\/stem\.py — tests: the change altered behaviour: test_rules fails/,
+      /- failure \((cpu-single-thread, )?textstats\/stem\.py `\w+`\): LLM rewrite of textstats\/stem\.py \(candidate 1\) — tests: the change altered behaviour: test_rules fails/,
     );
     // The endpoint has no embeddings (nock refuses the call): retrieval fell back to BM25 and said so.
     expect(second.memory).toMatchObject({ retrieval: "lexical", retrieved: 1 });
@@ -163,13 +167,15 @@ describe("memory across runs: a mocked model", () => {
       /retrieval fell back to BM25: embeddings from text-embedding-3-small/,
     );
     expect(second.memory?.policy?.version).toMatch(/^llm:(focused|algorithmic)@[0-9a-f]{8}$/);
-    expect(await readFile(path.join(repo, "out2/rounds/1/prompt.md"), "utf8")).toMatch(/From earlier runs/);
+    expect(await readFile(path.join(repo, "out2/rounds/1/candidates/1/prompt.md"), "utf8")).toMatch(
+      /From earlier runs/,
+    );
 
     const db = await openStoreForReading(storeOf(repo));
     const entries = listEntries(db);
     db.close();
     expect(entries.map((e) => [e.kind, e.numbers.gate])).toEqual([
-      ["failure", "policy"],
+      ["failure", "behaviour"],
       ["failure", "tests"],
     ]);
   });

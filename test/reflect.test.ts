@@ -177,7 +177,7 @@ describe("diagnosis by gate", () => {
       reflect({ ...base, gate: "policy", reason: "tests/test_x.py: tests may not be edited" }).whatToChange,
     ).toMatch(/edit only files matching the editable globs/);
     expect(reflect({ ...base, gate: "parse", reason: "no submit_patch" }).whatToChange).toMatch(
-      /call submit_patch exactly once/,
+      /edit with apply_patch .*then call submit/,
     );
     expect(reflect({ ...base, gate: "output", reason: "line 3 differs" }).likelyCause).toMatch(
       /the benchmark's output changed \(line 3 differs\)/,
