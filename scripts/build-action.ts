@@ -6,7 +6,7 @@
  *   dist/runner.py         the measurement runner, at the path the bundled code computes
  *                          (`new URL("./runner.py", import.meta.url)` in src/core/measure/runner.ts)
  *   dist/python/sitecustomize.py   the Python profiler (`new URL("./python/", …)` in src/core/profile/python.ts)
- *   dist/python/_perfloop_capture.py   behaviour capture, loaded by sitecustomize.py
+ *   dist/python/_perfloop_capture.py, _perfloop_fingerprint.py   behaviour capture, loaded by sitecustomize.py
  *   dist/licenses.txt      the licenses of the bundled packages
  * Deterministic: dist/ is emptied first, inputs are the lockfile's packages, no timestamps or
  * absolute paths are written, and package lists are sorted.
@@ -25,6 +25,7 @@ const RUNTIME_FILES: ReadonlyArray<[string, string]> = [
   ["src/core/measure/runner.py", "runner.py"],
   ["src/core/profile/python/sitecustomize.py", "python/sitecustomize.py"],
   ["src/core/profile/python/_perfloop_capture.py", "python/_perfloop_capture.py"],
+  ["src/core/profile/python/_perfloop_fingerprint.py", "python/_perfloop_fingerprint.py"],
 ];
 
 /** Builds the bundle into `outDir` (emptied first). */
