@@ -1,237 +1,41 @@
 /**
  * One rewrite session (src/core/optimize/llm/agent.ts `runAgent`) driven by the real OpenAI client
  * against a nock-scripted endpoint: edits accumulating in the session's workspace, the patch policy
- * at each edit, paths that leave the workspace, `submit` and its legacy form, the budgets (turns,
- * tokens, wall clock, execution-tool time, context), the Workbench boundary (a recording fake: the
- * real sandboxed one is exercised in test/loop-agent.test.ts), an endpoint answer that is not a chat
- * completion, a patch pasted into the reply, and the session log.
+ * at each edit, paths and links that leave the workspace, `submit` and its legacy form, an endpoint
+ * answer that is not a chat completion, a patch pasted into the reply, and the session log.
+ * Budgets and the Workbench boundary: test/agent-budgets.test.ts.
  */
-import { cp, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runAgent, type SessionLogEntry } from "../src/core/optimize/llm/agent.ts";
+import { MODEL_URL, scriptModel } from "./helpers/example.ts";
 import {
-  type AgentOptions,
-  type AgentOutcome,
-  createModelClient,
-  runAgent,
-  type SessionLogEntry,
-} from "../src/core/optimize/llm/agent.ts";
-import type { SessionWorkspace } from "../src/core/optimize/llm/edits.ts";
-import type { ToolReport, Workbench } from "../src/core/optimize/llm/session-tools.ts";
-import { MODEL_URL, type ReceivedBody, type ScriptedReply, scriptModel } from "./helpers/example.ts";
+  APP,
+  addFile,
+  BOTH_DONE,
+  EDIT_BOTH,
+  EDIT_SQUARES,
+  EDIT_TESTS,
+  EDIT_TOTAL,
+  EDIT_WORDS_BIG,
+  exists,
+  makeWorkspace,
+  options,
+  removeWorkspaces,
+  TESTS,
+  TOTAL_DONE,
+  toolOutputs,
+} from "./helpers/session.ts";
 
-const APP = `def total(values):
-    result = 0
-    for v in values:
-        result += v
-    return result
-
-
-def squares(n):
-    out = []
-    for i in range(n):
-        out.append(i * i)
-    return out
-
-
-def count_words(text):
-    counts = {}
-    for word in text.split():
-        counts[word] = counts.get(word, 0) + 1
-    return counts
-`;
-
-const TESTS = `import unittest
-
-from src.app import count_words, squares, total
-
-
-class AppTest(unittest.TestCase):
-    def test_total(self):
-        self.assertEqual(total([1, 2, 3]), 6)
-
-    def test_squares(self):
-        self.assertEqual(squares(4), [0, 1, 4, 9])
-
-    def test_count_words(self):
-        self.assertEqual(count_words("a b a"), {"a": 2, "b": 1})
-`;
-
-/** 5 changed lines (4 removed, 1 added). */
-const EDIT_TOTAL = `*** Begin Patch
-*** Update File: src/app.py
-@@ def total(values):
--    result = 0
--    for v in values:
--        result += v
--    return result
-+    return sum(values)
-*** End Patch`;
-
-/** 5 changed lines, on another function of the same file. */
-const EDIT_SQUARES = `*** Begin Patch
-*** Update File: src/app.py
-@@ def squares(n):
--    out = []
--    for i in range(n):
--        out.append(i * i)
--    return out
-+    return [i * i for i in range(n)]
-*** End Patch`;
-
-/** Both edits in one patch: 10 changed lines. */
-const EDIT_BOTH = `*** Begin Patch
-*** Update File: src/app.py
-@@ def total(values):
--    result = 0
--    for v in values:
--        result += v
--    return result
-+    return sum(values)
-@@ def squares(n):
--    out = []
--    for i in range(n):
--        out.append(i * i)
--    return out
-+    return [i * i for i in range(n)]
-*** End Patch`;
-
-/** 4 removed + 8 added = 12 changed lines: under the cap of 20 alone, over it after EDIT_BOTH. */
-const EDIT_WORDS_BIG = `*** Begin Patch
-*** Update File: src/app.py
-@@ def count_words(text):
--    counts = {}
--    for word in text.split():
--        counts[word] = counts.get(word, 0) + 1
--    return counts
-+    result = {}
-+    get = result.get
-+    words = text.split()
-+    for w in words:
-+        result[w] = get(w, 0) + 1
-+    # one lookup of the bound method
-+    # instead of one per word
-+    return result
-*** End Patch`;
-
-const TOTAL_DONE = APP.replace(
-  "    result = 0\n    for v in values:\n        result += v\n    return result\n",
-  "    return sum(values)\n",
-);
-const BOTH_DONE = TOTAL_DONE.replace(
-  "    out = []\n    for i in range(n):\n        out.append(i * i)\n    return out\n",
-  "    return [i * i for i in range(n)]\n",
-);
-
-const EDIT_TESTS = `*** Begin Patch
-*** Update File: tests/test_app.py
-@@
--        self.assertEqual(total([1, 2, 3]), 6)
-+        self.assertEqual(total([1, 2, 3]), total([3, 2, 1]))
-*** End Patch`;
-
-const addFile = (p: string) => `*** Begin Patch
-*** Add File: ${p}
-+print("written by the model")
-*** End Patch`;
-
-const roots: string[] = [];
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(async () => {
   nock.enableNetConnect();
-  await Promise.all(roots.map((d) => rm(d, { recursive: true, force: true })));
+  await removeWorkspaces();
 });
-
-/** A temp dir with `start/` (a tiny Python project) and `tree/`, a copy of it, as a session's workspace. */
-async function makeWorkspace(): Promise<{ root: string; ws: SessionWorkspace }> {
-  const root = await mkdtemp(path.join(tmpdir(), "perfloop-session-"));
-  roots.push(root);
-  const start = path.join(root, "start");
-  const tree = path.join(root, "tree");
-  await mkdir(path.join(start, "src"), { recursive: true });
-  await mkdir(path.join(start, "tests"), { recursive: true });
-  await writeFile(path.join(start, "src/app.py"), APP);
-  await writeFile(path.join(start, "tests/test_app.py"), TESTS);
-  await cp(start, tree, { recursive: true });
-  return {
-    root,
-    ws: {
-      start,
-      tree,
-      policy: { paths: ["src/**"], protect: [], maxFiles: 3, maxChangedLines: 20, maxFileBytes: 100_000 },
-      touched: new Set(),
-      edits: 0,
-    },
-  };
-}
-
-type Call =
-  | { method: "runTests"; tree: string; filter: string | null }
-  | { method: "runBenchmark"; start: string; tree: string; runs: number }
-  | { method: "profile"; tree: string };
-
-/** A Workbench that records its calls and answers at once (or after `waitMs`). */
-function recordingWorkbench(waitMs = 0): { workbench: Workbench; calls: Call[] } {
-  const calls: Call[] = [];
-  const report = async (text: string): Promise<ToolReport> => {
-    if (waitMs > 0) await sleep(waitMs);
-    return { text, summary: text.split("\n")[0] ?? "" };
-  };
-  return {
-    calls,
-    workbench: {
-      runTests: (tree, filter) => {
-        calls.push({ method: "runTests", tree, filter });
-        return report(`3 tests passed (filter: ${filter ?? "none"})`);
-      },
-      runBenchmark: (start, tree, runs) => {
-        calls.push({ method: "runBenchmark", start, tree, runs });
-        return report(`screen: ${runs} runs a side, B/A 0.80`);
-      },
-      profile: (tree) => {
-        calls.push({ method: "profile", tree });
-        return report("hot spots:\n  total  60%");
-      },
-    },
-  };
-}
-
-function options(ws: SessionWorkspace, overrides: Partial<AgentOptions> = {}): AgentOptions {
-  return {
-    client: createModelClient({ apiKey: "sk-test", baseURL: `${MODEL_URL}/v1` }),
-    model: "test-model",
-    system: "You make programs faster.",
-    user: "Make src/app.py faster.",
-    workspace: ws,
-    workbench: recordingWorkbench().workbench,
-    screenRuns: 3,
-    maxTurns: 10,
-    maxTokens: 1_000_000,
-    timeoutMs: 60_000,
-    toolTimeMs: 60_000,
-    contextTokens: 1_000_000,
-    ...overrides,
-  };
-}
-
-/** The tool outputs of the session, in order. */
-const toolOutputs = (outcome: AgentOutcome): string[] =>
-  outcome.transcript.filter((m) => m.role === "tool").map((m) => String(m.content));
-
-const exists = (p: string) =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  );
-
-const toolNames = (body: ReceivedBody | undefined): string[] =>
-  ((body as unknown as { tools?: Array<{ function: { name: string } }> } | undefined)?.tools ?? []).map(
-    (t) => t.function.name,
-  );
 
 describe("a rewrite session's workspace", () => {
   it("accumulates edits: diff shows both, submit hands over the final text and a git diff; start/ is untouched", async () => {
@@ -509,153 +313,5 @@ describe("submitting and the session's end", () => {
     expect((entries[3] as { result: string }).result).toMatch(/^applied: /);
     expect(entries[5]).toMatchObject({ type: "tool", name: "submit", result: "submitted" });
     expect(entries[6]).toEqual({ type: "end", status: "submitted", reason: "submitted" });
-  });
-});
-
-describe("budgets", () => {
-  it("stops the execution tools once their wall-time budget is spent, without calling the workbench", async () => {
-    const { ws } = await makeWorkspace();
-    const { workbench, calls } = recordingWorkbench(20);
-    scriptModel([
-      { tool: "run_tests", args: {} },
-      { tool: "run_tests", args: {} },
-      { tool: "profile", args: {} },
-    ]);
-    const outcome = await runAgent(options(ws, { workbench, toolTimeMs: 1, maxTurns: 3 }));
-
-    const [first, second, third] = toolOutputs(outcome);
-    expect(first).toMatch(
-      /^3 tests passed \(filter: none\)\n\(run_tests took \d+\.\d s; 0 s of tool time left\)$/,
-    );
-    expect(second).toBe(
-      "error: the execution-tool budget of 0.001 s for this session is spent; submit your change or keep reading",
-    );
-    expect(third).toMatch(/^error: the execution-tool budget .* is spent/);
-    expect(calls).toHaveLength(1);
-    expect(outcome.tools.calls).toBe(1);
-    expect(outcome.tools.byName).toEqual({ run_tests: 1 });
-    expect(outcome.tools.ms).toBeGreaterThan(1);
-  });
-
-  it("stops after the call that spends the token budget", async () => {
-    const { ws } = await makeWorkspace();
-    scriptModel([
-      { tool: "list_files", args: {} },
-      { tool: "list_files", args: {} },
-      { tool: "list_files", args: {} },
-    ]);
-    const outcome = await runAgent(options(ws, { maxTokens: 1500 }));
-    expect(outcome.usage.calls).toBe(2);
-    expect(outcome.status).toBe("no-patch");
-    expect(outcome.reason).toBe("token budget of 1500 spent");
-    expect(nock.pendingMocks()).toHaveLength(1); // the third reply was never asked for
-  });
-
-  it("stops at the next turn once the wall-clock budget is spent", async () => {
-    const { ws } = await makeWorkspace();
-    const { workbench } = recordingWorkbench(30);
-    scriptModel([
-      { tool: "run_tests", args: {} },
-      { tool: "run_tests", args: {} },
-    ]);
-    const outcome = await runAgent(options(ws, { workbench, timeoutMs: 10 }));
-    expect(outcome.usage.calls).toBe(1);
-    expect(outcome.reason).toBe("wall-clock budget of 0.01 s spent");
-  });
-
-  it("compacts old, large tool outputs in what it sends once the context budget is passed", async () => {
-    const { ws } = await makeWorkspace();
-    const reads: ScriptedReply[] = Array.from({ length: 6 }, () => ({
-      tool: "read_file",
-      args: { path: "src/app.py" },
-    }));
-    const received = scriptModel([...reads, { tool: "list_files", args: {} }]);
-    const outcome = await runAgent(options(ws, { contextTokens: 500, maxTurns: 7 }));
-
-    expect(received).toHaveLength(7);
-    const sent = received[6]?.messages.filter((m) => m.role === "tool").map((m) => m.content ?? "");
-    expect(sent).toHaveLength(6);
-    expect(sent?.slice(0, 2).every((c) => c.startsWith("[compacted by perfloop to save context:"))).toBe(
-      true,
-    );
-    expect(sent?.slice(2).every((c) => c.startsWith("    1  def total(values):"))).toBe(true);
-    // The system and user prompts are sent as they were.
-    expect(received[6]?.messages.slice(0, 2)).toEqual([
-      { role: "system", content: "You make programs faster." },
-      { role: "user", content: "Make src/app.py faster." },
-    ]);
-    expect(outcome.status).toBe("no-patch");
-  });
-});
-
-describe("the execution tools (Workbench boundary)", () => {
-  it("run_benchmark passes the clamped runs and the workspace's start/tree; run_tests passes the trimmed filter or null; profile the tree", async () => {
-    const { ws } = await makeWorkspace();
-    const { workbench, calls } = recordingWorkbench();
-    scriptModel([
-      { tool: "run_benchmark", args: { runs: 50 } },
-      { tool: "run_benchmark", args: { runs: 0 } },
-      { tool: "run_benchmark", args: { runs: -4 } },
-      { tool: "run_benchmark", args: {} },
-      { tool: "run_benchmark", args: { runs: 2.5 } },
-      { tool: "run_benchmark", args: { runs: 7 } },
-      { tool: "run_tests", args: { filter: "  tests/test_app.py::AppTest::test_total \n" } },
-      { tool: "run_tests", args: { filter: "   " } },
-      { tool: "run_tests", args: {} },
-      { tool: "run_tests", args: { filter: 42 } },
-      { tool: "profile", args: {} },
-    ]);
-    const outcome = await runAgent(options(ws, { workbench, maxTurns: 11, screenRuns: 3 }));
-
-    const { start, tree } = ws;
-    expect(calls).toEqual([
-      { method: "runBenchmark", start, tree, runs: 20 },
-      { method: "runBenchmark", start, tree, runs: 1 },
-      { method: "runBenchmark", start, tree, runs: 1 },
-      { method: "runBenchmark", start, tree, runs: 3 },
-      { method: "runBenchmark", start, tree, runs: 3 },
-      { method: "runBenchmark", start, tree, runs: 7 },
-      { method: "runTests", tree, filter: "tests/test_app.py::AppTest::test_total" },
-      { method: "runTests", tree, filter: null },
-      { method: "runTests", tree, filter: null },
-      { method: "runTests", tree, filter: null },
-      { method: "profile", tree },
-    ]);
-    expect(toolOutputs(outcome)[0]).toMatch(/^screen: 20 runs a side, B\/A 0\.80\n\(run_benchmark took /);
-    expect(outcome.tools.calls).toBe(11);
-    expect(outcome.tools.byName).toEqual({ run_benchmark: 6, run_tests: 4, profile: 1 });
-  });
-
-  it("without a workbench: run_tests is not available and the execution tools are not offered", async () => {
-    const { ws } = await makeWorkspace();
-    const received = scriptModel([
-      { tool: "run_tests", args: {} },
-      { tool: "run_benchmark", args: {} },
-    ]);
-    const outcome = await runAgent(options(ws, { workbench: null, maxTurns: 2 }));
-
-    const [tests, bench] = toolOutputs(outcome);
-    expect(tests).toBe("error: run_tests is not available in this session");
-    expect(bench).toBe("error: run_benchmark is not available in this session");
-    expect(outcome.tools.calls).toBe(0);
-    const offered = toolNames(received[0]);
-    expect(offered).toEqual(["read_file", "search", "list_files", "apply_patch", "diff", "submit"]);
-  });
-
-  it("with a workbench: all tools are offered", async () => {
-    const { ws } = await makeWorkspace();
-    const received = scriptModel([{ tool: "list_files", args: {} }]);
-    await runAgent(options(ws, { maxTurns: 1 }));
-    expect(toolNames(received[0])).toEqual([
-      "read_file",
-      "search",
-      "list_files",
-      "apply_patch",
-      "diff",
-      "run_tests",
-      "run_benchmark",
-      "profile",
-      "submit",
-    ]);
   });
 });
