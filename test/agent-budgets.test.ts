@@ -48,6 +48,18 @@ describe("budgets", () => {
     expect(outcome.tools.ms).toBeGreaterThan(1);
   });
 
+  it("ends with model-error, keeping the usage so far, when a request fails for good", async () => {
+    const { ws } = await makeWorkspace();
+    scriptModel([
+      { tool: "read_file", args: { path: "src/app.py" } },
+      { status: 401 }, // not retried by the client: a bad key
+    ]);
+    const outcome = await runAgent(options(ws));
+    expect(outcome.status).toBe("model-error");
+    expect(outcome.reason).toMatch(/^model request failed: 401/);
+    expect(outcome.usage).toEqual({ calls: 1, promptTokens: 1000, completionTokens: 200 });
+  });
+
   it("stops after the call that spends the token budget", async () => {
     const { ws } = await makeWorkspace();
     scriptModel([

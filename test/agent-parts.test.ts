@@ -33,6 +33,10 @@ describe("subsetCommand", () => {
     expect(subsetCommand("python -m unittest", "pkg/sub/test_x.py")).toEqual({
       command: "python -m unittest -q 'pkg.sub.test_x'",
     });
+    // What comes before the interpreter is kept.
+    expect(subsetCommand("cd src && PYTHONPATH=. python3 -m unittest discover -q", "test_x.py")).toEqual({
+      command: "cd src && PYTHONPATH=. python3 -m unittest -q 'test_x'",
+    });
   });
 
   it("passes the filter as the name pattern of vitest and jest, and after -- to npm test", () => {
@@ -57,6 +61,7 @@ describe("subsetCommand", () => {
       "; rm -rf /",
       "-p evil_plugin", // an option, not a test id
       "--junitxml=/tmp/x.xml",
+      "@args.txt", // pytest reads options from an @file
       "tests/test_app.py; rm -rf /",
       "$(id)",
       "x$HOME",

@@ -190,6 +190,21 @@ describe("a rewrite session's workspace", () => {
     expect(toolOutputs(outcome)[0]).toMatch(/^error: .*goes through the symbolic link/);
     expect(await exists(path.join(ws.tree, "tests/extra.py"))).toBe(false);
   });
+
+  it("puts back what an edit wrote when a later file of it cannot be written, and says so", async () => {
+    const { ws } = await makeWorkspace();
+    const before = await readFile(path.join(ws.tree, "src/app.py"), "utf8");
+    // A new file under a path that is a file: passes the policy, fails at the write, after the
+    // update of src/app.py was written.
+    const patch = `${EDIT_TOTAL.replace("*** End Patch", "")}*** Add File: src/app.py/helper.py\n+x = 1\n*** End Patch`;
+    scriptModel([{ tool: "apply_patch", args: { patch } }]);
+    const outcome = await runAgent(options(ws, { maxTurns: 1 }));
+    expect(toolOutputs(outcome)[0]).toMatch(
+      /^error: the patch could not be written, and nothing of it was kept/,
+    );
+    expect(await readFile(path.join(ws.tree, "src/app.py"), "utf8")).toBe(before);
+    expect(ws.touched.size).toBe(0);
+  });
 });
 
 describe("submitting and the session's end", () => {

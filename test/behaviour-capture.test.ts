@@ -255,6 +255,23 @@ describe("compareBehaviour on hand-built captures", () => {
     );
   });
 
+  it("counts a call stable on the baseline but varying on the candidate as a difference", () => {
+    // e.g. a cache added by the candidate hands out a list its callers then mutate.
+    const baseline = cap({ "a.py::f": [call("k1", { t: "int", v: "1" })] });
+    const candidate = cap({ "a.py::f": [call("k1", { t: "int", v: "1" }, { unstable: true })] });
+    const result = compareBehaviour(baseline, candidate);
+    expect(result.callsCompared).toBe(1);
+    expect(result.difference).toEqual({
+      function: "a.py::f",
+      call: "f(k1)",
+      baseline: "1",
+      candidate: "different results on repeated calls with these arguments",
+    });
+    // Varying on the baseline itself: nothing to hold the candidate to.
+    const unsteady = cap({ "a.py::f": [call("k1", { t: "int", v: "1" }, { unstable: true })] });
+    expect(compareBehaviour(unsteady, candidate)).toMatchObject({ callsCompared: 0, difference: null });
+  });
+
   it("treats a type change as a difference, nan as nan, and floats within tolerance as equal", () => {
     const one = (r: CallRecord["result"], raised: CallRecord["raised"] = null) =>
       cap({ "m::g": [call("k", r, { raised })] });

@@ -56,6 +56,9 @@ export function createGroupedProgress(log: GroupLog): GroupedProgress {
       case "note":
         log.info(`! ${event.message}`);
         break;
+      case "agent":
+        log.info(`· candidate ${event.k}: ${event.tool}${event.summary ? ` → ${event.summary}` : ""}`);
+        break;
     }
   };
   return { onEvent, close };

@@ -42,6 +42,9 @@ export function createProgressPrinter(
       case "note":
         line(`! ${event.message}`);
         break;
+      case "agent":
+        line(`  · candidate ${event.k}: ${event.tool}${event.summary ? ` → ${event.summary}` : ""}`);
+        break;
     }
   };
 }

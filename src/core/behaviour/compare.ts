@@ -225,8 +225,9 @@ function outcome(record: CallRecord): Fingerprint | null {
 
 /**
  * Compares the candidate's capture against the baseline's: for every function the baseline
- * called, every argument set (key) recorded on both sides and stable on both (not `unstable`) is
- * compared — the return values (or raised exceptions: type and message) must match. Floats (also
+ * called, every argument set (key) recorded on both sides and stable on the baseline (not
+ * `unstable`) is compared. A key stable on the baseline but `unstable` on the candidate (another
+ * result on a repeated call) is a difference. Otherwise the return values (or raised exceptions: type and message) must match. Floats (also
  * complex parts, and the samples of float arrays) compare with `tolerance` (see {@link Tolerance});
  * a float array's sum compares with the tolerance scaled by the larger sum of absolute values, so
  * that a reordered summation of cancelling terms is not a difference; nan equals nan; everything
@@ -258,8 +259,20 @@ export function compareBehaviour(
     const byKey = new Map(cand.kept.map((r) => [r.key, r]));
     for (const record of base.kept) {
       const other = byKey.get(record.key);
-      if (record.unstable || other === undefined || other.unstable) continue;
+      if (record.unstable || other === undefined) continue;
       result.callsCompared += 1;
+      if (other.unstable) {
+        // Stable on the baseline, varying on the candidate for the same arguments (a cache handing
+        // out a mutated value, say): a difference, not a call to skip.
+        result.differingCalls += 1;
+        result.difference ??= {
+          function: fn,
+          call: record.call,
+          baseline: renderFingerprint(outcome(record)),
+          candidate: "different results on repeated calls with these arguments",
+        };
+        continue;
+      }
       const a = outcome(record);
       const b = outcome(other);
       if (same(a, b, tolerance)) continue;

@@ -89,6 +89,8 @@ export const gateSchema = z.enum([
 const behaviourCheckSchema = z.object({
   functionsCompared: z.number().int().nonnegative(),
   callsCompared: z.number().int().nonnegative(),
+  /** Functions the baseline called and the candidate never did (renamed, inlined): not compared. */
+  missing: z.array(z.string()).default([]),
   difference: z
     .object({ function: z.string(), call: z.string(), baseline: z.string(), candidate: z.string() })
     .nullable(),

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { type Capture, type CaptureTarget, captureEnv, readCapture } from "../behaviour/capture.ts";
+import { type Capture, type CaptureTarget, captureEnv, readCapture, sameJson } from "../behaviour/capture.ts";
 import { type BehaviourComparison, compareBehaviour } from "../behaviour/compare.ts";
 import { CancelledError } from "../exec/cancel.ts";
 import { type CommandResult, runCommand } from "../exec/run-command.ts";
@@ -168,20 +168,33 @@ export async function captureRuns(
   return [test, bench];
 }
 
-/** Merges captures of several runs: a function's first recorded call per argument key wins. */
+/**
+ * Merges captures of several runs (the tests and the benchmark): a function's first recorded call
+ * per argument key is kept, and marked `unstable` when another run gave another outcome for it.
+ * The inputs are not modified.
+ */
 export function mergeCaptures(captures: Capture[]): Capture {
   const merged: Capture = { functions: {} };
   for (const capture of captures) {
     for (const [name, f] of Object.entries(capture.functions)) {
       const into = merged.functions[name];
       if (!into) {
-        merged.functions[name] = { ...f, kept: [...f.kept] };
+        merged.functions[name] = { ...f, kept: f.kept.map((c) => ({ ...c })) };
         continue;
       }
-      const keys = new Set(into.kept.map((c) => c.key));
+      const byKey = new Map(into.kept.map((c) => [c.key, c]));
       into.calls += f.calls;
       into.truncated ||= f.truncated;
-      into.kept.push(...f.kept.filter((c) => !keys.has(c.key)));
+      for (const call of f.kept) {
+        const first = byKey.get(call.key);
+        if (!first) {
+          into.kept.push({ ...call });
+          continue;
+        }
+        // Another outcome for the same arguments in another run: not one answer to compare.
+        if (call.unstable || !sameJson(first.result, call.result) || !sameJson(first.raised, call.raised))
+          first.unstable = true;
+      }
     }
   }
   return merged;

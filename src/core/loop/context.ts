@@ -9,6 +9,7 @@ import type { EvidenceWriter } from "../evidence/writer.ts";
 import type { Isolation, Mounts } from "../exec/isolation.ts";
 import type { Lock } from "../exec/lock.ts";
 import { type CommandResult, describeOutcome, runCommand } from "../exec/run-command.ts";
+import type { ChangedLines } from "../focus/changed-lines.ts";
 import type { InstructionCounter } from "../measure/instructions.ts";
 import { type Measurement, measure } from "../measure/protocol.ts";
 import type { BenchSide } from "../measure/run-once.ts";
@@ -46,6 +47,8 @@ export interface LoopContext {
    * agents' sessions goes through it, so concurrent sessions never measure or test at once.
    */
   exclusive: Lock;
+  /** The pull request's changed lines, when the run belongs to one (src/core/loop/focus.ts). */
+  changedLines?: ChangedLines | undefined;
 }
 
 /** The patch policy of this run's config (src/core/patch/policy.ts). */

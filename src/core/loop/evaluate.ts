@@ -5,6 +5,7 @@
  * and leaves the best tree as it was.
  */
 import { rm } from "node:fs/promises";
+import { CaptureReadError } from "../behaviour/capture.ts";
 import { type BehaviourComparison, describeDifference } from "../behaviour/compare.ts";
 import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { Gate } from "../evidence/results-schema.ts";
@@ -118,7 +119,9 @@ export async function prepareCandidate(
 
 /**
  * The full gate: interleaved A/B of the best tree (A) against the prepared candidate (B), the output
- * gate on B's runs, and the statistics. Writes `<dir>/bench.log`.
+ * gate on B's runs, and the statistics at significance level `alpha` (default
+ * `statistics.alpha`; round-candidates.ts halves it for a round's second full A/B). Writes
+ * `<dir>/bench.log`.
  * @returns the evaluation; the caller keeps `tree` when accepted and removes it otherwise.
  */
 export async function measureCandidate(
@@ -127,6 +130,7 @@ export async function measureCandidate(
   prepared: Prepared,
   dir: string,
   seed: number,
+  alpha = ctx.config.statistics.alpha,
 ): Promise<Evaluation> {
   const extra = { behaviour: prepared.behaviour };
   ctx.emit({
@@ -165,7 +169,11 @@ export async function measureCandidate(
   if (difference) return rejected("output", difference, { ...extra, measurement });
   let comparisons: Comparison[];
   try {
-    comparisons = compareMeasurement(measurement, ctx.config, seed);
+    const config =
+      alpha === ctx.config.statistics.alpha
+        ? ctx.config
+        : { ...ctx.config, statistics: { ...ctx.config.statistics, alpha } };
+    comparisons = compareMeasurement(measurement, config, seed);
   } catch (error) {
     // e.g. the candidate stopped printing the declared metric.
     return rejected("output", (error as Error).message, { ...extra, measurement });
@@ -237,7 +245,18 @@ async function runChecks(
     );
   const logs = { test: `${dir}/test.log`, bench: `${dir}/check.log` };
   if (best.behaviour) {
-    const [test, bench] = await captureRuns(ctx, tree, env, best.behaviour.targets, logs);
+    let runs: Awaited<ReturnType<typeof captureRuns>>;
+    try {
+      runs = await captureRuns(ctx, tree, env, best.behaviour.targets, logs);
+    } catch (error) {
+      // The records are written by the candidate's own processes: unreadable ones reject it.
+      if (!(error instanceof CaptureReadError)) throw error;
+      return {
+        gate: "behaviour",
+        reason: `behaviour capture: the candidate's records cannot be read (${error.message})`,
+      };
+    }
+    const [test, bench] = runs;
     if (!succeeded(test.result) || !bench) return testFailed(test.result);
     if (!succeeded(bench.result)) return benchFailed(bench.result);
     const difference = output(bench.result);

@@ -15,7 +15,9 @@ export type LoopEvent =
       reason: string;
       bestImprovementPct: number;
     }
-  | { type: "note"; message: string };
+  | { type: "note"; message: string }
+  /** A tool call of agent session `k` in round `n`, with the first line of its result. */
+  | { type: "agent"; n: number; k: number; tool: string; summary: string };
 
 /** Receives events; must not throw. */
 export type LoopEventHandler = (event: LoopEvent) => void;

@@ -6,6 +6,7 @@
 import { type ChangedLines, countChangedLines } from "../focus/changed-lines.ts";
 import { describeFocus, focusHotSpots } from "../focus/rank.ts";
 import { readInside } from "../fs/inside.ts";
+import type { HotSpot } from "../types.ts";
 import type { Baseline } from "./baseline.ts";
 import type { LoopContext } from "./context.ts";
 
@@ -67,4 +68,17 @@ export async function applyFocus(
     text,
     prompt,
   };
+}
+
+/**
+ * `hotSpots` with the pull request's functions first (read from the best tree), when the run has a
+ * pull request (`ctx.changedLines`); unchanged otherwise. Used for hot spots profiled again after
+ * an accepted round.
+ */
+export async function rankByPullRequest(ctx: LoopContext, hotSpots: HotSpot[]): Promise<HotSpot[]> {
+  if (!ctx.changedLines) return hotSpots;
+  const focus = await focusHotSpots(hotSpots, ctx.changedLines, (file) =>
+    readInside(ctx.workspace.best, file),
+  );
+  return focus.hotSpots.map(({ inPullRequest: _, ...spot }) => spot);
 }

@@ -9,7 +9,8 @@
 import { rm } from "node:fs/promises";
 import type OpenAI from "openai";
 import type { ModelConfig } from "../config/schema.ts";
-import { type AgentOutcome, ModelError, runAgent, type SessionLogEntry } from "../optimize/llm/agent.ts";
+import { CancelledError } from "../exec/cancel.ts";
+import { type AgentOutcome, runAgent, type SessionLogEntry } from "../optimize/llm/agent.ts";
 import { estimateCostUsd, priceFor } from "../optimize/llm/cost.ts";
 import type { SessionWorkspace } from "../optimize/llm/edits.ts";
 import { buildUserPrompt, SYSTEM_PROMPT } from "../optimize/llm/prompt.ts";
@@ -56,8 +57,8 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
         detail: `${count} session(s) of ${options.model.name}: each edits its own workspace, runs the tests, screens and profiles its idea`,
       });
       const perSession = Math.max(1, Math.min(options.model.session_tokens, Math.floor(remaining / count)));
-      // Settled, not Promise.all: when one session throws (a stop), the others end too (the same
-      // signal) before the round's trees are cleaned up.
+      // Settled, not Promise.all: a session throws only when the run is stopped, and then the
+      // others end too (the same signal); every session has finished before the round goes on.
       const settled = await Promise.allSettled(
         Array.from({ length: count }, (_, i) => session(ctx, options, view, i + 1, count, perSession)),
       );
@@ -138,6 +139,18 @@ async function session(
     const kept =
       entry.type === "tool" ? { ...entry, result: entry.result.slice(0, LOG_RESULT_BYTES) } : entry;
     lines.push(JSON.stringify({ at: new Date().toISOString(), ...kept }));
+    if (entry.type === "tool")
+      ctx.emit({
+        type: "agent",
+        n: view.n,
+        k,
+        tool: entry.name,
+        summary:
+          entry.result
+            .split("\n")
+            .find((l) => l.trim() && !l.startsWith("$ "))
+            ?.slice(0, 160) ?? "",
+      });
     // The execution tools write their own audit lines (workbench.ts), with their outcome.
     if (entry.type === "tool" && !EXECUTION_TOOLS.has(entry.name))
       await ctx.evidence.audit(
@@ -145,6 +158,11 @@ async function session(
         `round ${view.n}, candidate ${k}: ${entry.result.split("\n", 1)[0]?.slice(0, 200)}`,
       );
   };
+  // Without a sandbox the execution tools would hand the model a shell on the host: none then.
+  const workbench =
+    ctx.isolation.mode === "none"
+      ? null
+      : createWorkbench(ctx, { n: view.n, k, env: view.best.env, reference: view.best.baselineOutput });
   try {
     const outcome = await runAgent({
       client: options.client,
@@ -156,29 +174,32 @@ async function session(
       system,
       user,
       workspace,
-      workbench: createWorkbench(ctx, {
-        n: view.n,
-        k,
-        env: view.best.env,
-        reference: view.best.baselineOutput,
-      }),
+      workbench,
       screenRuns: options.model.screen_runs,
       maxTurns: options.model.max_turns,
       maxTokens,
-      timeoutMs: options.model.timeout * 1000,
+      // A session never runs past the run's own deadline (timeouts.total less the final A/B).
+      timeoutMs: Math.max(0, Math.min(options.model.timeout * 1000, ctx.deadline - Date.now())),
       toolTimeMs: options.model.tool_time * 1000,
       contextTokens: options.model.context_tokens,
       log,
       signal: ctx.signal,
     });
     await ctx.evidence.json(`${dir}/response.json`, responseOf(outcome));
-    return { candidate: candidateOf(base, outcome, k), modelError: false };
+    return { candidate: candidateOf(base, outcome, k), modelError: outcome.status === "model-error" };
   } catch (error) {
-    if (!(error instanceof ModelError)) throw error;
-    await ctx.evidence.json(`${dir}/response.json`, { status: "model-error", reason: error.message });
+    // A stop ends the round; anything else (an I/O error in the session's tree, say) ends this
+    // candidate only, with its reason, and the other sessions' work goes on.
+    if (error instanceof CancelledError) throw error;
+    const reason = `the session failed: ${(error as Error).message}`;
+    await ctx.evidence.json(`${dir}/response.json`, { status: "error", reason });
+    await ctx.evidence.audit(
+      "agent session failed",
+      `round ${view.n}, candidate ${k}: ${(error as Error).stack ?? reason}`,
+    );
     return {
-      candidate: { ...base, rationale: "", tokens: 0, failure: { gate: "error", reason: error.message } },
-      modelError: true,
+      candidate: { ...base, rationale: "", tokens: 0, failure: { gate: "error", reason } },
+      modelError: false,
     };
   } finally {
     await ctx.evidence.text(`${dir}/session.jsonl`, lines.length > 0 ? `${lines.join("\n")}\n` : "");
@@ -207,7 +228,7 @@ function candidateOf(
       tokens,
       usage: outcome.usage,
       session,
-      failure: { gate: "parse", reason: outcome.reason },
+      failure: { gate: outcome.status === "model-error" ? "error" : "parse", reason: outcome.reason },
     };
   const files = outcome.changes.map((c) => c.path);
   return {

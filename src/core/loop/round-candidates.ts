@@ -8,6 +8,7 @@
  */
 import { rm } from "node:fs/promises";
 import type { CandidateRecord } from "../evidence/results-schema.ts";
+import { MeasurementError } from "../measure/protocol.ts";
 import type { LoopContext } from "./context.ts";
 import {
   type BestState,
@@ -63,13 +64,24 @@ export async function evaluateBatch(
         phase: `round ${n}, candidate ${k}: screen`,
         detail: `${ctx.config.model?.screen_runs ?? 3} runs a side against the best tree`,
       });
-      const result = await screen(
-        ctx,
-        { start: ctx.workspace.best, startEnv: best.env, tree: ready.tree, env: ready.env },
-        ctx.config.model?.screen_runs ?? 3,
-        `round ${n}, candidate ${k} screen`,
-        best.baselineOutput,
-      );
+      let result: ScreenResult;
+      try {
+        result = await screen(
+          ctx,
+          { start: ctx.workspace.best, startEnv: best.env, tree: ready.tree, env: ready.env },
+          ctx.config.model?.screen_runs ?? 3,
+          `round ${n}, candidate ${k} screen`,
+          best.baselineOutput,
+        );
+      } catch (error) {
+        // The best tree (A) failed its run: no fault of this candidate, but no screen either.
+        if (!(error instanceof MeasurementError)) throw error;
+        evaluations.set(
+          i,
+          rejected("error", `the screen could not run: the best tree's benchmark failed (${error.message})`),
+        );
+        continue;
+      }
       screens.set(i, result);
       await ctx.evidence.text(`${dir}/screen.txt`, `${describeScreen(result)}\n`);
       if (result.status === "failed")
@@ -105,12 +117,16 @@ export async function evaluateBatch(
         continue;
       }
       measured.push(i);
+      // A second full A/B in one round is a second chance at a false acceptance: it is tested at
+      // half the significance level, so a round's chance stays at most 1.5 α (docs/agent.md).
+      const alpha = ctx.config.statistics.alpha / (measured.length > 1 ? 2 : 1);
       const evaluation = await measureCandidate(
         ctx,
         best,
         prepared.get(i) as Prepared,
         `rounds/${n}/candidates/${k}`,
         ctx.seed + n * 100 + k,
+        alpha,
       );
       evaluations.set(i, evaluation);
       if (evaluation.outcome === "accepted") accepted = i;
@@ -170,6 +186,7 @@ export function recordOf(
       ? {
           functionsCompared: evaluation.behaviour.functionsCompared,
           callsCompared: evaluation.behaviour.callsCompared,
+          missing: evaluation.behaviour.missing,
           difference: evaluation.behaviour.difference,
         }
       : null,

@@ -17,6 +17,7 @@ import type { Baseline } from "./baseline.ts";
 import { compareMeasurement, outputOf, primaryMetric } from "./compare.ts";
 import { type LoopContext, measureSides, side } from "./context.ts";
 import { type BestState, evaluateCandidate } from "./evaluate.ts";
+import { rankByPullRequest } from "./focus.ts";
 import { llmSource } from "./llm-source.ts";
 import { profileTree } from "./profile-run.ts";
 import type { RunRecordings } from "./recordings.ts";
@@ -149,29 +150,36 @@ export async function optimizeRounds(
           phase: `round ${n}: profiling`,
           detail: "the new best tree, for the next round's hot spots",
         });
-        hotSpots = await profileTree(
+        hotSpots = await rankByPullRequest(
           ctx,
-          ctx.workspace.best,
-          { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
-          best.env,
+          await profileTree(
+            ctx,
+            ctx.workspace.best,
+            { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
+            best.env,
+          ),
         );
       }
     }
     const files = candidate.changes.map((c) => c.moveTo ?? c.path);
     let reflection: Reflection | null = null;
     if (evaluation.outcome === "rejected") {
-      reflection = await recordReflection(ctx.evidence, {
-        round: n,
-        strategy: candidate.strategy,
-        description: candidate.description,
-        gate: evaluation.gate ?? "error",
-        reason: evaluation.reason,
-        comparison: primary,
-        files,
-        knob: candidate.knob ? { name: candidate.knob.knob.name, value: candidate.knob.value } : null,
-        hotSpots,
-        minImprovementPct: config.min_improvement,
-      });
+      reflection = await recordReflection(
+        ctx.evidence,
+        {
+          round: n,
+          strategy: candidate.strategy,
+          description: candidate.description,
+          gate: evaluation.gate ?? "error",
+          reason: evaluation.reason,
+          comparison: primary,
+          files,
+          knob: candidate.knob ? { name: candidate.knob.knob.name, value: candidate.knob.value } : null,
+          hotSpots,
+          minImprovementPct: config.min_improvement,
+        },
+        batch.length > 1 ? `rounds/${n}/candidates/${candidate.session?.k ?? 1}` : `rounds/${n}`,
+      );
       failures.push(withAttempt(reflectionLines(reflection), candidate));
     }
     for (const other of outcome.rejected) {

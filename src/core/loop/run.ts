@@ -160,6 +160,7 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     signal: stop.signal,
     incomplete: [],
     exclusive: createLock(),
+    changedLines: options.changedLines,
   };
   let workspace: Workspace;
   try {

@@ -4,7 +4,7 @@
  * worth submitting; it is never the verdict — only the full A/B (evaluate.ts), with its bootstrap
  * interval and Mann–Whitney U test, accepts a candidate. Its noise note compares the change with the
  * runs' own spread (the larger coefficient of variation of the two sides): a change inside it is one
- * a screen cannot tell from noise.
+ * a screen cannot tell from noise; with fewer than 3 runs a side it says the spread is unknown.
  */
 import { CancelledError } from "../exec/cancel.ts";
 import { countedRuns, MeasurementError } from "../measure/protocol.ts";
@@ -12,6 +12,9 @@ import type { RunRecord } from "../measure/run-once.ts";
 import { summarize } from "../measure/stats.ts";
 import { type BenchOutput, outputDifference, outputOf, primaryMetric } from "./compare.ts";
 import { type LoopContext, measureSides, side, TreeChangedError } from "./context.ts";
+
+/** Runs a side below which a screen gives no spread (a CV of one or two runs says nothing). */
+export const MIN_RUNS_FOR_SPREAD = 3;
 
 /** A screen's result. Medians in the primary metric's unit (ms for times); `changePct` > 0 = B better. */
 export interface ScreenResult {
@@ -26,8 +29,15 @@ export interface ScreenResult {
   ratio: number | null;
   /** Improvement of B over A, % in the metric's direction (null when not measured). */
   changePct: number | null;
-  /** True when |changePct| is within the larger CV of the two sides. */
+  /**
+   * True when |changePct| is within the larger CV of the two sides; false when it is outside, or
+   * when there were fewer than {@link MIN_RUNS_FOR_SPREAD} runs a side (`spreadKnown` false).
+   */
   withinNoise: boolean;
+  /** Whether each side had enough runs for a spread (CV) to mean anything. */
+  spreadKnown: boolean;
+  /** Wall time of the screen itself, ms (inside the lock: waiting for it does not count). */
+  ms: number;
   /** The output gate's finding on B's first counted run against the baseline's output; null = same. */
   outputDifference: string | null;
   error: string | null;
@@ -58,8 +68,11 @@ export function screen(
     ratio: null,
     changePct: null,
     withinNoise: false,
+    spreadKnown: false,
+    ms: 0,
   };
   return ctx.exclusive(async () => {
+    const started = performance.now();
     let measurement: Awaited<ReturnType<typeof measureSides>>;
     try {
       measurement = await measureSides(
@@ -76,7 +89,13 @@ export function screen(
         error instanceof MeasurementError
           ? `; ${error.result.stderr.trim().split("\n").slice(-4).join(" ⏎ ").slice(0, 600)}`
           : "";
-      return { ...empty, status: "failed", outputDifference: null, error: `${error.message}${tail}` };
+      return {
+        ...empty,
+        status: "failed",
+        outputDifference: null,
+        error: `${error.message}${tail}`,
+        ms: performance.now() - started,
+      };
     }
     const a = countedRuns(measurement, "A");
     const b = countedRuns(measurement, "B");
@@ -95,6 +114,7 @@ export function screen(
         status: "failed",
         outputDifference: output,
         error: `no ${named.metric} in the screen's runs`,
+        ms: performance.now() - started,
       };
     const sa = summarize(av);
     const sb = summarize(bv);
@@ -107,9 +127,13 @@ export function screen(
       b: { median: sb.median, cvPct: sb.cvPct },
       ratio,
       changePct,
-      withinNoise: Math.abs(changePct) <= Math.max(sa.cvPct, sb.cvPct),
+      spreadKnown: Math.min(av.length, bv.length) >= MIN_RUNS_FOR_SPREAD,
+      withinNoise:
+        Math.min(av.length, bv.length) >= MIN_RUNS_FOR_SPREAD &&
+        Math.abs(changePct) <= Math.max(sa.cvPct, sb.cvPct),
       outputDifference: output,
       error: null,
+      ms: performance.now() - started,
     };
   });
 }
@@ -122,9 +146,11 @@ export function describeScreen(s: ScreenResult): string {
   const fmt = (x: number) =>
     s.unit === "ms" ? `${x.toFixed(1)} ms` : `${Number(x.toPrecision(4))} ${s.unit}`;
   const change = s.changePct as number;
-  const noise = s.withinNoise
-    ? `within the runs' spread (CV A ${a.cvPct.toFixed(1)}%, B ${b.cvPct.toFixed(1)}%): a screen cannot tell them apart`
-    : `outside the runs' spread (CV A ${a.cvPct.toFixed(1)}%, B ${b.cvPct.toFixed(1)}%)`;
+  const noise = !s.spreadKnown
+    ? `spread unknown (fewer than ${MIN_RUNS_FOR_SPREAD} runs a side): a screen this short cannot say whether the change is more than noise`
+    : s.withinNoise
+      ? `within the runs' spread (CV A ${a.cvPct.toFixed(1)}%, B ${b.cvPct.toFixed(1)}%): a screen cannot tell them apart`
+      : `outside the runs' spread (CV A ${a.cvPct.toFixed(1)}%, B ${b.cvPct.toFixed(1)}%)`;
   const output = s.outputDifference
     ? `; OUTPUT DIFFERS: ${s.outputDifference}`
     : "; output matches the baseline's";

@@ -6,12 +6,13 @@
  */
 import path from "node:path";
 import { describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
+import { MeasurementError } from "../measure/protocol.ts";
 import { hotSpotLines } from "../optimize/llm/prompt.ts";
 import { subsetCommand, type ToolReport, type Workbench } from "../optimize/llm/session-tools.ts";
 import type { BenchOutput } from "./compare.ts";
 import { type LoopContext, mountsFor } from "./context.ts";
 import { profileTree } from "./profile-run.ts";
-import { describeScreen, screen } from "./screen.ts";
+import { describeScreen, type ScreenResult, screen } from "./screen.ts";
 
 /** Characters of a command's output the model gets back (its tail, where failures show). */
 const OUTPUT_TAIL_CHARS = 6000;
@@ -34,6 +35,7 @@ export function createWorkbench(ctx: LoopContext, scope: WorkbenchScope): Workbe
   return {
     runTests: (tree, filter) =>
       ctx.exclusive(async () => {
+        const started = performance.now();
         const picked =
           filter === null ? { command: ctx.config.test } : subsetCommand(ctx.config.test, filter);
         if ("error" in picked) return { text: picked.error, summary: "refused filter" };
@@ -53,23 +55,37 @@ export function createWorkbench(ctx: LoopContext, scope: WorkbenchScope): Workbe
         const outcome = succeeded(result) ? "tests passed" : "TESTS FAILED";
         const summary = `${outcome} (${describeOutcome(result)}, ${(result.durationMs / 1000).toFixed(1)} s)`;
         await ctx.evidence.audit("agent run_tests finished", `${where}: ${summary}`);
-        return { text: `$ ${picked.command}\n${summary}\n${tail(result.stdout, result.stderr)}`, summary };
+        return {
+          text: `$ ${picked.command}\n${summary}\n${tail(result.stdout, result.stderr)}`,
+          summary,
+          ms: performance.now() - started,
+        };
       }),
     runBenchmark: async (start, tree, runs) => {
       await ctx.evidence.audit("agent run_benchmark", `${where}: ${runs} runs a side`);
-      const result = await screen(
-        ctx,
-        { start, startEnv: scope.env, tree, env: scope.env },
-        runs,
-        `${where} screen`,
-        scope.reference,
-      );
+      let result: ScreenResult;
+      try {
+        result = await screen(
+          ctx,
+          { start, startEnv: scope.env, tree, env: scope.env },
+          runs,
+          `${where} screen`,
+          scope.reference,
+        );
+      } catch (error) {
+        // The start tree (A) failed: the machine's problem or a flaky benchmark, not the change's.
+        if (!(error instanceof MeasurementError)) throw error;
+        const text = `the screen could not run: the start tree's benchmark failed this time (${error.message}); try again, or submit`;
+        await ctx.evidence.audit("agent run_benchmark finished", `${where}: ${text}`);
+        return { text, summary: text };
+      }
       const text = describeScreen(result);
       await ctx.evidence.audit("agent run_benchmark finished", `${where}: ${text}`);
-      return { text, summary: text };
+      return { text, summary: text, ms: result.ms };
     },
     profile: (tree) =>
       ctx.exclusive(async () => {
+        const started = performance.now();
         profiles += 1;
         await ctx.evidence.audit("agent profile", where);
         const dir = `rounds/${scope.n}/candidates/${scope.k}`;
@@ -87,6 +103,7 @@ export function createWorkbench(ctx: LoopContext, scope: WorkbenchScope): Workbe
               ? `Hot spots of your workspace (cProfile / V8 CPU profile, files you may edit):\n${lines.join("\n")}`
               : "profiling found no hot spot in files you may edit",
           summary,
+          ms: performance.now() - started,
         } satisfies ToolReport;
       }),
   };

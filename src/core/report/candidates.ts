@@ -46,15 +46,26 @@ export function candidateTable(round: RoundRecord): string {
   );
 }
 
-/** The first differing call behaviour capture found in a round, as one line; "" when none. */
+/**
+ * What behaviour capture found in a round, one paragraph per candidate: the first differing call,
+ * or that nothing could be compared (the candidate no longer calls the recorded functions); ""
+ * when there is nothing to say.
+ */
 export function behaviourLines(round: RoundRecord): string {
-  const found = (round.candidates ?? []).filter((c) => c.behaviour?.difference);
-  return found
+  return (round.candidates ?? [])
     .map((c) => {
-      const d = c.behaviour?.difference;
-      if (!d) return "";
-      return `**Behaviour capture, candidate ${c.k}:** ${codeSpan(clipText(d.call, 200))} returned ${codeSpan(clipText(d.candidate, 200))} instead of ${codeSpan(clipText(d.baseline, 200))} (${escapeInline(clipText(d.function, 200))}); its output was the same.`;
+      const b = c.behaviour;
+      const d = b?.difference;
+      if (d)
+        return `**Behaviour capture, candidate ${c.k}:** ${codeSpan(clipText(d.call, 200))} returned ${codeSpan(clipText(d.candidate, 200))} instead of ${codeSpan(clipText(d.baseline, 200))} (${escapeInline(clipText(d.function, 200))}); its output was the same.`;
+      if (b && b.callsCompared === 0 && b.missing.length > 0)
+        return `**Behaviour capture, candidate ${c.k}:** nothing compared — it no longer calls ${b.missing
+          .slice(0, 5)
+          .map((f) => codeSpan(clipText(f, 200)))
+          .join(", ")} (renamed or inlined); only the tests and the output checked it.`;
+      return "";
     })
+    .filter(Boolean)
     .join("\n\n");
 }
 

@@ -11,7 +11,7 @@ import OpenAI from "openai";
 import { CancelledError } from "../../exec/cancel.ts";
 import type { PolicyChange } from "../../patch/policy.ts";
 import { compactTranscript } from "./compact.ts";
-import { applyEdit, type SessionWorkspace, workspaceChanges, workspaceDiff } from "./edits.ts";
+import { applyEdit, EditError, type SessionWorkspace, workspaceChanges, workspaceDiff } from "./edits.ts";
 import {
   EXECUTION_TOOLS,
   SESSION_TOOL_DEFINITIONS,
@@ -65,8 +65,12 @@ export interface AgentOptions {
 
 /** How a session ended. */
 export interface AgentOutcome {
-  /** "submitted": the workspace changes something and the model submitted it. */
-  status: "submitted" | "no-patch";
+  /**
+   * "submitted": the workspace changes something and the model submitted it; "no-patch": a budget
+   * ran out or the endpoint's answer was unusable; "model-error": a request failed for good (after
+   * the client's retries: a bad key, an unknown model, the endpoint down).
+   */
+  status: "submitted" | "no-patch" | "model-error";
   reason: string;
   /** The workspace's diff against the session's start (null without a submission). */
   patchText: string | null;
@@ -102,9 +106,9 @@ export function createModelClient(options: {
 }
 
 /**
- * Runs one session.
- * @throws ModelError when a request fails for good (after the client's retries); CancelledError
- *   when the run is stopped (`signal`, or a workbench command).
+ * Runs one session. A request that fails for good ends it with status "model-error" (its usage so
+ * far kept); the run goes on.
+ * @throws CancelledError when the run is stopped (`signal`, or a workbench command).
  */
 export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   const transcript: Message[] = [
@@ -145,6 +149,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
     compactTranscript(transcript, options.contextTokens);
     const started = performance.now();
     const completion = await complete(options, transcript, deadline);
+    if (completion instanceof ModelError)
+      return Date.now() >= deadline
+        ? end("no-patch", `wall-clock budget of ${options.timeoutMs / 1000} s spent during a model call`)
+        : end("model-error", completion.message);
     usage.calls += 1;
     const message = chatMessage(completion);
     if (typeof message === "string") return end("no-patch", message);
@@ -232,7 +240,8 @@ async function runTool(
       };
     const started = performance.now();
     const report = await execute(options.workbench, ws, name, args, options.screenRuns);
-    const ms = performance.now() - started;
+    // The command's own time: waiting for another session's command does not count.
+    const ms = report.ms ?? performance.now() - started;
     tools.calls += 1;
     tools.ms += ms;
     tools.byName[name] = (tools.byName[name] ?? 0) + 1;
@@ -263,7 +272,14 @@ function execute(
 }
 
 async function submit(ws: SessionWorkspace, rationale: unknown): Promise<ToolResult> {
-  if ((await workspaceChanges(ws)).length === 0)
+  let changes: PolicyChange[];
+  try {
+    changes = await workspaceChanges(ws);
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    return { text: `error: ${error.message}; restore the file with apply_patch, then submit` };
+  }
+  if (changes.length === 0)
     return { text: "error: your workspace changes nothing yet; apply_patch a change before you submit" };
   return { text: "submitted", submitted: typeof rationale === "string" ? rationale : "" };
 }
@@ -283,11 +299,12 @@ function chatMessage(
   return message as OpenAI.Chat.Completions.ChatCompletionMessage;
 }
 
+/** The completion, or the ModelError that ends the session (returned, so usage so far is kept). */
 async function complete(
   options: AgentOptions,
   messages: Message[],
   deadline: number,
-): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+): Promise<OpenAI.Chat.Completions.ChatCompletion | ModelError> {
   try {
     return await options.client.chat.completions.create(
       {
@@ -310,7 +327,7 @@ async function complete(
     );
   } catch (error) {
     CancelledError.throwIfAborted(options.signal);
-    throw new ModelError(`model request failed: ${(error as Error).message}`, { cause: error });
+    return new ModelError(`model request failed: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { lstat } from "node:fs/promises";
 import path from "node:path";
+import { MAX_LIMITS } from "../../config/bounds.ts";
 import { readInside } from "../../fs/inside.ts";
 import { diffTrees, writeChanges } from "../../loop/workspace.ts";
 import { computePatchedFiles, repoFileReader } from "../../patch/apply.ts";
@@ -40,8 +41,9 @@ export type EditResult = { ok: true; message: string } | { ok: false; message: s
  * Order of checks: the patch parses; its paths pass the policy before anything is read (hostile
  * paths never reach the file system); it applies to the workspace's current files; the whole change
  * so far (this edit included) passes the policy with its size caps. Only then are files written.
- * @returns `ok: false` with a message for the model for every refusal; never throws for patch
- *   content (I/O errors of the scratch tree propagate).
+ * @returns `ok: false` with a message for the model for every refusal, a file of the workspace
+ *   that cannot be read, and a write that fails (what was written is put back); never throws for
+ *   patch content.
  */
 export async function applyEdit(ws: SessionWorkspace, patchText: string): Promise<EditResult> {
   let parsed: ReturnType<typeof parsePatch>;
@@ -72,10 +74,26 @@ export async function applyEdit(ws: SessionWorkspace, patchText: string): Promis
         message: `error: the patch was refused and nothing was written: ${p} goes through the symbolic link ${link} in your workspace; edit the file at its real path`,
       };
   }
-  const whole = await changesAgainstStart(ws, overlay(changed), [...ws.touched, ...paths]);
+  let whole: PolicyChange[];
+  try {
+    whole = await changesAgainstStart(ws, overlay(changed), [...ws.touched, ...paths]);
+  } catch (error) {
+    if (!(error instanceof EditError)) throw error;
+    return { ok: false, message: `error: the patch was refused and nothing was written: ${error.message}` };
+  }
   const violations = await checkPatchPolicy(ws.start, whole, ws.policy);
   if (violations.length > 0) return { ok: false, message: refusal(violations) };
-  await writeChanges(ws.tree, changed);
+  try {
+    await writeChanges(ws.tree, changed);
+  } catch (error) {
+    // e.g. a new file under a path that is a file: put back what this edit wrote, so the workspace
+    // stays the sum of the accepted edits.
+    await writeChanges(ws.tree, undo(changed)).catch(() => undefined);
+    return {
+      ok: false,
+      message: `error: the patch could not be written, and nothing of it was kept: ${(error as Error).message}`,
+    };
+  }
   for (const p of paths) ws.touched.add(p);
   ws.edits += 1;
   return {
@@ -87,6 +105,8 @@ export async function applyEdit(ws: SessionWorkspace, patchText: string): Promis
 /**
  * The workspace's change against its start as file operations (adds, deletes, updates; a move is
  * a delete plus an add), unchanged files left out — the candidate's `changes`.
+ * @throws EditError when a touched file can no longer be read as text (a command replaced it by a
+ *   link, a FIFO, or something too large).
  */
 export async function workspaceChanges(ws: SessionWorkspace): Promise<PolicyChange[]> {
   return changesAgainstStart(ws, new Map(), [...ws.touched]);
@@ -95,6 +115,19 @@ export async function workspaceChanges(ws: SessionWorkspace): Promise<PolicyChan
 /** The workspace's change so far as a git-style unified diff ("" when nothing changed). */
 export function workspaceDiff(ws: SessionWorkspace): Promise<string> {
   return diffTrees(ws.start, ws.tree, [...ws.touched]);
+}
+
+/** The file operations that put back what `changed` wrote (added files removed, the rest restored). */
+function undo(changed: PolicyChange[]): Array<{ path: string; after: string | null }> {
+  return changed.flatMap((c) => [
+    ...(c.moveTo && c.moveTo !== c.path ? [{ path: c.moveTo, after: null }] : []),
+    { path: c.path, after: c.before },
+  ]);
+}
+
+/** A workspace file that cannot be read as text (a link or FIFO a command left, too large…). */
+export class EditError extends Error {
+  override name = "EditError";
 }
 
 /** Pending texts of an edit not written yet (path → text, null = deleted). */
@@ -115,9 +148,24 @@ async function changesAgainstStart(
   paths: string[],
 ): Promise<PolicyChange[]> {
   const out: PolicyChange[] = [];
+  // Read up to the policy's file cap (readInside's own default is 1 MiB), so the cap decides.
+  const read = async (root: string, p: string) => {
+    try {
+      return await readInside(root, p, {
+        maxBytes: Math.min(ws.policy.maxFileBytes, MAX_LIMITS.fileBytes) + 1,
+      });
+    } catch (error) {
+      throw new EditError(
+        `${p} cannot be read as a text file of the workspace (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
   for (const p of [...new Set(paths)].sort()) {
-    const before = await readInside(ws.start, p).catch(() => null);
-    const after = pending.has(p) ? (pending.get(p) ?? null) : await readInside(ws.tree, p).catch(() => null);
+    const before = await read(ws.start, p);
+    const after = pending.has(p) ? (pending.get(p) ?? null) : await read(ws.tree, p);
     if (before === after) continue;
     const kind = before === null ? "add" : after === null ? "delete" : "update";
     out.push({ path: p, kind, before, after });

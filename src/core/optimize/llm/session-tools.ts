@@ -7,10 +7,14 @@
 import type OpenAI from "openai";
 import { fn } from "./tools.ts";
 
-/** What an execution tool gives back: the text for the model and a one-line summary for the log. */
+/**
+ * What an execution tool gives back: the text for the model, a one-line summary for the log, and
+ * the wall time of the command itself, ms (without waiting for the lock; absent = the whole call).
+ */
 export interface ToolReport {
   text: string;
   summary: string;
+  ms?: number;
 }
 
 /**
@@ -80,17 +84,19 @@ export const SESSION_TOOL_DEFINITIONS: OpenAI.Chat.Completions.ChatCompletionFun
  *   filter holds characters a test id never has (quotes, `$`, backticks, newlines…).
  */
 export function subsetCommand(test: string, filter: string): { command: string } | { error: string } {
-  // A test id, not an option: no leading "-" (pytest's -p would load a plugin, --junitxml write a file).
-  if (!/^[\w./:[\]=,@+][\w./:[\]=,@+ -]*$/.test(filter) || filter.length > 300)
+  // A test id, not an option (-p loads a pytest plugin) or pytest's @argument-file: it starts with a
+  // letter, digit, _ . or /.
+  if (!/^[\w./][\w./:[\]=,@+ -]*$/.test(filter) || filter.length > 300)
     return {
-      error: `error: the filter "${filter.slice(0, 80)}" has characters a test id does not need; use letters, digits, and . / : [ ] = , @ + - _ and spaces`,
+      error: `error: the filter "${filter.slice(0, 80)}" has characters a test id does not need; use letters, digits, and . / : [ ] = , @ + - _ and spaces, starting with a letter, digit, _ . or /`,
     };
   const quoted = `'${filter}'`;
   if (/\bpytest\b/.test(test)) return { command: `${test} ${quoted}` };
-  if (/\bunittest\b/.test(test)) {
-    const python = test.split(/\s+/)[0] ?? "python3";
+  const unittest = /(\S+)\s+-m\s+unittest\b.*$/.exec(test);
+  if (unittest) {
+    // Keep what comes before the interpreter (`cd dir &&`, `PYTHONPATH=. `), replace the rest.
     const module = filter.endsWith(".py") ? filter.slice(0, -3).replaceAll("/", ".") : filter;
-    return { command: `${python} -m unittest -q '${module}'` };
+    return { command: `${test.slice(0, unittest.index)}${unittest[1]} -m unittest -q '${module}'` };
   }
   if (/\bvitest\b/.test(test)) return { command: `${test} -t ${quoted}` };
   if (/\bjest\b/.test(test)) return { command: `${test} -t ${quoted}` };
