@@ -211,4 +211,46 @@ describe("agent sessions", () => {
     expect(results.rounds[0]?.comparison?.verdict).toBe("slower");
     expect(results.status).toBe("no-improvement");
   });
+
+  it("ranks screened candidates: the faster one is measured and accepted, the other is not measured in full", async () => {
+    const repo = await copyExample();
+    dirs.push(repo);
+    scriptSessions([
+      [
+        { tool: "apply_patch", args: { patch: SLOWER_PATCH } },
+        { tool: "submit", args: { rationale: "warm the cache first" } },
+      ],
+      [
+        { tool: "apply_patch", args: { patch: GOOD_PATCH } },
+        { tool: "submit", args: { rationale: "test the suffix first" } },
+      ],
+    ]);
+    const results = await runPerfloop({
+      repoDir: repo,
+      outDir: path.join(repo, "out"),
+      mode: "optimize",
+      config: testConfig({
+        rounds: 1,
+        model: {
+          name: "test-model",
+          base_url: `${MODEL_URL}/v1`,
+          max_turns: 2,
+          candidates: 2,
+          screen_runs: 2,
+        },
+      }),
+      model: createModelClient({ apiKey: "sk-test", baseURL: `${MODEL_URL}/v1` }),
+    });
+    const candidates = results.rounds[0]?.candidates ?? [];
+    expect(candidates.map((c) => [c.k, c.outcome, c.gate, c.measured])).toEqual([
+      [1, "rejected", "screen", false],
+      [2, "accepted", null, true],
+    ]);
+    expect(candidates[0]?.reason).toMatch(
+      /^not measured in full: candidate 2 was accepted first \(its screen: [\d.]+% worse\)/,
+    );
+    expect(candidates[1]?.screen?.changePct).toBeGreaterThan(candidates[0]?.screen?.changePct ?? 0);
+    expect(results.rounds[0]?.description).toMatch(/candidate 2/);
+    expect(results.status).toBe("improved");
+  });
 });

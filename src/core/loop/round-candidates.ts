@@ -7,7 +7,7 @@
  * and why is recorded for the report.
  */
 import { rm } from "node:fs/promises";
-import type { CandidateRecord } from "../evidence/results-schema.ts";
+import type { CandidateRecord, Gate } from "../evidence/results-schema.ts";
 import { MeasurementError } from "../measure/protocol.ts";
 import type { LoopContext } from "./context.ts";
 import {
@@ -94,21 +94,21 @@ export async function evaluateBatch(
     let accepted: number | null = null;
     for (const i of ranked) {
       const screened = screens.get(i) as ScreenResult;
-      const k = candidates[i]?.session?.k ?? i + 1;
-      const second = measured.length > 0;
-      if (
-        accepted !== null ||
-        measured.length >= FULL_MEASUREMENTS_PER_ROUND ||
-        (second && (screened.changePct ?? 0) <= 0)
-      ) {
-        const winner = accepted ?? measured[0];
-        const by =
-          winner === undefined ? "" : ` than candidate ${candidates[winner]?.session?.k ?? winner + 1}`;
+      const k = kOf(candidates, i);
+      const skip =
+        accepted !== null
+          ? `candidate ${kOf(candidates, accepted)} was accepted first`
+          : measured.length >= FULL_MEASUREMENTS_PER_ROUND
+            ? `${FULL_MEASUREMENTS_PER_ROUND} candidates of this round were measured in full already`
+            : measured.length > 0 && (screened.changePct ?? 0) <= 0
+              ? `its screen showed no gain, and candidate ${kOf(candidates, measured[0] as number)} had failed the full A/B`
+              : null;
+      if (skip) {
         evaluations.set(
           i,
           rejected(
             "screen",
-            `not measured in full: its screen (${screened.changePct?.toFixed(1)}% better) ranked lower${by}${accepted === null && second ? ", or showed no gain" : ""}`,
+            `not measured in full: ${skip} (its screen: ${signedChange(screened.changePct ?? 0)})`,
             {
               behaviour: prepared.get(i)?.behaviour ?? null,
             },
@@ -131,7 +131,7 @@ export async function evaluateBatch(
       evaluations.set(i, evaluation);
       if (evaluation.outcome === "accepted") accepted = i;
     }
-    const decisiveIndex = accepted ?? measured[0] ?? 0;
+    const decisiveIndex = accepted ?? measured[0] ?? furthest(candidates, evaluations);
     const decisive = candidates[decisiveIndex] as SourcedCandidate;
     return {
       decisive,
@@ -196,4 +196,40 @@ export function recordOf(
     toolCalls: s?.toolCalls ?? 0,
     toolMs: s?.toolMs ?? 0,
   };
+}
+
+/** Gates in the order a candidate meets them: a later gate means the candidate got further. */
+const GATE_ORDER: ReadonlyArray<Gate | null> = [
+  "error",
+  "parse",
+  "apply",
+  "policy",
+  "tests",
+  "output",
+  "behaviour",
+  "screen",
+  "performance",
+  null,
+];
+
+/** The candidate that got furthest through the gates (the first of equals): the round's face. */
+function furthest(candidates: SourcedCandidate[], evaluations: Map<number, Evaluation>): number {
+  let best = 0;
+  for (let i = 1; i < candidates.length; i++)
+    if (
+      GATE_ORDER.indexOf(evaluations.get(i)?.gate ?? "error") >
+      GATE_ORDER.indexOf(evaluations.get(best)?.gate ?? "error")
+    )
+      best = i;
+  return best;
+}
+
+/** The session number of candidate `i`. */
+function kOf(candidates: SourcedCandidate[], i: number): number {
+  return candidates[i]?.session?.k ?? i + 1;
+}
+
+/** "12.3% better" or "4.5% worse". */
+function signedChange(pct: number): string {
+  return pct >= 0 ? `${pct.toFixed(1)}% better` : `${(-pct).toFixed(1)}% worse`;
 }
