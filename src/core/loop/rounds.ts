@@ -96,6 +96,7 @@ export async function optimizeRounds(
       recordings.stopReason = stop;
       break;
     }
+    const started = performance.now(); // the sessions' time counts in the round's
     let batch: SourcedCandidate[] = [];
     let from: CandidateSource | undefined;
     for (let source = sources[sourceIndex]; batch.length === 0 && source; source = sources[sourceIndex]) {
@@ -122,7 +123,6 @@ export async function optimizeRounds(
       strategy: first.strategy,
       description: batch.length > 1 ? `${batch.length} candidates` : first.description,
     });
-    const started = performance.now();
     const outcome = await evaluateRound(ctx, best, batch, n);
     const { decisive: candidate, evaluation } = outcome;
     const primary: Comparison | null = evaluation.comparisons[0] ?? null;
