@@ -35,12 +35,12 @@ fingerprinting (a ``__repr__`` calling a wrapped function) is not recorded.
 
 Fingerprints: ``_perfloop_fingerprint.py`` (next to this file) says what they hold and their bounds.
 
-Output, at exit (``atexit``, and a ``multiprocessing`` finalizer/SIGTERM handler in its fork and
-spawn children, as the profiler does): ``<PERFLOOP_CAPTURE_DIR>/cap-<pid>.json`` (or
-``cap-<pid>-<ns>.json`` if taken), written to a temporary name and renamed, as
-``{"pid", "functions": {"<key>": {"calls", "kept": [{"key", "call", "args", "result", "raised",
-"unstable"}], "truncated"}}}``, only when some target function was called. ``os.fork`` children
-start with empty records. Nothing here ever raises into the user's program.
+Output, at exit (when exactly: ``_perfloop_exit.py``, next to this file, shared with the profiler):
+``<PERFLOOP_CAPTURE_DIR>/cap-<pid>.json`` (or ``cap-<pid>-<ns>.json`` if taken), written to a
+temporary name and renamed, as ``{"pid", "functions": {"<key>": {"calls", "kept": [{"key", "call",
+"args", "result", "raised", "unstable"}], "truncated"}}}``, only when some target function was
+called. ``os.fork`` children start with empty records. Nothing here ever raises into the user's
+program.
 
 Limits: functions of a script run as ``__main__`` (``python script.py``, ``python -m pkg.mod``)
 are not wrapped, since that code is not imported through the import system; nor are functions
@@ -80,6 +80,7 @@ _args_fp = _fingerprints.args_fp
 _key_of = _fingerprints.key_of
 _call_text = _fingerprints.call_text
 _exc_fp = _fingerprints.exc_fp
+_exit = _load_sibling("_perfloop_exit")
 
 _NOT_PLAIN = 0x20 | 0x80 | 0x100 | 0x200  # CO_GENERATOR, CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR
 
@@ -91,10 +92,6 @@ _stems = set()  # module name components a target file can be imported as
 _records = {}  # function key -> _Record
 _busy = set()  # thread idents currently fingerprinting
 _finding = set()  # (thread ident, module name) being looked up by the finder
-_written_pid = None
-_writing = False
-_deferred_signal = None
-_mp_hooked_pid = None
 _real_cache = {}
 _loader_classes = {}
 _lock = None
@@ -112,13 +109,6 @@ class _Record:
         self.kept = []
         self.index = {}
         self.truncated = False
-
-
-class _Token:
-    """A weak-referenceable object for ``multiprocessing.util.register_after_fork``."""
-
-
-_TOKEN = _Token()
 
 
 # --- wrapping -------------------------------------------------------------------------------------
@@ -363,109 +353,29 @@ class _CaptureFinder:
         pass
 
 
-# --- writing --------------------------------------------------------------------------------------
+# --- the record, written by _perfloop_exit.ExitWriter ---------------------------------------------
 
 
-def _write():
-    global _written_pid, _writing
-    try:
-        pid = os.getpid()
-        if _written_pid == pid or not _out_dir:
-            return
-        _written_pid = pid
-        _writing = True
-        _write_file(pid)
-    except BaseException:
-        pass
-    finally:
-        _writing = False
-    if _deferred_signal is not None:
-        _die_by(_deferred_signal)
-
-
-def _write_file(pid):
-    import json
-    import time
-
+def _write_record(pid):
     functions = {}
     for key, rec in list(_records.items()):
         if rec.calls == 0:
             continue
         functions[key] = {"calls": rec.calls, "kept": [dict(e) for e in rec.kept], "truncated": rec.truncated}
     if not functions:
-        return
-    doc = {"pid": pid, "functions": functions}
-    text = json.dumps(doc, allow_nan=False)
-    os.makedirs(_out_dir, exist_ok=True)
-    name = "cap-%d.json" % pid
-    if os.path.exists(os.path.join(_out_dir, name)):
-        name = "cap-%d-%d.json" % (pid, time.time_ns())
-    tmp = os.path.join(_out_dir, ".%s.tmp" % name)
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, os.path.join(_out_dir, name))
+        return False  # nothing yet: a later exit point of this process may have something
+    _exit.write_json_atomic(_out_dir, "cap", pid, {"pid": pid, "functions": functions})
 
 
-def _die_by(signum):
-    import signal
+def _reset_in_child():
+    global _lock
+    from _thread import allocate_lock
 
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-def _install_sigterm_writer():
-    if os.name != "posix":
-        return
-    import signal
-
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous == signal.SIG_IGN or previous is None:
-        return
-
-    def on_sigterm(signum, frame):
-        global _deferred_signal
-        if _writing:
-            _deferred_signal = signum
-            return
-        _write()
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            _die_by(signum)
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-
-
-def _hook_multiprocessing_child(_token=None):
-    global _mp_hooked_pid
-    try:
-        if _mp_hooked_pid == os.getpid():
-            return
-        _mp_hooked_pid = os.getpid()
-        util = sys.modules.get("multiprocessing.util")
-        if util is not None:
-            util.Finalize(None, _write, exitpriority=-(2**30))
-        _install_sigterm_writer()
-    except Exception:
-        pass
-
-
-def _after_fork_in_child():
-    global _written_pid, _lock
-    try:
-        from _thread import allocate_lock
-
-        _lock = allocate_lock()
-        for rec in list(_records.values()):
-            rec.reset()
-        _busy.clear()
-        _finding.clear()
-        _written_pid = None
-        util = sys.modules.get("multiprocessing.util")
-        if util is not None:
-            util.register_after_fork(_TOKEN, _hook_multiprocessing_child)
-    except Exception:
-        pass
+    _lock = allocate_lock()
+    for rec in list(_records.values()):
+        rec.reset()
+    _busy.clear()
+    _finding.clear()
 
 
 def _read_targets(root, raw):
@@ -528,10 +438,4 @@ def install():
     for module in list(sys.modules.values()):
         if module is not None:
             _wrap_module(module)
-    import atexit
-
-    atexit.register(_write)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
-    if "--multiprocessing-fork" in (getattr(sys, "orig_argv", None) or getattr(sys, "argv", None) or []):
-        _install_sigterm_writer()  # a multiprocessing child started by spawn
+    _exit.ExitWriter(_write_record, _reset_in_child).install()  # atexit, fork and multiprocessing hooks

@@ -281,6 +281,7 @@ def fingerprint(x):
 
 
 def args_fp(args, kwargs):
+    """The fingerprint of a call's arguments: ``{"args": [...], "kwargs": {...}}``, one node budget."""
     budget = _Budget()
     return {
         "args": [_fp(a, 0, budget) for a in args],
@@ -289,12 +290,14 @@ def args_fp(args, kwargs):
 
 
 def key_of(fp):
+    """The argument key: sha256 (hex) of ``fp`` as canonical JSON (sorted keys, no spaces)."""
     import json
 
     return _sha(json.dumps(fp, sort_keys=True, separators=(",", ":")).encode("utf-8", "surrogatepass"))
 
 
 def call_text(qualname, args, kwargs):
+    """The call as people read it, ``qualname(arg, key=value)``, with short reprs, at most 200 characters."""
     import reprlib
 
     r = reprlib.Repr()
@@ -317,6 +320,7 @@ def call_text(qualname, args, kwargs):
 
 
 def exc_fp(exc):
+    """The fingerprint of a raised exception: its type and message."""
     try:
         message = str(exc)
     except Exception:

@@ -10,12 +10,14 @@ both, so ``site`` imports this module in each of them before the program starts.
   ``{"pid", "argv", "total_s", "functions": [{"file", "line", "function", "calls",
   "primitive_calls", "tottime_s", "cumtime_s"}]}``: one entry per key of ``pstats``'
   ``stats`` dict (``calls`` = ``nc``, ``primitive_calls`` = ``cc``, seconds), ``total_s`` the
-  sum of ``tottime_s``. Files are written to a temporary name and renamed, so a reader never
-  sees half a file. Relative ``co_filename``s (modules imported via a relative ``sys.path``
-  entry, e.g. under ``python -c``) are made absolute against the start-up directory.
+  sum of ``tottime_s`` (a profile holding nan or infinity is not written). Files are written to
+  a temporary name and renamed, so a reader never sees half a file. Relative ``co_filename``s
+  (modules imported via a relative ``sys.path`` entry, e.g. under ``python -c``) are made
+  absolute against the start-up directory.
 * Writing never raises into the user's program: every error is swallowed.
 
-When the profile is written:
+When the profile is written: by ``_perfloop_exit.py`` (next to this file, loaded by location
+as module ``_perfloop_exit`` and shared with behaviour capture), whose docstring has the details:
 
 * Normal interpreter exit, ``sys.exit`` and uncaught exceptions: ``atexit``.
 * ``os.fork`` children (``os.register_at_fork``): the inherited profiler (which holds the
@@ -25,8 +27,10 @@ When the profile is written:
   their own children are joined) writes the profile. Children started by spawn exit through
   ``sys.exit`` and use ``atexit``.
 * ``multiprocessing`` children are ended with SIGTERM by ``Pool.terminate()`` (and so by
-  ``with Pool() as pool:``); in them, when SIGTERM still has its default action, a handler
-  writes the profile and then dies by SIGTERM as before.
+  ``with Pool() as pool:``); in them a SIGTERM handler writes the profile and then passes the
+  signal on: to the program's own handler if SIGTERM had one (its process may then live on
+  with a profile that ends at the SIGTERM), else by dying by SIGTERM as before. An ignored
+  SIGTERM is left alone.
 
 Limits: processes killed by a signal (other than the case above), processes that call
 ``os._exit`` themselves, and processes started with ``-S``, ``-I`` or ``-E`` (no
@@ -63,19 +67,9 @@ import sys
 _HERE = os.path.normcase(os.path.realpath(os.path.dirname(os.path.abspath(__file__))))
 _HOOK_DIRS = set()  # in the first copy: directories of every copy of this hook seen
 _profilers = []  # [(thread ident, cProfile.Profile)] of this process
-_written_pid = None  # pid whose profile was already written
-_writing = False  # a write is in progress
-_deferred_signal = None  # SIGTERM received during a write, re-raised after it
-_mp_hooked_pid = None  # pid whose multiprocessing exit hooks are installed
+_exit = None  # the shared ``_perfloop_exit`` module, once profiling is set up
 _out_dir = None
 _start_cwd = None
-
-
-class _Token:
-    """A weak-referenceable object for ``multiprocessing.util.register_after_fork``."""
-
-
-_TOKEN = _Token()
 
 
 def _start_profiler():
@@ -121,27 +115,9 @@ def _absolute(filename):
     return os.path.normpath(os.path.join(_start_cwd, filename))
 
 
-def _write():
-    global _written_pid, _writing
-    try:
-        pid = os.getpid()
-        if _written_pid == pid or not _profilers or not _out_dir:
-            return
-        _written_pid = pid
-        _writing = True
-        _write_file(pid)
-    except BaseException:
-        pass
-    finally:
-        _writing = False
-    if _deferred_signal is not None:
-        _die_by(_deferred_signal)
-
-
-def _write_file(pid):
-    import json
-    import time
-
+def _write_record(pid):
+    if not _profilers:
+        return False  # no profiler (yet): a later exit point of this process may have one
     functions = []
     total = 0.0
     for (filename, line, name), (cc, nc, tt, ct) in _collect().items():
@@ -159,75 +135,36 @@ def _write_file(pid):
         )
     argv = list(getattr(sys, "orig_argv", None) or sys.argv or [])
     doc = {"pid": pid, "argv": [str(a) for a in argv], "total_s": total, "functions": functions}
-    os.makedirs(_out_dir, exist_ok=True)
-    name = "py-%d.json" % pid
-    if os.path.exists(os.path.join(_out_dir, name)):
-        name = "py-%d-%d.json" % (pid, time.time_ns())
-    tmp = os.path.join(_out_dir, ".%s.tmp" % name)
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh)
-    os.replace(tmp, os.path.join(_out_dir, name))
+    _exit.write_json_atomic(_out_dir, "py", pid, doc)
 
 
-def _die_by(signum):
-    import signal
+def _reset_in_child():
+    # The inherited profiler holds the parent's data: stop it and start a fresh one.
+    global _profilers
+    import _thread
 
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-def _on_sigterm(signum, frame):
-    # A SIGTERM during a write (e.g. Pool.terminate() racing a worker's normal exit) waits
-    # until the file is complete; otherwise write now. Either way the process then dies by it.
-    global _deferred_signal
-    if _writing:
-        _deferred_signal = signum
-        return
-    _write()
-    _die_by(signum)
+    me = _thread.get_ident()
+    for ident, profiler in _profilers:
+        if ident == me:
+            profiler.disable()
+    _profilers = []
+    _start_profiler()
 
 
-def _install_sigterm_writer():
-    if os.name != "posix":
-        return
-    import signal
+def _load_sibling(name):
+    """The module ``name`` from this file's directory, by location (registered in ``sys.modules``
+    under ``name``): a file of the user's program with the same name, earlier on ``sys.path``, is
+    never picked up instead."""
+    import importlib.util
 
-    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def _hook_multiprocessing_child(_token=None):
-    # Runs in a multiprocessing child after its finalizer registry was cleared.
-    global _mp_hooked_pid
-    try:
-        if _mp_hooked_pid == os.getpid():
-            return
-        _mp_hooked_pid = os.getpid()
-        util = sys.modules.get("multiprocessing.util")
-        if util is not None:
-            util.Finalize(None, _write, exitpriority=-(2**30))
-        _install_sigterm_writer()
-    except Exception:
-        pass
-
-
-def _after_fork_in_child():
-    global _profilers, _written_pid
-    try:
-        import _thread
-
-        me = _thread.get_ident()
-        for ident, profiler in _profilers:
-            if ident == me:
-                profiler.disable()
-        _profilers = []
-        _written_pid = None
-        _start_profiler()
-        util = sys.modules.get("multiprocessing.util")
-        if util is not None:
-            util.register_after_fork(_TOKEN, _hook_multiprocessing_child)
-    except Exception:
-        pass
+    module = sys.modules.get(name)
+    if module is None:
+        where = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+        spec = importlib.util.spec_from_file_location(name, where)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 def _run_under_other_profiler():
@@ -239,24 +176,21 @@ def _run_under_other_profiler():
 
 
 def _setup(directory):
-    global _out_dir, _start_cwd
-    import atexit
+    global _exit, _out_dir, _start_cwd
 
+    _exit = _load_sibling("_perfloop_exit")
+    exit_writer = _exit.ExitWriter(_write_record, _reset_in_child)
     _out_dir = os.path.abspath(directory)
     try:
         _start_cwd = os.getcwd()
     except OSError:
         _start_cwd = None
     _start_profiler()
-    atexit.register(_write)
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child)
+    exit_writer.install()  # atexit, fork and multiprocessing hooks
     if sys.version_info < (3, 12):
         import threading
 
         threading.setprofile(_thread_hook)
-    if "--multiprocessing-fork" in (getattr(sys, "orig_argv", None) or getattr(sys, "argv", None) or []):
-        _install_sigterm_writer()  # a multiprocessing child started by spawn
 
 
 def _chain_user_sitecustomize():
@@ -294,22 +228,9 @@ if _first is sys.modules[__name__] and _wanted and not _run_under_other_profiler
         pass
 
 
-def _start_capture():
-    import importlib.util
-
-    module = sys.modules.get("_perfloop_capture")
-    if module is None:
-        where = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_perfloop_capture.py")
-        spec = importlib.util.spec_from_file_location("_perfloop_capture", where)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["_perfloop_capture"] = module
-        spec.loader.exec_module(module)
-    module.install()
-
-
 if _first is sys.modules[__name__] and os.environ.get("PERFLOOP_CAPTURE_DIR"):
     try:
-        _start_capture()
+        _load_sibling("_perfloop_capture").install()
     except Exception:
         pass
 _chain_user_sitecustomize()
