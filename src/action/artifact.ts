@@ -6,12 +6,11 @@
  * leftover process added. Secrets were redacted as the files were written
  * (src/core/evidence/redact.ts).
  */
+import { artifactName } from "../contract/index.ts";
 import type { ArtifactUploader } from "./deps.ts";
 
-/** The artifact name for a request (the App's `artifactName`). */
-export function artifactName(requestId: string): string {
-  return `perfloop-${requestId}`;
-}
+/** The artifact name for a request (src/contract/). */
+export { artifactName };
 
 /** What the upload did. `url`: the artifact's page, when the run and the id are known. */
 export interface BundleUpload {

@@ -4,6 +4,7 @@
  * never logged), read with a size cap, unzipped in memory, and `results.json` validated against the
  * shared schema and matched to the request. A bundle that fails any step is reported, never trusted.
  */
+import { artifactName } from "../contract/index.ts";
 import { parseResults, type Results } from "../core/evidence/results-schema.ts";
 import type { GitHubClient, RepoRef } from "../publish/index.ts";
 import { extractEntries } from "./unzip.ts";
@@ -37,10 +38,8 @@ export interface Bundle {
   artifactUrl: string;
 }
 
-/** The artifact name for a request. */
-export function artifactName(requestId: string): string {
-  return `perfloop-${requestId}`;
-}
+/** The artifact name for a request (src/contract/). */
+export { artifactName };
 
 /**
  * Finds, downloads and validates the bundle of workflow run `runId` for `expected`.

@@ -7,21 +7,23 @@
  * memory cache, is .github/workflows/perfloop.yml (docs/action.md).
  */
 
-/** The workflow file text for `.github/workflows/<file>`. */
+import {
+  DISPATCH_INPUT_NAMES,
+  DISPATCH_INPUTS,
+  REQUIRED_DISPATCH_INPUTS,
+  RUN_NAME_EXPRESSION,
+} from "../contract/index.ts";
+
+/** The workflow file text for `.github/workflows/<file>`: inputs and run name from src/contract/. */
 export function workflowTemplate(file = "perfloop.yml"): string {
   return `# .github/workflows/${file}: dispatched by the perfloop GitHub App at the default branch.
 name: perfloop
 # The App matches results to its request by this name: keep it exactly so.
-run-name: "perfloop #\${{ inputs.pr }} @ \${{ inputs.sha }} [\${{ inputs.request-id }}]"
+run-name: "${RUN_NAME_EXPRESSION}"
 on:
   workflow_dispatch:
     inputs:
-      pr: { description: "Pull request number", required: true }
-      sha: { description: "PR head commit to optimize", required: true }
-      request-id: { description: "perfloop request id", required: true }
-      rounds: { description: "Rounds (empty: config)", required: false, default: "" }
-      target: { description: "Target improvement, % (empty: config)", required: false, default: "" }
-      strategy: { description: "auto, llm or tune (empty: config)", required: false, default: "" }
+${DISPATCH_INPUT_NAMES.map((name) => `      ${name}: { description: ${JSON.stringify(DISPATCH_INPUTS[name])}, required: ${REQUIRED_DISPATCH_INPUTS.includes(name)}${REQUIRED_DISPATCH_INPUTS.includes(name) ? "" : ', default: ""'} }`).join("\n")}
 # Read-only: the Action fetches the PR's head commit and reads which lines the PR changed (to rank
 # hot spots); the App publishes with its own token.
 permissions:
@@ -40,12 +42,7 @@ jobs:
       - name: perfloop
         uses: perfloop/action@v1
         with:
-          pr: \${{ inputs.pr }}
-          sha: \${{ inputs.sha }}
-          request-id: \${{ inputs.request-id }}
-          rounds: \${{ inputs.rounds }}
-          target: \${{ inputs.target }}
-          strategy: \${{ inputs.strategy }}
+${DISPATCH_INPUT_NAMES.map((name) => `          ${name}: \${{ inputs.${name} }}`).join("\n")}
           api-key: \${{ secrets.OPENAI_API_KEY }}
 `;
 }

@@ -190,7 +190,10 @@ describe("workflows", () => {
           for (const key of Object.keys(step.with ?? {})) expect(actionInputs.has(key), key).toBe(true);
       }
     }
-    const rendered = APP_RUN_NAME.replace(/\$\{\{ inputs\.([a-z-]+) \}\}/g, (_m, k: string) => sent[k] ?? "");
+    const rendered = APP_RUN_NAME.replace(
+      /\$\{\{ inputs\.([a-z-]+) \}\}/g,
+      (_m, k: string) => (sent as Record<string, string>)[k] ?? "",
+    );
     expect(parseRunName(rendered)).toEqual({ pr: 1, headSha: SHA, requestId: "id-1" });
     expect(wf.on.schedule).toHaveLength(1);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template

@@ -1,0 +1,43 @@
+/**
+ * How a perfloop request is named while it travels through GitHub — the App's side and the
+ * runner's side must agree byte for byte, so this is the one definition (test/contract.test.ts pins
+ * it): the request id, the workflow's `run-name` (how `workflow_run` events are matched back to the
+ * request: the App keeps no state of its own), and the evidence artifact's name.
+ */
+
+/** What a run name carries. */
+export interface RunIdentity {
+  /** The pull request number. */
+  pr: number;
+  /** The PR head commit, 40 hex digits. */
+  headSha: string;
+  /** The request id: the webhook delivery GUID, or letters, digits and `-`, at most 64. */
+  requestId: string;
+}
+
+/** A request id: letters, digits and `-`, 1 to 64 characters (a delivery GUID fits). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The `run-name:` every perfloop workflow must carry (GitHub expression syntax). */
+export const RUN_NAME_EXPRESSION =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
+  "perfloop #${{ inputs.pr }} @ ${{ inputs.sha }} [${{ inputs.request-id }}]";
+
+const RUN_NAME = /^perfloop #(\d{1,10}) @ ([0-9a-f]{40}) \[([A-Za-z0-9-]{1,64})\]$/;
+
+/** The run name {@link RUN_NAME_EXPRESSION} evaluates to for `id`. */
+export function runName(id: RunIdentity): string {
+  return `perfloop #${id.pr} @ ${id.headSha} [${id.requestId}]`;
+}
+
+/** Reads a workflow run's `display_title`; null when it is not a perfloop run name. */
+export function parseRunName(title: string | null | undefined): RunIdentity | null {
+  const m = RUN_NAME.exec(title ?? "");
+  if (!m?.[1] || !m[2] || !m[3]) return null;
+  return { pr: Number(m[1]), headSha: m[2], requestId: m[3] };
+}
+
+/** The evidence artifact of a request: `perfloop-<request id>`, results.json at its root. */
+export function artifactName(requestId: string): string {
+  return `perfloop-${requestId}`;
+}
