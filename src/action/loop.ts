@@ -15,6 +15,7 @@ import { createRedactor, type Redactor } from "../core/evidence/redact.ts";
 import { parseResults, type Results, type ResultsRequest } from "../core/evidence/results-schema.ts";
 import { createEvidenceWriter, type EvidenceWriter } from "../core/evidence/writer.ts";
 import type { ChangedLines } from "../core/focus/changed-lines.ts";
+import type { LoopEvent } from "../core/loop/events.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import type { Checkout } from "./checkout.ts";
 import type { ActionContext } from "./context.ts";
@@ -124,6 +125,8 @@ export async function runLoop(args: {
   signal?: AbortSignal;
   /** The pull request's changed lines, relative to the project (pr-lines.ts); absent = no focus. */
   changedLines?: ChangedLines;
+  /** Another receiver of the loop's events (live progress on the PR, live-progress.ts). */
+  onEvent?: (event: LoopEvent) => void;
 }): Promise<LoopRun> {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
@@ -145,7 +148,10 @@ export async function runLoop(args: {
       config,
       request: actionRequest(inputs, args.ctx, args.checkout),
       model: model.client,
-      onEvent: progress.onEvent,
+      onEvent: (event) => {
+        progress.onEvent(event);
+        args.onEvent?.(event);
+      },
       apply: false,
       env: args.env,
       secrets: args.secrets.filter((s) => s !== ""),

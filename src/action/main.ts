@@ -20,6 +20,7 @@ import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from
 import { type ActionContext, readContext } from "./context.ts";
 import { type ActionCore, type ActionDeps, defaultDeps } from "./deps.ts";
 import { type ActionInputs, readInputs } from "./inputs.ts";
+import { startLiveProgress } from "./live-progress.ts";
 import { actionConfig, modelApiKey, runLoop } from "./loop.ts";
 import { focusLines } from "./pr-lines.ts";
 import { publishRun, publishRunFailure } from "./publish.ts";
@@ -195,6 +196,20 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         path.relative(current.root, current.projectDir).split(path.sep).join("/"),
         (message) => core.warning(message),
       );
+      // publish: action on a pull request: a live checklist in the check run and the sticky comment.
+      const live =
+        client && inputs.mode === "pr" && inputs.pr !== null
+          ? await startLiveProgress({
+              client,
+              repo: { owner: ctx.owner, repo: ctx.repo },
+              pr: inputs.pr,
+              headSha: current.sha,
+              requestId: inputs.requestId,
+              links,
+              requestedBy: ctx.actor ?? undefined,
+              warn: (message) => core.warning(message),
+            })
+          : null;
       const { results, evidence } = await runLoop({
         deps,
         secrets,
@@ -207,7 +222,8 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         env: loopEnv(deps.env, secrets),
         signal: controller.signal,
         ...(changedLines ? { changedLines } : {}),
-      });
+        ...(live ? { onEvent: live.onEvent } : {}),
+      }).finally(() => live?.stop());
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
       if (client)
@@ -223,6 +239,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
             links,
             // Never re-read from disk: the copy the loop wrote (README, "Safety").
             patch: evidence.files().get("final.patch") ?? null,
+            checkRunIds: live?.checkRunId ? [live.checkRunId] : [],
           }),
         );
       const failure = uploadError ?? failureFor(results);

@@ -21,6 +21,8 @@ export interface PullRequestRun {
   sha: string;
   requestId: string;
   links: RunLinks;
+  /** The check run live progress created (live-progress.ts), concluded by the publication; none = one is created. */
+  checkRunIds?: number[];
 }
 
 /**
@@ -47,7 +49,7 @@ export async function pullTarget(
       via: ctx.eventName ? `${ctx.eventName} workflow` : "workflow",
     },
     links: run.links,
-    checkRunIds: [],
+    checkRunIds: run.checkRunIds ?? [],
   };
 }
 

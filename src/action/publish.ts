@@ -26,6 +26,8 @@ export interface PublishArgs {
   links: RunLinks;
   /** final.patch as the loop wrote it (the evidence writer's in-memory copy), or null. */
   patch: string | null;
+  /** The check run live progress created, to conclude (mode pr); none = one is created. */
+  checkRunIds?: number[];
 }
 
 /**
@@ -37,7 +39,13 @@ export async function publishRun(args: PublishArgs): Promise<void> {
   const { client, core, ctx, inputs, results, links } = args;
   const patch = results.final?.patchFile ? args.patch : null;
   if (inputs.mode === "pr" && inputs.pr !== null) {
-    const run = { pr: inputs.pr, sha: args.checkout.sha, requestId: inputs.requestId, links };
+    const run = {
+      pr: inputs.pr,
+      sha: args.checkout.sha,
+      requestId: inputs.requestId,
+      links,
+      checkRunIds: args.checkRunIds ?? [],
+    };
     const outcome = await publishToPull(client, ctx, run, results, patch, inputs.draft);
     core.info(`published to #${inputs.pr}: check run ${outcome.conclusion}, comment ${outcome.stickyUrl}`);
     if (outcome.followUp?.status === "skipped")

@@ -1,0 +1,122 @@
+/**
+ * Live progress on the pull request (src/action/live-progress.ts), against a nocked GitHub with
+ * short intervals: the check run created in progress, the sticky comment and the check run's output
+ * carrying the checklist as phases and rounds pass, the last state written at stop, and a GitHub
+ * failure reported as a warning, never thrown.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { Octokit } from "@octokit/rest";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startLiveProgress } from "../../src/action/live-progress.ts";
+
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const client = new Octokit({ auth: "test-token", log: quiet, request: { retries: 0 } });
+const REPO = "/repos/o/r";
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.enableNetConnect());
+
+describe("live progress", () => {
+  it("creates the check run, then keeps it and the sticky comment's checklist current", async () => {
+    const checkOutputs: string[] = [];
+    const comments: string[] = [];
+    const api = nock("https://api.github.com");
+    api.post(`${REPO}/check-runs`).reply(201, { id: 55, status: "queued", external_id: "req-1" });
+    api
+      .patch(`${REPO}/check-runs/55`, (body: { output?: { summary?: string } }) => {
+        if (typeof body.output?.summary !== "string") return false;
+        checkOutputs.push(body.output.summary);
+        return true;
+      })
+      .times(10)
+      .reply(200, {});
+    api.get(`${REPO}/issues/7/comments`).query({ per_page: "100" }).reply(200, []);
+    api
+      .post(`${REPO}/issues/7/comments`, (body: { body?: string }) => {
+        if (typeof body.body !== "string") return false;
+        comments.push(body.body);
+        return true;
+      })
+      .reply(201, { id: 3, html_url: "https://github.com/o/r/pull/7#issuecomment-3" });
+    api
+      .get(`${REPO}/issues/7/comments`)
+      .query({ per_page: "100" })
+      .times(10)
+      .reply(200, [{ id: 3, user: { type: "Bot" }, body: "<!-- perfloop:sticky -->\nold" }]);
+    api
+      .patch(`${REPO}/issues/comments/3`, (body: { body?: string }) => {
+        if (typeof body.body !== "string") return false;
+        comments.push(body.body);
+        return true;
+      })
+      .times(10)
+      .reply(200, { id: 3, html_url: "https://github.com/o/r/pull/7#issuecomment-3" });
+
+    const warnings: string[] = [];
+    const live = await startLiveProgress({
+      client,
+      repo: { owner: "o", repo: "r" },
+      pr: 7,
+      headSha: SHA,
+      requestId: "req-1",
+      links: { runUrl: "https://github.com/o/r/actions/runs/9" },
+      requestedBy: "octocat",
+      warn: (m) => warnings.push(m),
+      intervals: { minMs: 20, quietMs: 200 },
+    });
+    expect(live.checkRunId).toBe(55);
+    live.onEvent({ type: "phase", phase: "setup", detail: "make" });
+    await sleep(80);
+    live.onEvent({ type: "phase", phase: "baseline measurement", detail: "bench" });
+    live.onEvent({ type: "round-start", n: 1, total: 3, strategy: "tune", description: "cache 64 → 256" });
+    await sleep(80);
+    live.onEvent({
+      type: "round-end",
+      n: 1,
+      outcome: "accepted",
+      reason: "B is 30% better",
+      bestImprovementPct: 30,
+    });
+    await live.stop();
+
+    expect(warnings).toEqual([]);
+    const last = comments.at(-1) ?? "";
+    expect(last).toMatch(/^<!-- perfloop:sticky -->\n### perfloop is running, asked by @octocat/);
+    expect(last).toMatch(
+      /- \[x\] setup: make\n- \[x\] baseline measurement: bench\n- \[x\] round 1\/3 \[tune\] cache 64 → 256 — accepted: B is 30% better/,
+    );
+    expect(last).toMatch(/Best so far: 30\.0% better/);
+    // The checklist changed at every phase and round, and the check run carried the same text.
+    expect(comments.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(comments).size).toBe(comments.length);
+    expect(checkOutputs.at(-1)).toBe(last.replace("<!-- perfloop:sticky -->\n", ""));
+  });
+
+  it("warns and goes quiet when GitHub refuses the check run; never throws", async () => {
+    nock("https://api.github.com")
+      .post(`${REPO}/check-runs`)
+      .reply(403, { message: "Resource not accessible by integration" });
+    const warnings: string[] = [];
+    const live = await startLiveProgress({
+      client,
+      repo: { owner: "o", repo: "r" },
+      pr: 7,
+      headSha: SHA,
+      requestId: "req-1",
+      links: {},
+      warn: (m) => warnings.push(m),
+      intervals: { minMs: 1, quietMs: 1 },
+    });
+    live.onEvent({ type: "phase", phase: "setup" });
+    await live.stop();
+    expect(live.checkRunId).toBeNull();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /live progress is off: the check run could not be created \(Resource not accessible/,
+      ),
+    ]);
+  });
+});
