@@ -8,6 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-slim
+# HOST=0.0.0.0 on purpose: the App listens on 127.0.0.1 unless HOST is set (src/app/env.ts), and
+# inside a container loopback is unreachable through the published port.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

@@ -240,6 +240,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
             // Never re-read from disk: the copy the loop wrote (README, "Safety").
             patch: evidence.files().get("final.patch") ?? null,
             checkRunIds: live?.checkRunId ? [live.checkRunId] : [],
+            config,
           }),
         );
       const failure = uploadError ?? failureFor(results);

@@ -3,6 +3,7 @@
  * (src/publish) — sticky comment, `perfloop` check run with hot-spot annotations, and for a verified
  * improvement the follow-up PR — called with the step's token.
  */
+import type { Config } from "../core/config/schema.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import {
   type GitHubClient,
@@ -56,6 +57,7 @@ export async function pullTarget(
 /**
  * Publishes results to the pull request: follow-up PR (improved with a patch), check run, sticky comment.
  * @param patch final.patch's text, or null.
+ * @param config the config the run used: the patch policy the bundle is checked against again.
  * @throws RequestError when GitHub refuses the comment or the check run (a refused follow-up PR is
  *   reported in the comment instead).
  */
@@ -66,8 +68,12 @@ export async function publishToPull(
   results: Results,
   patch: string | null,
   draft: boolean,
+  config?: Config,
 ): Promise<PublishOutcome> {
-  return publishResults(client, await pullTarget(client, ctx, run), results, patch, { draft });
+  return publishResults(client, await pullTarget(client, ctx, run), results, patch, {
+    draft,
+    ...(config ? { config } : {}),
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
  * app` the App does it from the artifact, and with `none` nobody does.
  */
 import path from "node:path";
+import type { Config } from "../core/config/schema.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
 import type { Checkout } from "./checkout.ts";
@@ -28,6 +29,8 @@ export interface PublishArgs {
   patch: string | null;
   /** The check run live progress created, to conclude (mode pr); none = one is created. */
   checkRunIds?: number[];
+  /** The config the run used (the re-check before publishing applies its patch policy). */
+  config?: Config;
 }
 
 /**
@@ -46,7 +49,9 @@ export async function publishRun(args: PublishArgs): Promise<void> {
       links,
       checkRunIds: args.checkRunIds ?? [],
     };
-    const outcome = await publishToPull(client, ctx, run, results, patch, inputs.draft);
+    const outcome = await publishToPull(client, ctx, run, results, patch, inputs.draft, args.config);
+    if (outcome.refused)
+      core.warning(`perfloop: the results were not published: ${outcome.refused.join("; ")}`);
     core.info(`published to #${inputs.pr}: check run ${outcome.conclusion}, comment ${outcome.stickyUrl}`);
     if (outcome.followUp?.status === "skipped")
       core.info(`follow-up PR not opened: ${outcome.followUp.reason}`);

@@ -1,13 +1,14 @@
 /**
- * The App's view of `.github/perfloop.yml`: the core keys, validated by the core schema
- * (`parseConfig`), plus an `app:` section only the App reads, validated here. The core schema takes
- * `app` as an opaque section (so the CLI and the Action accept the same file); the App removes it
- * before the core keys are validated and checks it strictly itself.
+ * The App's view of `.github/perfloop.yml`. The App validates only what it acts on: the `app:`
+ * section (label, workflow, bots, forks, drafts, staleness), strictly, here. Every other key is
+ * passed through to the runner unvalidated: the runner validates the whole file with the core
+ * schema and reports its problems on the pull request, so a config the runner accepts (a newer
+ * perfloop's key, say) is never refused by an older App. The core schema takes `app` as an opaque
+ * section, so the CLI and the Action accept the same file.
  * The file is read from the default branch through Probot's config loader (DESIGN.md, "GitHub behaviour").
  */
 import { z } from "zod";
-import { CONFIG_PATH, ConfigError, parseConfig } from "../core/config/load.ts";
-import type { Config } from "../core/config/schema.ts";
+import { CONFIG_PATH, ConfigError, yamlSyntaxProblem } from "../core/config/load.ts";
 
 /** Default label that starts a run when added to a pull request. */
 export const DEFAULT_LABEL = "perfloop:optimize";
@@ -40,9 +41,14 @@ export const appConfigSchema = z.strictObject({
 /** The validated `app:` section, defaults filled in. */
 export type AppConfig = z.infer<typeof appConfigSchema>;
 
-/** Both halves of the file. */
+/**
+ * Both halves of the file. `core`: every key but `app:`, exactly as read and NOT validated by the
+ * App: the runner validates it (it may be a newer perfloop that knows keys this App does not) and
+ * reports its problems on the pull request. Publishing reads its patch policy leniently
+ * (src/publish/policy-config.ts). `app`: the validated `app:` section, defaults filled in.
+ */
 export interface RepoConfig {
-  core: Config;
+  core: Record<string, unknown>;
   app: AppConfig;
 }
 
@@ -52,9 +58,11 @@ export function defaultAppConfig(): AppConfig {
 }
 
 /**
- * Splits and validates the parsed file: `app:` with {@link appConfigSchema}, the rest with the core
- * schema. Problems of both halves are reported together.
- * @throws ConfigError whose `problems` name every offending key (`app.label: found …, expected …`).
+ * Splits the parsed file: `app:` validated with {@link appConfigSchema} (the only keys the App
+ * acts on: label, workflow, allow_bots, allow_forks, draft, stale_after_hours), everything else
+ * passed through unvalidated to the runner as `core`.
+ * @throws ConfigError for a missing file, a file that is not a mapping of keys, or an invalid
+ *   `app:` section, one line per offending key in perfloop's words (`app.label`: found …, expected …).
  */
 export function splitConfig(raw: unknown): RepoConfig {
   if (raw === null || raw === undefined) {
@@ -63,26 +71,26 @@ export function splitConfig(raw: unknown): RepoConfig {
     ]);
   }
   if (typeof raw !== "object" || Array.isArray(raw))
-    throw new ConfigError(CONFIG_PATH, ["the file must be a YAML mapping of keys"]);
-  const { app: rawApp, ...rest } = raw as Record<string, unknown>;
-  const problems: string[] = [];
+    throw new ConfigError(CONFIG_PATH, [
+      `the file must be a YAML mapping of keys (like \`test: pytest -q\`), not ${describeValue(raw)}`,
+    ]);
+  const { app: rawApp, ...core } = raw as Record<string, unknown>;
   const app = appConfigSchema.safeParse(rawApp ?? {});
-  if (!app.success) problems.push(...app.error.issues.map((issue) => describeAppIssue(issue, rawApp)));
-  let core: Config | null = null;
-  try {
-    core = parseConfig(rest);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (problems.length > 0 || core === null || !app.success) throw new ConfigError(CONFIG_PATH, problems);
+  if (!app.success)
+    throw new ConfigError(
+      CONFIG_PATH,
+      app.error.issues.map((issue) => describeAppIssue(issue, rawApp)),
+    );
   return { core, app: app.data };
 }
 
 /**
  * Reads the file with `read` (Probot's `context.config("perfloop.yml")`, which returns null when the
- * file is missing and throws on YAML errors) and validates it.
- * @throws ConfigError for a missing file, a YAML error (with the loader's error as `cause`) or invalid keys.
+ * file is missing and throws on YAML errors) and splits it ({@link splitConfig}).
+ * @throws ConfigError for a missing file, a YAML error (line, column and a snippet with a caret,
+ *   from the `yaml` package's error that Probot's loader keeps as `cause`; the loader's error is
+ *   this error's `cause`) or an invalid `app:` section.
+ * @throws the loader's error unchanged when it is an API failure (it has an HTTP `status`).
  */
 export async function loadRepoConfig(read: () => Promise<unknown>): Promise<RepoConfig> {
   let raw: unknown;
@@ -90,25 +98,69 @@ export async function loadRepoConfig(read: () => Promise<unknown>): Promise<Repo
     raw = await read();
   } catch (error) {
     if ((error as { status?: number }).status !== undefined) throw error; // API failure, not the file
-    throw new ConfigError(
-      CONFIG_PATH,
-      [`the file cannot be parsed: ${(error as Error).message.replace(/^\[[^\]]+\]\s*/, "")}`],
-      { cause: error },
-    );
+    const yaml = yamlSyntaxProblem((error as { cause?: unknown }).cause) ?? yamlSyntaxProblem(error);
+    const loader = (error as Error).message.replace(/^\[[^\]]+\]\s*/, "");
+    throw new ConfigError(CONFIG_PATH, [yaml ?? `the file cannot be parsed: ${loader}`], { cause: error });
   }
   return splitConfig(raw);
 }
 
-/** One line per issue of the `app:` section, in the core's style: key, what was found, what is expected. */
+/** What each `app:` key expects, in words (shown after "expected"). */
+const APP_EXPECTS: Record<string, string> = {
+  "": "a mapping of the keys label, workflow, allow_bots, allow_forks, draft, stale_after_hours",
+  label: "a label name of 1 to 50 characters, like perfloop:optimize",
+  workflow: "a workflow file name in .github/workflows, like perfloop.yml",
+  allow_bots: "a list of bot logins, like [renovate[bot]]",
+  "allow_bots.*": "a bot login like renovate[bot]",
+  allow_forks: "true or false",
+  draft: "true or false",
+  stale_after_hours: "a number of hours above 0 and at most 336 (14 days)",
+};
+
+/** The `app:` keys, for unknown-key messages. */
+const APP_KEYS = Object.keys(appConfigSchema.shape);
+
+/** One line per issue of the `app:` section: the key, what was found, what is expected. */
 function describeAppIssue(issue: z.core.$ZodIssue, rawApp: unknown): string {
   const key = ["app", ...issue.path.map(String)].join(".");
   if (issue.code === "unrecognized_keys") {
-    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `\`${k}\``).join(", ")} in \`${key}\`: the keys are label, workflow, allow_bots, allow_forks, draft, stale_after_hours`;
+    const names = issue.keys.map((k) => {
+      const near = APP_KEYS.find((known) => closeTo(k, known));
+      return `\`${k}\`${near ? ` (did you mean \`${near}\`?)` : ""}`;
+    });
+    return `unknown key${issue.keys.length > 1 ? "s" : ""} ${names.join(", ")} in \`${key}\`: the keys are ${APP_KEYS.join(", ")}`;
   }
   let found: unknown = rawApp;
   for (const part of issue.path)
     found =
       found !== null && typeof found === "object" ? (found as Record<PropertyKey, unknown>)[part] : undefined;
-  const foundText = found === undefined ? "nothing" : JSON.stringify(found);
-  return `\`${key}\`: found ${foundText}, expected ${issue.message.replace(/^Invalid input: expected /, "").replace(/, received \w+$/, "")}`;
+  const pattern = issue.path.map((p) => (typeof p === "number" ? "*" : String(p))).join(".");
+  const expected = APP_EXPECTS[pattern] ?? issue.message;
+  return `\`${key}\`: found ${describeValue(found)}, expected ${expected}`;
+}
+
+/** A found value in a message: JSON, clipped; "nothing" when absent. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+/** True when `a` is one or two edits away from `b` (a likely typo), case-insensitively. */
+function closeTo(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (Math.abs(x.length - y.length) > 2) return false;
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return (row[y.length] ?? 99) <= 2;
 }

@@ -32,3 +32,32 @@ export function readEnvironment(env: NodeJS.ProcessEnv): AppEnvironment {
     throw new EnvironmentError("APP_ID must be the GitHub App's numeric id.");
   return { appId };
 }
+
+/**
+ * Interface the server binds when HOST is unset: loopback only, so a development server is not
+ * reachable from the network by accident (Probot's own default is "localhost"). The Docker image
+ * sets HOST=0.0.0.0, which a container needs to be reachable through its published port.
+ */
+export const DEFAULT_HOST = "127.0.0.1";
+/** Port when PORT is unset (Probot's default). */
+export const DEFAULT_PORT = 3000;
+
+/** Where the App server listens. */
+export interface ListenAddress {
+  host: string;
+  /** TCP port, 0–65535 (0: any free port). */
+  port: number;
+}
+
+/**
+ * HOST (default DEFAULT_HOST, 127.0.0.1) and PORT (default 3000) from `env`.
+ * @throws EnvironmentError when PORT is set but not an integer from 0 to 65535.
+ */
+export function readListenAddress(env: NodeJS.ProcessEnv): ListenAddress {
+  const host = env.HOST?.trim() || DEFAULT_HOST;
+  if (env.PORT === undefined || env.PORT.trim() === "") return { host, port: DEFAULT_PORT };
+  const port = Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new EnvironmentError("PORT must be an integer from 0 to 65535.");
+  return { host, port };
+}

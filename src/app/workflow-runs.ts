@@ -132,10 +132,14 @@ export async function collectResults(
     { ...target, links: { runUrl: run.htmlUrl, artifactUrl: bundle.artifactUrl } },
     bundle.results,
     bundle.patch,
-    {
-      draft: config?.app.draft ?? true,
-    },
+    // The config the run used, for the patch policy the bundle is checked against again.
+    { draft: config?.app.draft ?? true, config: config?.core },
   );
+  if (outcome.refused)
+    deps.log.warn(
+      { requestId: id.requestId, problems: outcome.refused.slice(0, 5) },
+      "results bundle refused by the re-check",
+    );
   deps.log.info(
     { requestId: id.requestId, conclusion: outcome.conclusion, followUp: outcome.followUp?.status ?? "none" },
     "results published",

@@ -2,18 +2,29 @@
  * The follow-up pull request that carries `final.patch` (issue 3): branch
  * `perfloop/pr-<N>-<short sha>` with one commit on top of the optimized head SHA, made through the
  * git data API (blobs → tree → commit → ref), opened as a draft against the PR's head branch.
+ * Before anything is written the patch is re-checked (issue 14): the patch policy and the bundle's
+ * claims (verify.ts), then the head's files (prepare.ts); a patch that fails is refused whole.
  * A branch of that name is only moved when its tip is a perfloop commit on the same head; any
  * other branch is left alone (never force-push a branch the bot did not create).
  */
 
-import { readTreeEntries, type TreeEntry } from "./git-tree.ts";
+import type { PatchPolicy } from "../core/patch/policy.ts";
+import {
+  describePullRequestError,
+  describeRequestError,
+  errorStatus,
+  FollowUpStepError,
+  githubMessages,
+} from "./github-errors.ts";
+import { UNKNOWN_CONFIG_POLICY } from "./policy-config.ts";
+import { type PreparedPatch, preparePatch } from "./prepare.ts";
 import type { GitHubClient, PullTarget, RepoRef } from "./types.ts";
-import { applyFileDiff, type FileDiff, PatchApplyError, parseUnifiedDiff } from "./unified-diff.ts";
+import { type BundleClaims, checkPatch, policyForPatch } from "./verify.ts";
 
 /** The trailer every perfloop commit carries; it marks branches perfloop may move. */
 export const COMMIT_TRAILER = "Perfloop-Request:";
 
-/** What to open. `title`/`body` are markdown the caller made safe (escaped). */
+/** What to open. `title` is plain text (GitHub does not render titles as markdown); `body` is markdown the caller made safe (escaped). */
 export interface FollowUpRequest {
   pull: PullTarget;
   /** final.patch text (git-style unified diff). */
@@ -23,6 +34,10 @@ export interface FollowUpRequest {
   body: string;
   /** Open as a draft (default true); retried as a normal PR where the plan has no drafts. */
   draft?: boolean;
+  /** The run's patch policy (policy-config.ts `patchPolicyFromConfig`); `UNKNOWN_CONFIG_POLICY` when absent. */
+  policy?: PatchPolicy;
+  /** What results.json says about the patch (verify.ts `claimsOf`); when given, the patch must match it. */
+  claims?: BundleClaims;
 }
 
 /** The outcome: a PR created or updated, or skipped with the reason (shown to the maintainer). */
@@ -36,10 +51,13 @@ export function followUpBranch(prNumber: number, headSha: string): string {
 }
 
 /**
- * Commits `req.patch` on top of `req.pull.headSha` and opens (or updates) the follow-up PR.
- * Skips, with a reason, for fork PRs (their head branch is not in this repository), an empty
- * patch, a patch that does not apply, or a branch of that name perfloop did not create.
- * @throws RequestError from Octokit for other API failures (permissions, network).
+ * Re-checks `req.patch`, commits it on top of `req.pull.headSha` and opens (or updates) the
+ * follow-up PR. Skips, with a reason, for fork PRs (their head branch is not in this repository;
+ * the patch is still checked first), a patch that changes no file, a branch of that name perfloop
+ * did not create, and any request GitHub refuses (the reason says which step and what GitHub
+ * answered, e.g. a 422 "a pull request … already exists").
+ * @throws BundleRefusedError (verify.ts) when the patch breaks the policy, disagrees with
+ *   `req.claims`, or does not apply exactly to the head's files; nothing has been written then.
  */
 export async function openFollowUpPr(
   client: GitHubClient,
@@ -47,6 +65,8 @@ export async function openFollowUpPr(
   req: FollowUpRequest,
 ): Promise<FollowUpResult> {
   const branch = followUpBranch(req.pull.number, req.pull.headSha);
+  const policy = policyForPatch(req.policy ?? UNKNOWN_CONFIG_POLICY, req.claims?.acceptedRounds ?? 1);
+  const files = await checkPatch(req.patch, policy, req.claims);
   if (req.pull.isFork)
     return {
       status: "skipped",
@@ -54,107 +74,72 @@ export async function openFollowUpPr(
       reason:
         "the pull request comes from a fork, so its head branch cannot be the base of a follow-up PR here; apply final.patch from the evidence artifact",
     };
-  let files: FileDiff[];
-  try {
-    files = parseUnifiedDiff(req.patch);
-  } catch (error) {
-    return { status: "skipped", branch, reason: `final.patch cannot be read: ${(error as Error).message}` };
-  }
   if (files.length === 0) return { status: "skipped", branch, reason: "final.patch changes no file" };
-
-  const { treeSha, entries } = await readTreeEntries(
-    client,
-    repo,
-    req.pull.headSha,
-    files.flatMap((f) => [f.oldPath, f.newPath]).filter((p) => p !== null),
-  );
-  let tree: TreeItem[];
   try {
-    tree = await changedTree(client, repo, files, entries);
+    const prepared = await step("reading the head commit's files", () =>
+      preparePatch(client, repo, req.pull.headSha, files, policy),
+    );
+    const commitSha = await commitPrepared(client, repo, prepared, req);
+    const moved = await pointBranch(client, repo, branch, commitSha, req.pull.headSha);
+    if (moved !== null) return { status: "skipped", branch, reason: moved };
+    return { ...(await openOrUpdatePr(client, repo, branch, req)), branch, commitSha };
   } catch (error) {
-    if (error instanceof PatchApplyError)
-      return {
-        status: "skipped",
-        branch,
-        reason: `final.patch does not apply to ${req.pull.headSha.slice(0, 7)}: ${error.message}`,
-      };
+    if (error instanceof FollowUpStepError) return { status: "skipped", branch, reason: error.message };
     throw error;
   }
-  const { data: newTree } = await client.rest.git.createTree({ ...repo, base_tree: treeSha, tree });
-  const message = `perf: perfloop's verified optimization for #${req.pull.number}\n\n${COMMIT_TRAILER} ${req.requestId}\nPerfloop-Head: ${req.pull.headSha}\n`;
-  const { data: commit } = await client.rest.git.createCommit({
-    ...repo,
-    message,
-    tree: newTree.sha,
-    parents: [req.pull.headSha],
-  });
+}
 
-  const moved = await pointBranch(client, repo, branch, commit.sha, req.pull.headSha);
-  if (moved !== null) return { status: "skipped", branch, reason: moved };
-  return { ...(await openOrUpdatePr(client, repo, branch, req)), branch, commitSha: commit.sha };
+/**
+ * Runs one request step; an Octokit error becomes a {@link FollowUpStepError} saying
+ * "<step> failed: GitHub answered <status> <message>". Other errors pass unchanged.
+ */
+async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof FollowUpStepError || errorStatus(error) === undefined) throw error;
+    throw new FollowUpStepError(name, `${name} failed: ${describeRequestError(error)}`, error);
+  }
 }
 
 /** A tree entry for createTree: a blob by sha, or `sha: null` to delete the path. */
 interface TreeItem {
   path: string;
-  mode: "100644" | "100755" | "120000";
+  mode: "100644" | "100755";
   type: "blob";
   sha: string | null;
 }
 
 /**
- * Applies every file diff to the head's blobs (src/publish/unified-diff.ts, jsdiff) and uploads the
- * new contents as UTF-8 bytes, so each blob is byte for byte the candidate's file; returns the tree
- * entries (a deleted or renamed-away path with `sha: null`; the head's executable bit kept).
- * @throws PatchApplyError when a diff does not apply, names a missing or non-file path, adds a path
- *   that exists, touches a symbolic link, or a blob is not UTF-8.
+ * Uploads the prepared contents as UTF-8 blobs (each byte for byte the candidate's file), then the
+ * tree on the head's tree and the commit with the perfloop trailer. Returns the commit SHA.
  */
-async function changedTree(
+async function commitPrepared(
   client: GitHubClient,
   repo: RepoRef,
-  files: FileDiff[],
-  entries: Map<string, TreeEntry>,
-): Promise<TreeItem[]> {
-  const items: TreeItem[] = [];
-  for (const file of files) {
-    const old = file.oldPath === null ? undefined : entries.get(file.oldPath);
-    if (file.oldPath !== null && (old === undefined || old.type !== "blob"))
-      throw new PatchApplyError(`${file.oldPath} is not a file at the head commit`, file.oldPath);
-    if (old?.mode === "120000")
-      throw new PatchApplyError(`${file.oldPath} is a symbolic link at the head commit`, file.oldPath);
-    if (file.oldPath === null && file.newPath !== null && entries.has(file.newPath))
-      throw new PatchApplyError(`${file.newPath} already exists`, file.newPath);
-    const before = old ? await readBlob(client, repo, old) : null;
-    const after = applyFileDiff(file, before);
-    const mode = old?.mode === "100755" ? "100755" : "100644";
-    if (file.oldPath !== null && file.oldPath !== file.newPath && !file.keepOld)
-      items.push({ path: file.oldPath, mode, type: "blob", sha: null });
-    if (file.newPath === null || after === null) continue;
-    const { data: blob } = await client.rest.git.createBlob({
-      ...repo,
-      content: Buffer.from(after, "utf8").toString("base64"),
-      encoding: "base64",
-    });
-    items.push({ path: file.newPath, mode, type: "blob", sha: blob.sha });
+  prepared: PreparedPatch,
+  req: FollowUpRequest,
+): Promise<string> {
+  const tree: TreeItem[] = [];
+  for (const file of prepared.files) {
+    if (file.content === null) {
+      tree.push({ path: file.path, mode: file.mode, type: "blob", sha: null });
+      continue;
+    }
+    const content = Buffer.from(file.content, "utf8").toString("base64");
+    const { data: blob } = await step(`uploading ${file.path}`, () =>
+      client.rest.git.createBlob({ ...repo, content, encoding: "base64" }),
+    );
+    tree.push({ path: file.path, mode: file.mode, type: "blob", sha: blob.sha });
   }
-  return items;
-}
-
-/**
- * A blob's content as text that encodes back to the same bytes: strict UTF-8, a byte-order mark
- * kept (final.patch is UTF-8 text; src/core/loop/workspace.ts `diffTrees` leaves other files out).
- * @throws PatchApplyError when the blob is not valid UTF-8.
- */
-async function readBlob(client: GitHubClient, repo: RepoRef, entry: TreeEntry): Promise<string> {
-  const { data } = await client.rest.git.getBlob({ ...repo, file_sha: entry.sha });
-  const bytes = Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch (error) {
-    throw new PatchApplyError(`${entry.path} is not UTF-8 text at the head commit`, entry.path, {
-      cause: error,
-    });
-  }
+  const { data: newTree } = await step("creating the tree", () =>
+    client.rest.git.createTree({ ...repo, base_tree: prepared.treeSha, tree }),
+  );
+  const message = `perf: perfloop's verified optimization for #${req.pull.number}\n\n${COMMIT_TRAILER} ${req.requestId}\nPerfloop-Head: ${req.pull.headSha}\n`;
+  const { data: commit } = await step("creating the commit", () =>
+    client.rest.git.createCommit({ ...repo, message, tree: newTree.sha, parents: [req.pull.headSha] }),
+  );
+  return commit.sha;
 }
 
 /**
@@ -168,64 +153,73 @@ async function pointBranch(
   sha: string,
   headSha: string,
 ): Promise<string | null> {
+  const ref = `refs/heads/${branch}`;
   try {
-    await client.rest.git.createRef({ ...repo, ref: `refs/heads/${branch}`, sha });
+    await client.rest.git.createRef({ ...repo, ref, sha });
     return null;
   } catch (error) {
-    if ((error as { status?: number }).status !== 422) throw error;
+    const { message, details } = githubMessages(error);
+    const exists = /already exists/i.test([message, ...details].join(" "));
+    if (errorStatus(error) !== 422 || !exists)
+      throw new FollowUpStepError(
+        `creating branch ${branch}`,
+        `creating branch ${branch} failed: ${describeRequestError(error)}`,
+        error,
+      );
   }
-  const { data: ref } = await client.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
-  const { data: tip } = await client.rest.git.getCommit({ ...repo, commit_sha: ref.object.sha });
+  const tip = await step(`reading branch ${branch}`, async () => {
+    const { data: head } = await client.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+    return (await client.rest.git.getCommit({ ...repo, commit_sha: head.object.sha })).data;
+  });
   const ours =
     tip.message.includes(COMMIT_TRAILER) &&
     /\[bot\]@users\.noreply\.github\.com$/.test(tip.author.email ?? "") &&
     tip.parents.length === 1 &&
     tip.parents[0]?.sha === headSha;
   if (!ours) return `branch ${branch} already exists and was not created by perfloop; it was left untouched`;
-  await client.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha, force: true });
+  await step(`moving branch ${branch}`, () =>
+    client.rest.git.updateRef({ ...repo, ref: `heads/${branch}`, sha, force: true }),
+  );
   return null;
 }
 
-/** Updates the open PR from `branch`, or opens one (draft, then non-draft where drafts are refused). */
+/**
+ * Updates the open PR from `branch`, or opens one (draft, then non-draft where GitHub answers 422
+ * about drafts). Any other refusal of "Create a pull request" is a {@link FollowUpStepError} in
+ * GitHub's words (github-errors.ts `describePullRequestError`).
+ */
 async function openOrUpdatePr(
   client: GitHubClient,
   repo: RepoRef,
   branch: string,
   req: FollowUpRequest,
 ): Promise<{ status: "created" | "updated"; number: number; url: string }> {
-  const { data: open } = await client.rest.pulls.list({
-    ...repo,
-    state: "open",
-    head: `${repo.owner}:${branch}`,
-    per_page: 1,
-  });
+  const { data: open } = await step("looking up the open pull request", () =>
+    client.rest.pulls.list({ ...repo, state: "open", head: `${repo.owner}:${branch}`, per_page: 1 }),
+  );
   const existing = open[0];
   if (existing) {
-    await client.rest.pulls.update({
-      ...repo,
-      pull_number: existing.number,
-      title: req.title,
-      body: req.body,
-    });
+    await step(`updating pull request #${existing.number}`, () =>
+      client.rest.pulls.update({ ...repo, pull_number: existing.number, title: req.title, body: req.body }),
+    );
     return { status: "updated", number: existing.number, url: existing.html_url };
   }
+  const base = req.pull.headRef;
   const create = (draft: boolean) =>
-    client.rest.pulls.create({
-      ...repo,
-      title: req.title,
-      head: branch,
-      base: req.pull.headRef,
-      body: req.body,
-      draft,
-    });
-  const draft = req.draft ?? true;
-  try {
-    const { data } = await create(draft);
-    return { status: "created", number: data.number, url: data.html_url };
-  } catch (error) {
-    const text = JSON.stringify((error as { response?: { data?: unknown } }).response?.data ?? "");
-    if (!draft || (error as { status?: number }).status !== 422 || !/draft/i.test(text)) throw error;
-    const { data } = await create(false);
-    return { status: "created", number: data.number, url: data.html_url };
+    client.rest.pulls.create({ ...repo, title: req.title, head: branch, base, body: req.body, draft });
+  let draft = req.draft ?? true;
+  for (;;) {
+    try {
+      const { data } = await create(draft);
+      return { status: "created", number: data.number, url: data.html_url };
+    } catch (error) {
+      const { message, details } = githubMessages(error);
+      if (draft && errorStatus(error) === 422 && /draft/i.test([message, ...details].join(" "))) {
+        draft = false;
+        continue;
+      }
+      const reason = describePullRequestError(error, branch, base);
+      throw new FollowUpStepError("creating the pull request", reason, error);
+    }
   }
 }

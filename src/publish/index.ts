@@ -23,9 +23,18 @@ export {
   followUpBranch,
   openFollowUpPr,
 } from "./follow-up-pr.ts";
+export {
+  describePullRequestError,
+  describeRequestError,
+  FollowUpStepError,
+} from "./github-errors.ts";
 export * from "./limits.ts";
 export { phaseCheckOutput, type RequestInfo } from "./messages.ts";
+export { plainHeadline, plainText } from "./plain-text.ts";
+export { DEFAULT_POLICY, patchPolicyFromConfig, UNKNOWN_CONFIG_POLICY } from "./policy-config.ts";
+export { type PreparedFile, type PreparedPatch, preparePatch } from "./prepare.ts";
 export {
+  type PublishOptions,
   type PublishOutcome,
   type PublishTarget,
   publishCancelled,
@@ -36,3 +45,11 @@ export {
 export { findStickyComment, STICKY_MARKER, stickyBody, upsertStickyComment } from "./sticky-comment.ts";
 export type { CheckConclusion, GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
 export { applyFileDiff, type FileDiff, PatchApplyError, parseUnifiedDiff } from "./unified-diff.ts";
+export {
+  type BundleClaims,
+  BundleRefusedError,
+  checkPatch,
+  claimsOf,
+  PATCH_MAX_BYTES,
+  policyForPatch,
+} from "./verify.ts";

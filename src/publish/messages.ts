@@ -9,6 +9,7 @@ import { clipText, codeSpan, escapeInline, escapeMarkdown } from "../core/report
 import { renderReport } from "../core/report/report.ts";
 import type { CheckOutput } from "./check-run.ts";
 import type { FollowUpResult } from "./follow-up-pr.ts";
+import { plainHeadline, plainText } from "./plain-text.ts";
 import type { RunLinks } from "./types.ts";
 
 /** Who asked and how: shown in the phase messages. All fields optional (the Action has fewer). */
@@ -120,7 +121,7 @@ export function resultsCheckOutput(
 ): CheckOutput {
   const primary = results.final?.primary;
   const head = primary ? headline(primary) : "";
-  const title = `${STATUS_TITLE[results.status]}${head ? `: ${head.replace(/\*\*/g, "").replace(/\\/g, "")}` : ""}`;
+  const title = `${STATUS_TITLE[results.status]}${primary ? `: ${plainHeadline(primary)}` : ""}`;
   const summary = [
     head ? `**${STATUS_TITLE[results.status]}:** ${head}` : `**${STATUS_TITLE[results.status]}**`,
     escapeInline(clipText(results.message, 1_000)),
@@ -154,11 +155,14 @@ export function failureCheckOutput(reason: string, info: RequestInfo, links: Run
   };
 }
 
-/** The follow-up PR title (plain text, ≤ 120 characters). */
+/**
+ * The follow-up PR title: plain text (GitHub does not render titles as markdown, so nothing is
+ * escaped: see plain-text.ts), one line, at most 120 characters.
+ */
 export function followUpTitle(results: Results, prNumber: number): string {
   const primary = results.final?.primary;
-  const what = primary ? ` (${headline(primary).replace(/\*\*/g, "").replace(/\\/g, "")})` : "";
-  return clipText(`perf: perfloop optimization for #${prNumber}${what}`, 120).replace(/[\r\n]+/g, " ");
+  const what = primary ? ` (${plainHeadline(primary)})` : "";
+  return clipText(plainText(`perf: perfloop optimization for #${prNumber}${what}`), 120);
 }
 
 /** The follow-up PR body: what it is, the report (with table and reproduce commands), the links. */
@@ -174,4 +178,33 @@ export function followUpBody(
     fullReportUrl: links.artifactUrl ?? links.runUrl,
   });
   return `${intro}\n\n${report.trimEnd()}\n\n${footer(info, links)}`;
+}
+
+/** What a refusal says about the bundle, then the problems as a list (escaped: they quote the patch). */
+function refusalBody(problems: readonly string[]): string {
+  const shown = problems.slice(0, 20).map((p) => `- ${escapeInline(clipText(p, 600))}`);
+  const more = problems.length > 20 ? [`- … and ${problems.length - 20} more`] : [];
+  return [
+    "perfloop checks every results bundle again before it writes anything to the repository: the patch policy (no tests, benchmarks, `.github/`, perfloop config, lock files, protected or out-of-bounds paths; size caps), that `final.patch` changes exactly the files `results.json` lists, and that it applies exactly to the pull request's head. This bundle failed, so **nothing was published: no branch, no commit, no pull request**, and its numbers are not reported.",
+    [...shown, ...more].join("\n"),
+    "A runner should never produce such a bundle: inspect the workflow run and its evidence artifact.",
+  ].join("\n\n");
+}
+
+/** Sticky comment for a refused results bundle: why, the problems, the links. */
+export function refusedMarkdown(problems: readonly string[], info: RequestInfo, links: RunLinks): string {
+  return `### perfloop · ⛔ results refused\n\n${refusalBody(problems)}\n\n${footer(info, links)}`;
+}
+
+/** Check-run output for a refused results bundle (concluded `failure`). */
+export function refusedCheckOutput(
+  problems: readonly string[],
+  info: RequestInfo,
+  links: RunLinks,
+): CheckOutput {
+  const first = problems[0] ? `: ${plainText(problems[0])}` : "";
+  return {
+    title: `Results refused${first}`,
+    summary: `${refusalBody(problems)}\n\n${footer(info, links)}`,
+  };
 }

@@ -14,6 +14,7 @@ import {
   updateCheckRun,
 } from "./check-run.ts";
 import { type FollowUpResult, followUpBranch, openFollowUpPr } from "./follow-up-pr.ts";
+import { describeRequestError } from "./github-errors.ts";
 import {
   cancelledMarkdown,
   failureCheckOutput,
@@ -23,12 +24,16 @@ import {
   phaseCheckOutput,
   queuedMarkdown,
   type RequestInfo,
+  refusedCheckOutput,
+  refusedMarkdown,
   resultsCheckOutput,
   resultsMarkdown,
   runningMarkdown,
 } from "./messages.ts";
+import { patchPolicyFromConfig } from "./policy-config.ts";
 import { upsertStickyComment } from "./sticky-comment.ts";
 import type { GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
+import { BundleRefusedError, claimsOf } from "./verify.ts";
 
 /**
  * Where and for what to publish. `checkRunIds`: the request's check runs (usually one; duplicates
@@ -42,11 +47,28 @@ export interface PublishTarget {
   checkRunIds: number[];
 }
 
-/** What publishing results did. */
+/**
+ * What publishing results did: the follow-up PR (null when none was attempted or the bundle was
+ * refused), the sticky comment's URL, the check conclusion, and `refused`: the problems of a
+ * bundle that failed the re-checks (absent when it passed).
+ */
 export interface PublishOutcome {
   followUp: FollowUpResult | null;
   stickyUrl: string;
   conclusion: string;
+  refused?: string[];
+}
+
+/**
+ * Options of {@link publishResults}. `draft`: open the follow-up PR as a draft (default true).
+ * `config`: the repository's config as the run used it (the App's `RepoConfig.core`, unvalidated,
+ * or the Action's parsed `Config`): its `paths`, `protect`, `benchmark.files` and `limits` make the
+ * patch policy the bundle is re-checked against (policy-config.ts); without it, every built-in rule
+ * with the size caps at the schema's maxima (`UNKNOWN_CONFIG_POLICY`).
+ */
+export interface PublishOptions {
+  draft?: boolean;
+  config?: unknown;
 }
 
 /** Shows a phase: check runs get the title and run link (status `in_progress` when running), the sticky comment the phase. */
@@ -79,8 +101,11 @@ export async function publishPhase(
 /**
  * Publishes validated results: follow-up PR (status `improved` and a non-empty `patch` only),
  * check-run conclusion (success / neutral / failure, see conclusionFor) with hot-spot annotations,
- * and the sticky comment with the report. A follow-up PR that GitHub refuses is reported as
- * skipped (with the reason) rather than failing the rest.
+ * and the sticky comment with the report. Before the follow-up PR writes anything, the bundle is
+ * re-checked (follow-up-pr.ts: patch policy from `opts.config`, `final.changedFiles` against the
+ * patch, the patch against the head's files); a bundle that fails is refused whole: no branch,
+ * commit or PR, the check run concluded `failure` and the sticky comment saying why (`refused` in
+ * the outcome). A follow-up PR that GitHub refuses is reported as skipped, with GitHub's answer.
  * @throws RequestError when the check run or the comment cannot be written.
  */
 export async function publishResults(
@@ -88,24 +113,29 @@ export async function publishResults(
   target: PublishTarget,
   results: Results,
   patch: string | null,
-  opts: { draft?: boolean } = {},
+  opts: PublishOptions = {},
 ): Promise<PublishOutcome> {
   let followUp: FollowUpResult | null = null;
   if (results.status === "improved" && patch && patch.trim() !== "") {
-    followUp = await openFollowUpPr(client, target.repo, {
-      pull: target.pull,
-      patch,
-      requestId: target.info.requestId,
-      title: followUpTitle(results, target.pull.number),
-      body: followUpBody(results, target.info, target.links, target.pull),
-      draft: opts.draft ?? true,
-    }).catch(
-      (error: unknown): FollowUpResult => ({
+    try {
+      followUp = await openFollowUpPr(client, target.repo, {
+        pull: target.pull,
+        patch,
+        requestId: target.info.requestId,
+        title: followUpTitle(results, target.pull.number),
+        body: followUpBody(results, target.info, target.links, target.pull),
+        draft: opts.draft ?? true,
+        policy: patchPolicyFromConfig(opts.config),
+        claims: claimsOf(results),
+      });
+    } catch (error) {
+      if (error instanceof BundleRefusedError) return publishRefused(client, target, error.problems);
+      followUp = {
         status: "skipped",
         branch: followUpBranch(target.pull.number, target.pull.headSha),
-        reason: `GitHub refused it: ${(error as Error).message}`,
-      }),
-    );
+        reason: describeRequestError(error),
+      };
+    }
   }
   const conclusion = conclusionFor(results.status);
   await conclude(
@@ -123,6 +153,22 @@ export async function publishResults(
     "Comment truncated; the full report is in the evidence artifact.",
   );
   return { followUp, stickyUrl: sticky.htmlUrl, conclusion };
+}
+
+/** Reports a refused bundle: check runs concluded `failure` with the problems, sticky comment saying why. */
+async function publishRefused(
+  client: GitHubClient,
+  target: PublishTarget,
+  problems: string[],
+): Promise<PublishOutcome> {
+  await conclude(client, target, "failure", refusedCheckOutput(problems, target.info, target.links), []);
+  const sticky = await upsertStickyComment(
+    client,
+    target.repo,
+    target.pull.number,
+    refusedMarkdown(problems, target.info, target.links),
+  );
+  return { followUp: null, stickyUrl: sticky.htmlUrl, conclusion: "failure", refused: problems };
 }
 
 /** Reports a failed request (no trustworthy results): check runs concluded `failure`, sticky comment with the reason. */

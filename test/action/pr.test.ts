@@ -193,10 +193,15 @@ describe("mode pr", () => {
     const stem = repoGit(fx, "show", `${fx.headSha}:textstats/stem.py`);
     const branch = `perfloop/pr-7-${fx.headSha.slice(0, 7)}`;
     const got: Record<string, unknown> = {};
-    const capture = (key: string) => (body: unknown) => {
-      got[key] = body;
-      return true;
-    };
+    // nock may show a body matcher other requests' bodies too: each capture keeps the first body
+    // with the fields its request has, and says no to the others.
+    const capture =
+      (key: string, fields: string[]) =>
+      (body: unknown): boolean => {
+        if (typeof body !== "object" || body === null || !fields.every((f) => f in body)) return false;
+        got[key] ??= body;
+        return true;
+      };
     const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
     api.get(`${PATH}/pulls/7/files`).query({ per_page: "100" }).reply(200, []);
     api.get(`${PATH}/pulls/7`).reply(200, {
@@ -214,23 +219,44 @@ describe("mode pr", () => {
     api
       .get(`${PATH}/git/blobs/${blob}`)
       .reply(200, { content: Buffer.from(`${stem}\n`).toString("base64"), encoding: "base64" });
-    api.post(`${PATH}/git/blobs`, capture("blob")).reply(201, { sha: "b1" });
-    api.post(`${PATH}/git/trees`, capture("tree")).reply(201, { sha: "t1" });
-    api.post(`${PATH}/git/commits`, capture("commit")).reply(201, { sha: "c1" });
-    api.post(`${PATH}/git/refs`, capture("ref")).reply(201, {});
+    api.post(`${PATH}/git/blobs`, capture("blob", ["content", "encoding"])).reply(201, { sha: "b1" });
+    api.post(`${PATH}/git/trees`, capture("tree", ["tree"])).reply(201, { sha: "t1" });
+    api.post(`${PATH}/git/commits`, capture("commit", ["message", "parents"])).reply(201, { sha: "c1" });
+    api.post(`${PATH}/git/refs`, capture("ref", ["ref", "sha"])).reply(201, {});
     api
       .get(`${PATH}/pulls`)
       .query({ state: "open", head: `${OWNER}:${branch}`, per_page: "1" })
       .reply(200, []);
     api
-      .post(`${PATH}/pulls`, capture("pull"))
+      .post(`${PATH}/pulls`, capture("pull", ["head", "base", "title"]))
       .reply(201, { number: 8, html_url: `https://github.com/${OWNER}/${REPO}/pull/8` });
-    api.post(`${PATH}/check-runs`, capture("checkCreate")).reply(201, { id: 55, status: "queued" });
-    api.patch(`${PATH}/check-runs/55`, capture("checkDone")).reply(200, {});
-    api.get(`${PATH}/issues/7/comments`).query({ per_page: "100" }).reply(200, []);
+    // Live progress: the check run is created in progress at the start, and the sticky comment
+    // carries the checklist (updated as often as the run's events ask); the publication concludes
+    // that check run and replaces the comment with the report. Bodies are told apart by their keys.
+    const checkPatches: Array<Record<string, unknown>> = [];
+    const comments: string[] = [];
     api
-      .post(`${PATH}/issues/7/comments`, capture("comment"))
-      .reply(201, { id: 3, html_url: `https://github.com/${OWNER}/${REPO}/pull/7#issuecomment-3` });
+      .post(`${PATH}/check-runs`, capture("checkCreate", ["name", "head_sha"]))
+      .reply(201, { id: 55, status: "queued" });
+    api
+      .patch(`${PATH}/check-runs/55`, (b: unknown) => {
+        if (typeof b !== "object" || b === null || !("output" in b) || "body" in b) return false;
+        checkPatches.push(b as Record<string, unknown>);
+        return true;
+      })
+      .reply(200, {})
+      .persist();
+    // The listing finds no sticky comment here, so each write posts one: the bodies posted show
+    // the live checklist first and the report last.
+    api.get(`${PATH}/issues/7/comments`).query({ per_page: "100" }).reply(200, []).persist();
+    api
+      .post(`${PATH}/issues/7/comments`, (b: unknown) => {
+        if (typeof b !== "object" || b === null || !("body" in b) || typeof b.body !== "string") return false;
+        comments.push(b.body);
+        return true;
+      })
+      .reply(201, { id: 3, html_url: `https://github.com/${OWNER}/${REPO}/pull/7#issuecomment-3` })
+      .persist();
 
     const run = await runAction(
       { pr: "7", sha: fx.headSha, "request-id": "req-action-1", publish: "action", "github-token": TOKEN },
@@ -238,7 +264,13 @@ describe("mode pr", () => {
       replayLoop(recorded),
     );
     expect(run.core.failures).toEqual([]);
-    expect({ pending: api.pendingMocks(), unmatched }).toEqual({ pending: [], unmatched: [] });
+    // Persisted interceptors (the live updates, which come as often as the run's events ask) are
+    // listed by nock as pending whether they were used or not: the rest must all have been used.
+    const persisted = [`${API}:443${PATH}/issues/7/comments`, `${API}:443${PATH}/check-runs/55`];
+    expect({
+      pending: api.pendingMocks().filter((m) => !persisted.some((p) => m.endsWith(p))),
+      unmatched,
+    }).toEqual({ pending: [], unmatched: [] });
     expect(run.clients).toEqual([API]);
 
     const blobText = Buffer.from((got.blob as { content: string }).content, "base64").toString("utf8");
@@ -251,9 +283,14 @@ describe("mode pr", () => {
       head_sha: fx.headSha,
       external_id: "req-action-1",
     });
-    expect(got.checkDone).toMatchObject({ status: "completed", conclusion: "success" });
-    expect((got.comment as { body: string }).body).toMatch(/^<!-- perfloop:sticky -->\n/);
-    expect((got.comment as { body: string }).body).toMatch(/Follow-up PR:\*\* #8 \(opened/);
+    expect(checkPatches[0]).toMatchObject({
+      status: "in_progress",
+      output: { title: "perfloop is running" },
+    });
+    expect(checkPatches.at(-1)).toMatchObject({ status: "completed", conclusion: "success" });
+    expect(comments[0]).toMatch(/^<!-- perfloop:sticky -->\n### perfloop is running, asked by @/);
+    expect(comments.at(-1)).toMatch(/^<!-- perfloop:sticky -->\n## perfloop · improved/);
+    expect(comments.at(-1)).toMatch(/Follow-up PR:\*\* #8 \(opened/);
     expect(run.outputs["follow-up-pr"]).toBe(`https://github.com/${OWNER}/${REPO}/pull/8`);
     expect(run.outputs.verdict).toBe("improved");
     expect(run.uploads[0]?.name).toBe("perfloop-req-action-1");

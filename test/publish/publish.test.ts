@@ -3,6 +3,7 @@
  * Check-run annotations in batches of 50, the status → conclusion mapping, the sticky comment's
  * lookup, the follow-up PR's refusal to move a branch perfloop did not create, and its commit
  * holding byte for byte the candidate's files (tabs at line ends, CRLF, adds, deletes, renames).
+ * The re-checks before any write (policy, claims, the head's files) are in verify.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -290,7 +291,7 @@ describe("follow-up PR", () => {
     expect(tree.find((e) => e.path === "Makefile")?.mode).toBe("100755");
   });
 
-  it("skips a patch whose file is not UTF-8 text at the head, without writing", async () => {
+  it("refuses a patch whose file is not UTF-8 text at the head, without writing", async () => {
     nock("https://api.github.com")
       .get(`/repos/o/r/git/trees/${HEAD}`)
       .query(true)
@@ -305,11 +306,13 @@ describe("follow-up PR", () => {
         content: Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a]).toString("base64"),
         encoding: "base64",
       });
-    const result = await openFollowUpPr(client, REPO, { ...base, pull });
-    expect(result.status === "skipped" && result.reason).toMatch(/does not apply .*not UTF-8 text/);
+    await expect(openFollowUpPr(client, REPO, { ...base, pull })).rejects.toMatchObject({
+      name: "BundleRefusedError",
+      problems: [expect.stringMatching(/does not apply .*not UTF-8 text/)],
+    });
   });
 
-  it("skips fork PRs and patches that do not apply, without writing", async () => {
+  it("skips fork PRs and refuses patches that do not apply, without writing", async () => {
     expect(await openFollowUpPr(client, REPO, { ...base, pull: { ...pull, isFork: true } })).toMatchObject({
       status: "skipped",
     });
@@ -324,7 +327,8 @@ describe("follow-up PR", () => {
     nock("https://api.github.com")
       .get("/repos/o/r/git/blobs/b0")
       .reply(200, { content: Buffer.from("something else\n").toString("base64"), encoding: "base64" });
-    const result = await openFollowUpPr(client, REPO, { ...base, pull });
-    expect(result.status === "skipped" && result.reason).toContain("does not apply");
+    await expect(openFollowUpPr(client, REPO, { ...base, pull })).rejects.toMatchObject({
+      problems: [expect.stringContaining("does not apply to ec26c3e")],
+    });
   });
 });

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { RepositoryPathError, readInside, realInsideSync, relativePathProblem } from "../fs/inside.ts";
 import { type Config, configSchema } from "./schema.ts";
@@ -20,7 +20,11 @@ export class ConfigError extends Error {
   override name = "ConfigError";
   readonly problems: string[];
   constructor(source: string, problems: string[], options?: { cause?: unknown }) {
-    super(`${source} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`, options);
+    // A problem of several lines (a YAML error's snippet) keeps its lines, indented under its item.
+    super(
+      `${source} is invalid:\n${problems.map((p) => `  - ${p.replace(/\n/g, "\n    ")}`).join("\n")}`,
+      options,
+    );
     this.problems = problems;
   }
 }
@@ -43,22 +47,115 @@ export function parseConfig(raw: unknown, source = CONFIG_PATH): Config {
 
 /**
  * Parses YAML text and validates it.
- * @throws ConfigError on YAML syntax errors (with line and column) or schema problems.
+ * @throws ConfigError on YAML syntax errors (line, column and a snippet with a caret: see
+ *   {@link yamlSyntaxProblem}) or schema problems.
  */
 export function parseConfigText(text: string, source = CONFIG_PATH): Config {
   let raw: unknown;
   try {
     raw = parseYaml(text);
   } catch (error) {
-    const where =
-      error instanceof YAMLParseError && error.linePos
-        ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}`
-        : "";
-    throw new ConfigError(source, [`YAML syntax error${where}: ${(error as Error).message.split("\n")[0]}`], {
-      cause: error,
-    });
+    const problem =
+      yamlSyntaxProblem(error, text) ?? `YAML syntax error: ${(error as Error).message.split("\n")[0]}`;
+    throw new ConfigError(source, [problem], { cause: error });
   }
   return parseConfig(raw, source);
+}
+
+/** The parts of the `yaml` package's YAMLParseError read here (`linePos` is 1-based). */
+interface YamlErrorLike {
+  name: string;
+  message: string;
+  linePos?: [{ line: number; col: number }, { line: number; col: number }?];
+}
+
+/**
+ * A YAML syntax error in words a person can act on: "YAML syntax error at line 4, column 1: <the
+ * parser's reason>", then the line before, the offending line and a caret under the column, each
+ * numbered:
+ * ```
+ *      3 |   command: [python, bench.py
+ *    > 4 | paths: ["src/**"]
+ *        | ^
+ * ```
+ * The snippet is cut from `text` when given, else from the parser's own message (the `yaml`
+ * package appends the lines and caret to it, as Probot's config loader keeps in `cause`). Tabs and
+ * control characters show as spaces, so the caret stays under its column; long lines are clipped
+ * around it.
+ * @returns null when `error` is not a YAMLParseError (name and `message` checked, `linePos` used when set).
+ */
+export function yamlSyntaxProblem(error: unknown, text?: string): string | null {
+  const e = error as YamlErrorLike | null;
+  if (e === null || typeof e !== "object" || e.name !== "YAMLParseError" || typeof e.message !== "string")
+    return null;
+  const pos = e.linePos?.[0];
+  let reason = (e.message.split(/ at line \d+, column \d+/)[0] ?? e.message).split("\n")[0]?.trim() ?? "";
+  const hint = YAML_HINTS[(e as { code?: string }).code ?? ""];
+  if (hint) reason = `${reason} (${hint})`;
+  if (!pos) return `YAML syntax error: ${reason}`;
+  const snippet =
+    text !== undefined ? sourceSnippet(text, pos.line, pos.col) : messageSnippet(e.message, pos.line);
+  const shown = snippet ? `\n${numbered(snippet, pos.line)}` : "";
+  return `YAML syntax error at line ${pos.line}, column ${pos.col}: ${reason}${shown}`;
+}
+
+/** What to do about the commonest YAML errors, by the `yaml` package's error `code`. */
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: "indent with spaces: YAML does not allow tabs there",
+  DUPLICATE_KEY: "a key appears twice in the same mapping: keep one",
+  MISSING_CHAR: "a quote or bracket opened earlier is not closed",
+  BAD_INDENT: "check the indentation, and that every [ or { opened above is closed",
+  BLOCK_AS_IMPLICIT_KEY:
+    "a value cannot hold another `key: value` on the same line: quote it, or move it to its own indented line",
+};
+
+/** Snippet lines ending at the error's line, as shown, and the caret's 0-based index in the last one. */
+interface Snippet {
+  lines: string[];
+  caret: number;
+}
+
+/** Tabs, control and bidi characters as spaces (one each, so columns stay where they were). */
+function visible(line: string): string {
+  return line.replace(/[\t\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, " ");
+}
+
+/** The line before `line` (when there is one) and `line` itself, clipped to 100 characters around `col`. */
+function sourceSnippet(text: string, line: number, col: number): Snippet {
+  const clip = Math.max(0, col - 60);
+  const show = (l: string) => {
+    const cut = clip > 0 ? `…${visible(l).slice(clip + 1)}` : visible(l);
+    return cut.length > 100 ? `${cut.slice(0, 99)}…` : cut;
+  };
+  const lines = text.split(/\r?\n|\r/).slice(Math.max(0, line - 2), line);
+  return { lines: lines.map(show), caret: col - 1 - clip };
+}
+
+/**
+ * The lines and caret the `yaml` package put into its message ("…:\n\n<lines>\n<caret>\n"; it
+ * clips long lines itself and places its caret accordingly), at most two lines; null without them.
+ */
+function messageSnippet(message: string, line: number): Snippet | null {
+  const at = message.indexOf(":\n\n");
+  if (at < 0) return null;
+  const lines = message
+    .slice(at + 3)
+    .replace(/\n+$/, "")
+    .split("\n");
+  const caret = lines.pop()?.indexOf("^") ?? -1;
+  if (caret < 0 || lines.length === 0) return null;
+  return { lines: lines.slice(-Math.min(2, line)).map(visible), caret };
+}
+
+/** The snippet's lines numbered (the error's line marked ">"), a caret line under them, indented. */
+function numbered(snippet: Snippet, line: number): string {
+  const width = String(line).length;
+  const rows = snippet.lines.map((l, k) => {
+    const n = line - snippet.lines.length + 1 + k;
+    return `${n === line ? ">" : " "} ${String(n).padStart(width)} | ${l}`.trimEnd();
+  });
+  rows.push(`  ${" ".repeat(width)} | ${" ".repeat(snippet.caret)}^`);
+  return rows.map((r) => `    ${r}`).join("\n");
 }
 
 /** The largest config file read, bytes (1 MiB; the bundled example's is under 1 KiB). */

@@ -88,7 +88,10 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
       ? {
           comparisons: recordings.final.comparisons,
           primary: recordings.final.comparisons[0],
-          changedFiles: [...new Set(recordings.changedFiles)].sort(),
+          // The files final.patch changes (a file changed in one round and put back in a later
+          // one is not a change), plus those it had to leave out (binary, links): what the App's
+          // re-check before publishing compares the patch with (src/publish/verify.ts).
+          changedFiles: patchFiles(patch, recordings.changedFiles),
           patchFile: patch ? "final.patch" : null,
           recommendations: recordings.recommendations,
         }
@@ -268,4 +271,16 @@ function behaviourSummary(recordings: RunRecordings): Pick<Results, "behaviour">
   return {
     behaviour: { functions: Object.keys(reference.capture.functions).sort(), calls: reference.calls },
   };
+}
+
+/**
+ * The files a final.patch changes: its `diff --git a/X b/X` headers, and the `# perfloop: X left
+ * out of this patch: …` lines; without a patch, the files the accepted rounds touched.
+ */
+export function patchFiles(patch: string, touched: string[]): string[] {
+  if (!patch) return [...new Set(touched)].sort();
+  const files = new Set<string>();
+  for (const m of patch.matchAll(/^diff --git a\/(.+?) b\/(.+)$/gm)) files.add(m[2] as string);
+  for (const m of patch.matchAll(/^# perfloop: (.+?) left out of this patch: /gm)) files.add(m[1] as string);
+  return [...files].sort();
 }
