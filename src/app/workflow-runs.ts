@@ -18,6 +18,7 @@ import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun } from "./dispatch.ts";
 import { fetchPull } from "./pull-request.ts";
 import type { RunIdentity } from "./request.ts";
+import { runFailureMessages } from "./run-errors.ts";
 import { type AppDeps, errorSummary, readCommitState } from "./state.ts";
 
 /** The fields of a `workflow_run` payload that matter here. */
@@ -124,7 +125,11 @@ export async function collectResults(
     deps.log.warn({ requestId: id.requestId, err: errorSummary(error) }, "results bundle refused");
     const ended =
       run.conclusion && run.conclusion !== "success" ? `The run ended with "${run.conclusion}". ` : "";
-    await publishFailure(deps.client, target, `${ended}No trustworthy results: ${error.message}.`);
+    // A run that failed before it had results (an invalid config, say) said why in its job's
+    // error annotation: quote it here, where the request was made.
+    const said = run.conclusion === "failure" ? await runFailureMessages(deps.client, deps.repo, run.id) : [];
+    const why = said.length > 0 ? ` The runner said: ${said.join(" — ")}` : "";
+    await publishFailure(deps.client, target, `${ended}No trustworthy results: ${error.message}.${why}`);
     return "bundle-refused";
   }
   const outcome = await publishResults(

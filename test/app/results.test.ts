@@ -156,18 +156,38 @@ describe("workflow_run.completed", () => {
     expect(got.sticky).not.toContain("<img");
     expect(got.sticky).not.toMatch(/@everyone/);
   });
-  it("reports a failed run without an artifact", async () => {
+  it("reports a failed run without an artifact, quoting the runner's error (an invalid config)", async () => {
     const scope = api();
     start(scope);
     scope
       .get(`${REPO}/actions/runs/30433642/artifacts`)
       .query(true)
       .reply(200, { total_count: 0, artifacts: [] });
+    // The job's error annotation: what core.setFailed wrote (recorded shape of "List check run annotations").
+    scope
+      .get(`${REPO}/actions/runs/30433642/jobs`)
+      .query(true)
+      .reply(200, { total_count: 1, jobs: [{ id: 991, name: "optimize" }] });
+    scope
+      .get(`${REPO}/check-runs/991/annotations`)
+      .query(true)
+      .reply(200, [
+        {
+          path: ".github",
+          annotation_level: "failure",
+          message:
+            'the config .github/perfloop.yml is invalid:\n  - `rounds`: found "many", expected an integer from 1 to 50',
+        },
+        { path: ".github", annotation_level: "failure", message: "Process completed with exit code 1." },
+      ]);
     const got = finish(scope);
     await completed("failure");
     expect(got.check).toMatchObject({ conclusion: "failure" });
     expect(got.sticky).toContain('ended with "failure"');
     expect(got.sticky).toContain(`perfloop-${REQUEST_ID}`);
+    expect(got.sticky).toMatch(/The runner said: the config \.github\/perfloop\.yml is invalid/);
+    expect(got.sticky).toMatch(/rounds.{0,4}: found .{0,6}many.{0,6}, expected an integer from 1 to 50/);
+    expect(got.sticky).not.toContain("Process completed with exit code");
   });
   it("concludes cancelled for a cancelled run", async () => {
     const scope = api();
