@@ -4,11 +4,13 @@
  * before the App learned it, from the run names of recent dispatches. A run that starts after its
  * request was cancelled is cancelled when its `workflow_run` event arrives (see run-progress.ts).
  */
+
 import { type CheckRunInfo, type PullTarget, publishCancelled } from "../publish/index.ts";
 import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun, findRunForRequest } from "./dispatch.ts";
 import { nothingToCancelReply, reply } from "./replies.ts";
 import { runIdFromUrl } from "./request.ts";
+import { recallRequest, toRequestInfo } from "./request-info.ts";
 import { type AppDeps, readCommitState } from "./state.ts";
 
 /** Who cancels what. */
@@ -43,7 +45,7 @@ export async function cancelRuns(deps: AppDeps, req: CancelRequest): Promise<num
       {
         repo: deps.repo,
         pull: req.pull,
-        info: { requestId },
+        info: toRequestInfo(requestId, recallRequest(deps.memory?.requests, deps.repo, requestId, runs)),
         links: runUrl ? { runUrl } : {},
         checkRunIds: runs.map((r) => r.id),
       },

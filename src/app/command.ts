@@ -1,32 +1,42 @@
 /**
  * The `/optimize` comment command: `/optimize [--rounds N] [--target P%] [--strategy llm|tune|auto]`,
- * `/optimize help`, `/optimize cancel`. The command is the first line of the comment that starts
- * with `/optimize` outside code fences and quotes; other text in the comment is ignored. Flags take
- * `--flag value` or `--flag=value`. Arguments are validated with zod.
+ * `/optimize status`, `/optimize retry`, `/optimize cancel`, `/optimize help`. The command is the
+ * first line of plain paragraph text that starts with `/optimize` (command-line.ts: not in code,
+ * quotes or HTML comments); other text in the comment is ignored. Flags take `--flag value` or
+ * `--flag=value`. Arguments are validated with zod, in the ranges the runner accepts
+ * (src/core/config/overrides.ts).
  */
 import { z } from "zod";
+import { findCommandLine } from "./command-line.ts";
 
 /** A parsed comment: a command, or the problems that make it invalid (answered with the usage). */
 export type Command =
   | { kind: "optimize"; rounds?: number; target?: number; strategy?: "auto" | "llm" | "tune" }
   | { kind: "help" }
   | { kind: "cancel" }
+  | { kind: "status" }
+  | { kind: "retry" }
   | { kind: "invalid"; problems: string[] };
 
 /** The command word. */
 export const COMMAND = "/optimize";
 
+/** Subcommands: words after the command that take no arguments. */
+const SUBCOMMANDS = ["help", "cancel", "status", "retry"] as const;
+
 /** Usage text for replies (markdown; no line starts with the command, so replies never trigger). */
 export const USAGE = [
   "`/optimize` — optimize this pull request's head commit with the settings of `.github/perfloop.yml`",
-  "`/optimize --rounds 3 --target 20% --strategy llm` — override rounds (1–50), the target improvement (%) and the strategy (`auto`, `llm`, `tune`)",
+  "`/optimize --rounds N --target P% --strategy S` — the same with overrides, each optional: `--rounds` how many rounds (1–50), `--target` the improvement to aim for (a percentage above 0 and below 100, e.g. `20%`), `--strategy` `auto`, `llm` or `tune`; `--flag=value` works too",
+  "`/optimize status` — where this pull request's latest run stands: queued, running or finished, its workflow run, request id, when it started and who asked",
+  "`/optimize retry` — run again on the current head commit with the arguments of this pull request's last run",
   "`/optimize cancel` — cancel the active run for this head commit",
   "`/optimize help` — this help",
 ]
   .map((line) => `- ${line}`)
   .join("\n");
 
-/** Rounds: the core config's own bounds (1..50). Target: a positive percentage up to 1000. */
+/** Rounds: the core config's own bounds (1..50). Target: above 0 and below 100 %, as the runner accepts. */
 const argsSchema = z.strictObject({
   rounds: z.coerce
     .number({ message: "a whole number of rounds" })
@@ -38,7 +48,7 @@ const argsSchema = z.strictObject({
     .string()
     .regex(/^\d+(\.\d+)?%?$/, 'a percentage like "20%"')
     .transform((v) => Number.parseFloat(v))
-    .pipe(z.number().gt(0, "a target above 0%").max(1000, "a target of at most 1000%"))
+    .pipe(z.number().gt(0, "a target above 0%").lt(100, "a target below 100%"))
     .optional(),
   strategy: z.enum(["auto", "llm", "tune"], { message: "one of auto, llm, tune" }).optional(),
 });
@@ -48,11 +58,11 @@ const argsSchema = z.strictObject({
  * @returns null when the comment holds no `/optimize` line (not for perfloop: ignore silently).
  */
 export function parseCommand(body: string): Command | null {
-  const line = commandLine(body);
+  const line = findCommandLine(body, COMMAND);
   if (line === null) return null;
   const tokens = line.split(/\s+/).slice(1).filter(Boolean);
-  const first = tokens[0]?.toLowerCase();
-  if (first === "help" || first === "cancel") {
+  const first = SUBCOMMANDS.find((word) => word === tokens[0]?.toLowerCase());
+  if (first) {
     if (tokens.length > 1) return { kind: "invalid", problems: [`\`${first}\` takes no arguments`] };
     return { kind: first };
   }
@@ -89,23 +99,6 @@ export function parseCommand(body: string): Command | null {
     ...(target !== undefined ? { target } : {}),
     ...(strategy ? { strategy } : {}),
   };
-}
-
-/** The first line starting with `/optimize` (then a space or the end) outside fences and block quotes. */
-function commandLine(body: string): string | null {
-  let fence: string | null = null;
-  for (const raw of body.replace(/\r\n?/g, "\n").split("\n")) {
-    const line = raw.trim();
-    const opener = /^(`{3,}|~{3,})/.exec(line)?.[1];
-    if (opener) {
-      if (fence === null) fence = opener;
-      else if (opener.startsWith(fence[0] ?? "") && opener.length >= fence.length) fence = null;
-      continue;
-    }
-    if (fence !== null || line.startsWith(">")) continue;
-    if (line === COMMAND || line.startsWith(`${COMMAND} `) || line.startsWith(`${COMMAND}\t`)) return line;
-  }
-  return null;
 }
 
 /** Untrusted text shown back in a reply: at most 40 characters, no backticks. */

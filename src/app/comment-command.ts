@@ -1,11 +1,12 @@
 /**
  * An `/optimize` comment: 👀 on the comment at once (so the maintainer sees it was heard), then
- * help, the usage for a malformed command, or the trigger flow (trigger.ts) for optimize/cancel.
+ * help or the usage for a malformed command (both without any lookup: they reveal nothing), or the
+ * trigger flow (trigger.ts, with its authorization) for optimize, retry, cancel and status.
  */
 import type { Command } from "./command.ts";
 import { helpReply, invalidCommandReply, reply } from "./replies.ts";
 import { errorSummary } from "./state.ts";
-import { handleTrigger, type Trigger } from "./trigger.ts";
+import { handleTrigger, type Trigger, type TriggerAction } from "./trigger.ts";
 
 /** The comment and the trigger fields the flow needs (`action` comes from the command). */
 export interface CommentCommand {
@@ -30,9 +31,15 @@ export async function handleCommentCommand(c: CommentCommand): Promise<string> {
       await reply(deps.client, deps.repo, c.trigger.issueNumber, invalidCommandReply(command.problems));
       return "invalid-command";
     }
-    const { kind, ...args } = command;
-    return await handleTrigger({ ...c.trigger, action: kind === "cancel" ? { kind } : { kind, args } });
+    return await handleTrigger({ ...c.trigger, action: actionOf(command) });
   } finally {
     await seen;
   }
+}
+
+/** The trigger action of a command that acts on runs. */
+function actionOf(command: Exclude<Command, { kind: "help" | "invalid" }>): TriggerAction {
+  if (command.kind !== "optimize") return { kind: command.kind };
+  const { kind, ...args } = command;
+  return { kind, args };
 }

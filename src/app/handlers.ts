@@ -1,11 +1,15 @@
 /**
  * The Probot handlers (probot/settings style): guard clauses on the payload, then one delegation.
  * They turn webhook payloads into the plain values the flows take; the flows talk to GitHub.
+ * A delivery that passes the guards is handled once: a redelivery of it (same `X-GitHub-Delivery`,
+ * Probot's `context.id`) is acknowledged and ignored (deliveries.ts).
  */
 import type { Context } from "probot";
+import { type AppMemory, createAppMemory } from "./app-memory.ts";
 import { parseCommand } from "./command.ts";
 import { handleCommentCommand } from "./comment-command.ts";
 import { loadRepoConfig } from "./config.ts";
+import { oncePerDelivery } from "./deliveries.ts";
 import { fetchPull, pullFrom } from "./pull-request.ts";
 import { parseRunName } from "./request.ts";
 import type { AppDeps } from "./state.ts";
@@ -19,6 +23,22 @@ const CONFIG_FILE = "perfloop.yml";
 export interface HandlerOptions {
   /** The App's id (APP_ID), to read only its own check runs. */
   appId?: number;
+  /** The App's memory; by default one per options object, shared by the handlers made with it. */
+  memory?: AppMemory;
+}
+
+/** One memory per options object: index.ts passes one object to every handler of a loaded App. */
+const memories = new WeakMap<HandlerOptions, AppMemory>();
+
+/** The memory of the App that `opts` belongs to. */
+function memoryOf(opts: HandlerOptions): AppMemory {
+  if (opts.memory) return opts.memory;
+  let memory = memories.get(opts);
+  if (!memory) {
+    memory = createAppMemory();
+    memories.set(opts, memory);
+  }
+  return memory;
 }
 
 type AnyContext = Context<"issue_comment.created" | "pull_request.labeled" | "workflow_run">;
@@ -31,8 +51,15 @@ function depsOf(context: AnyContext, opts: HandlerOptions): AppDeps {
     repo: { owner, repo },
     log: context.log,
     now: Date.now,
+    memory: memoryOf(opts),
     ...(opts.appId ? { appId: opts.appId } : {}),
   };
+}
+
+/** Runs `handle` unless this delivery was handled before (then logs and ignores it). */
+async function once(context: AnyContext, opts: HandlerOptions, handle: () => Promise<void>): Promise<void> {
+  const handled = await oncePerDelivery(memoryOf(opts).deliveries, context.id, handle);
+  if (!handled) context.log.info({ deliveryId: context.id }, "redelivery ignored");
 }
 
 /** `issue_comment.created`: `/optimize …` on a pull request. */
@@ -44,21 +71,23 @@ export function onIssueComment(opts: HandlerOptions) {
       return;
     const command = parseCommand(comment.body ?? "");
     if (command === null) return;
-    const deps = depsOf(context, opts);
-    const outcome = await handleCommentCommand({
-      command,
-      commentId: comment.id,
-      trigger: {
-        deps,
-        readConfig: () => context.config(CONFIG_FILE),
-        requestId: context.id,
-        actor: { login: sender.login, type: sender.type },
-        issueNumber: issue.number,
-        defaultBranch: repository.default_branch,
-        pull: () => fetchPull(deps, issue.number),
-      },
+    await once(context, opts, async () => {
+      const deps = depsOf(context, opts);
+      const outcome = await handleCommentCommand({
+        command,
+        commentId: comment.id,
+        trigger: {
+          deps,
+          readConfig: () => context.config(CONFIG_FILE),
+          requestId: context.id,
+          actor: { login: sender.login, type: sender.type },
+          issueNumber: issue.number,
+          defaultBranch: repository.default_branch,
+          pull: () => fetchPull(deps, issue.number),
+        },
+      });
+      context.log.info({ requestId: context.id, outcome }, "/optimize handled");
     });
-    context.log.info({ requestId: context.id, outcome }, "/optimize handled");
   };
 }
 
@@ -67,18 +96,20 @@ export function onPullRequestLabeled(opts: HandlerOptions) {
   return async (context: Context<"pull_request.labeled">): Promise<void> => {
     const { pull_request: pr, label, sender, repository } = context.payload;
     if (!label?.name) return;
-    const outcome = await handleTrigger({
-      deps: depsOf(context, opts),
-      readConfig: () => context.config(CONFIG_FILE),
-      requestId: context.id,
-      actor: { login: sender.login, type: sender.type },
-      action: { kind: "optimize", args: {} },
-      label: label.name,
-      issueNumber: pr.number,
-      defaultBranch: repository.default_branch,
-      pull: async () => pullFrom(pr),
+    await once(context, opts, async () => {
+      const outcome = await handleTrigger({
+        deps: depsOf(context, opts),
+        readConfig: () => context.config(CONFIG_FILE),
+        requestId: context.id,
+        actor: { login: sender.login, type: sender.type },
+        action: { kind: "optimize", args: {} },
+        label: label.name,
+        issueNumber: pr.number,
+        defaultBranch: repository.default_branch,
+        pull: async () => pullFrom(pr),
+      });
+      if (outcome !== "other-label") context.log.info({ requestId: context.id, outcome }, "label handled");
     });
-    if (outcome !== "other-label") context.log.info({ requestId: context.id, outcome }, "label handled");
   };
 }
 
@@ -96,18 +127,20 @@ export function onWorkflowRun(opts: HandlerOptions) {
       status: run.status,
       conclusion: run.conclusion,
     };
-    const deps = depsOf(context, opts);
-    if (action !== "completed")
-      return followRun(deps, id, info, action === "in_progress" ? "running" : "queued");
-    const outcome = await collectResults(
-      deps,
-      {
-        loadConfig: () => loadRepoConfig(() => context.config(CONFIG_FILE)),
-        repoHtmlUrl: repository.html_url,
-      },
-      id,
-      info,
-    );
-    context.log.info({ requestId: id.requestId, outcome }, "workflow run completed");
+    await once(context, opts, async () => {
+      const deps = depsOf(context, opts);
+      if (action !== "completed")
+        return followRun(deps, id, info, action === "in_progress" ? "running" : "queued");
+      const outcome = await collectResults(
+        deps,
+        {
+          loadConfig: () => loadRepoConfig(() => context.config(CONFIG_FILE)),
+          repoHtmlUrl: repository.html_url,
+        },
+        id,
+        info,
+      );
+      context.log.info({ requestId: id.requestId, outcome }, "workflow run completed");
+    });
   };
 }

@@ -6,25 +6,42 @@
 import { clipText, codeBlock, codeSpan, escapeMarkdown } from "../core/report/escape.ts";
 import type { GitHubClient, RepoRef } from "../publish/index.ts";
 import { USAGE } from "./command.ts";
+import { REQUEST_LIMITS } from "./request-memory.ts";
 import { workflowTemplate } from "./workflow-template.ts";
 
-/** Posts `markdown` as a new comment on issue/PR `issueNumber`. */
+/** The body of a reply: `markdown`, then the App's signature. */
+export function replyBody(markdown: string): string {
+  return `${markdown}\n\n<sub>perfloop</sub>`;
+}
+
+/** Posts `markdown` as a new comment on issue/PR `issueNumber`; returns the comment's id. */
 export async function reply(
   client: GitHubClient,
   repo: RepoRef,
   issueNumber: number,
   markdown: string,
-): Promise<void> {
-  await client.rest.issues.createComment({
+): Promise<{ id: number }> {
+  const { data } = await client.rest.issues.createComment({
     ...repo,
     issue_number: issueNumber,
-    body: `${markdown}\n\n<sub>perfloop</sub>`,
+    body: replyBody(markdown),
   });
+  return { id: data.id };
 }
 
-/** Help text. */
+/** Replaces the text of the App's earlier reply `commentId` with `markdown`. */
+export async function editReply(
+  client: GitHubClient,
+  repo: RepoRef,
+  commentId: number,
+  markdown: string,
+): Promise<void> {
+  await client.rest.issues.updateComment({ ...repo, comment_id: commentId, body: replyBody(markdown) });
+}
+
+/** Help text: every subcommand and argument. */
 export function helpReply(): string {
-  return `**perfloop** optimizes this pull request on the GPU runner and reports verified results.\n\n${USAGE}\n\nAdding the label configured in \`app.label\` (default \`perfloop:optimize\`) also starts a run.`;
+  return `**perfloop** optimizes this pull request on the GPU runner and reports verified results.\n\n${USAGE}\n\nAdding the label configured in \`app.label\` (default \`perfloop:optimize\`) also starts a run. Only people with write, maintain or admin permission (and bots listed in \`app.allow_bots\`) can start, retry, cancel or ask for the status of a run. The command counts only at the start of a line of ordinary text: not in code, quotes or HTML comments.`;
 }
 
 /** A malformed command: the problems and the usage. */
@@ -39,10 +56,43 @@ export function configReply(problems: string[]): string {
   return `perfloop cannot start: \`.github/perfloop.yml\` on the default branch is invalid.\n\n${lines.join("\n")}${more}\n\nFix the file on the default branch and ask again.`;
 }
 
-/** A run is already active for this head commit. */
-export function alreadyRunningReply(headSha: string, url: string | null): string {
-  const link = url && /^https:\/\/\S+$/.test(url) ? ` Follow it here: ${url}` : "";
-  return `perfloop is already running for \`${headSha.slice(0, 7)}\`; a second run was not started.${link} Use \`/optimize cancel\` to stop it.`;
+/** What the "already running" answer shows. */
+export interface AlreadyRunning {
+  headSha: string;
+  /** The active run's link (workflow run, else check run). */
+  url: string | null;
+  /** Login of who started the active run, when known. */
+  startedBy?: string | undefined;
+  /** Logins answered so far, first asker first (the later ones are listed). */
+  askers: readonly string[];
+}
+
+/** A run is already active for this head commit: one answer per active request, edited for later askers. */
+export function alreadyRunningReply(a: AlreadyRunning): string {
+  const link = a.url && /^https:\/\/\S+$/.test(a.url) ? ` Follow it here: ${a.url}.` : "";
+  const by = a.startedBy ? ` (requested by @${login(a.startedBy)})` : "";
+  const again =
+    a.askers.length > 1
+      ? `\n\nAsked again while it runs by ${a.askers
+          .slice(1)
+          .map((l) => `@${login(l)}`)
+          .join(", ")}; this answer is updated instead of adding a comment each time.`
+      : "";
+  return `perfloop is already running for \`${a.headSha.slice(0, 7)}\`${by}; a second run was not started.${link} Use \`/optimize status\` to see where it stands, \`/optimize cancel\` to stop it.${again}`;
+}
+
+/** `/optimize retry` without an earlier run to repeat. */
+export function nothingToRetryReply(reason: "unknown" | "arguments-unknown"): string {
+  const why =
+    reason === "unknown"
+      ? "perfloop knows no earlier run on this pull request to retry"
+      : `perfloop no longer knows the arguments of this pull request's last run (it remembers them for ${Math.round(REQUEST_LIMITS.ttlMs / 86_400_000)} days, and not across a restart of the App)`;
+  return `${why}. Start a run with \`/optimize\` and the arguments you want (see \`/optimize help\`).`;
+}
+
+/** A login as it may appear in a reply (GitHub's login characters, plus `[bot]`). */
+function login(name: string): string {
+  return name.replace(/[^A-Za-z0-9[\]_-]/g, "");
 }
 
 /** The workflow is missing or disabled: show the workflow to add. */

@@ -4,15 +4,18 @@
  *
  * De-duplication without server state (issue 3, "Idempotency and concurrency"):
  * 1. a check run whose `external_id` is this request id already exists → a redelivery: do nothing;
- * 2. another request is active on the commit → reply with its link;
+ * 2. another request is active on the commit → answer with its link, once per active request
+ *    (repeat-reply.ts: later asks edit that answer, never add a comment);
  * 3. else create the check run, list again, and let the oldest active check run (lowest id) win.
  *    A loser that belongs to another request turns its check run into an alias of the winner
- *    (same `external_id`, so later updates reach it) and replies with the link; a loser of the same
+ *    (same `external_id`, so later updates reach it) and answers as in 2; a loser of the same
  *    request (concurrent redeliveries) stays silent. Only the winner dispatches.
  * Check-run ids grow with creation, so two racing requests agree on the winner as long as GitHub's
- * listing shows a check run created before the listing (read-after-write).
+ * listing shows a check run created before the listing (read-after-write). A dispatched request is
+ * remembered (request-memory.ts) for `/optimize status` and `/optimize retry`.
  */
 import {
+  type CheckRunInfo,
   createCheckRun,
   type PullTarget,
   phaseCheckOutput,
@@ -23,9 +26,18 @@ import {
 } from "../publish/index.ts";
 import type { RepoConfig } from "./config.ts";
 import { DispatchError, dispatchWorkflow, workflowState } from "./dispatch.ts";
-import { alreadyRunningReply, dispatchFailedReply, missingWorkflowReply, reply } from "./replies.ts";
+import { answerRepeat } from "./repeat-reply.ts";
+import { dispatchFailedReply, missingWorkflowReply, reply } from "./replies.ts";
 import { dispatchInputs, type RunArgs } from "./request.ts";
-import { type AppDeps, errorSummary, leaderOf, readCommitState, runsOfRequest } from "./state.ts";
+import { recallRequest, toRequestInfo } from "./request-info.ts";
+import {
+  type AppDeps,
+  type CommitState,
+  errorSummary,
+  leaderOf,
+  readCommitState,
+  runsOfRequest,
+} from "./state.ts";
 
 /** An authorized request to optimize a pull request. */
 export interface StartRequest {
@@ -33,7 +45,7 @@ export interface StartRequest {
   requestId: string;
   /** Login of who asked (for the messages). */
   actor: string;
-  /** "/optimize" or "label <name>". */
+  /** "/optimize", "/optimize retry" or "label <name>". */
   via: string;
   args: RunArgs;
   config: RepoConfig;
@@ -58,15 +70,7 @@ export async function startRun(deps: AppDeps, req: StartRequest): Promise<StartO
   ]);
   if (before.all.some((r) => r.externalId === requestId)) return "duplicate";
   const running = leaderOf(before);
-  if (running) {
-    await reply(
-      deps.client,
-      deps.repo,
-      pull.number,
-      alreadyRunningReply(pull.headSha, running.detailsUrl ?? running.htmlUrl),
-    );
-    return "already-running";
-  }
+  if (running) return alreadyRunning(deps, req, running, before);
   if (workflow !== "active") {
     await reply(
       deps.client,
@@ -85,7 +89,7 @@ export async function startRun(deps: AppDeps, req: StartRequest): Promise<StartO
 
   const after = await readCommitState(deps, pull.headSha, staleHours);
   const winner = leaderOf(after) ?? mine;
-  if (winner.id !== mine.id) return yieldTo(deps, req, mine.id, winner);
+  if (winner.id !== mine.id) return yieldTo(deps, req, mine.id, winner, after);
 
   const ids = [...new Set([mine.id, ...runsOfRequest(after, requestId).map((r) => r.id)])];
   const target = { repo: deps.repo, pull, info, links: {}, checkRunIds: ids };
@@ -108,6 +112,15 @@ export async function startRun(deps: AppDeps, req: StartRequest): Promise<StartO
     throw error;
   }
   deps.log.info({ requestId, pr: pull.number, runId: run.runId }, "workflow dispatched");
+  deps.memory?.requests.remember(deps.repo, {
+    requestId,
+    pr: pull.number,
+    headSha: pull.headSha,
+    actor: req.actor,
+    via: req.via,
+    args: req.args,
+    at: deps.now(),
+  });
   await publishPhase(deps.client, { ...target, links: run.runUrl ? { runUrl: run.runUrl } : {} }, "queued");
   return "dispatched";
 }
@@ -117,27 +130,41 @@ async function yieldTo(
   deps: AppDeps,
   req: StartRequest,
   mineId: number,
-  winner: { externalId: string; detailsUrl: string | null; htmlUrl: string | null },
+  winner: CheckRunInfo,
+  state: CommitState,
 ): Promise<StartOutcome> {
   if (winner.externalId === req.requestId) return "duplicate";
+  const origin = recallRequest(deps.memory?.requests, deps.repo, winner.externalId, state.all);
   await updateCheckRun(deps.client, deps.repo, mineId, {
     externalId: winner.externalId,
-    output: phaseCheckOutput("Queued on the GPU runner", { requestId: winner.externalId }, {}),
+    output: phaseCheckOutput("Queued on the GPU runner", toRequestInfo(winner.externalId, origin), {}),
   });
-  await reply(
-    deps.client,
-    deps.repo,
-    req.pull.number,
-    alreadyRunningReply(req.pull.headSha, winner.detailsUrl ?? winner.htmlUrl),
-  );
+  return alreadyRunning(deps, req, winner, state);
+}
+
+/** Answers a request made while `running` is active (once per active request, see repeat-reply.ts). */
+async function alreadyRunning(
+  deps: AppDeps,
+  req: StartRequest,
+  running: CheckRunInfo,
+  state: CommitState,
+): Promise<StartOutcome> {
+  const origin = recallRequest(deps.memory?.requests, deps.repo, running.externalId, state.all);
+  const answered = await answerRepeat(deps, {
+    pr: req.pull.number,
+    headSha: req.pull.headSha,
+    running: {
+      requestId: running.externalId,
+      url: running.detailsUrl ?? running.htmlUrl,
+      startedBy: origin.actor,
+    },
+    actor: req.actor,
+  });
+  deps.log.info({ requestId: req.requestId, running: running.externalId, answered }, "already running");
   return "already-running";
 }
 
 /** The request as shown in messages. */
 export function requestInfo(req: Pick<StartRequest, "requestId" | "actor" | "via" | "args">): RequestInfo {
-  const args: Record<string, string | number> = {};
-  if (req.args.rounds !== undefined) args.rounds = req.args.rounds;
-  if (req.args.target !== undefined) args.target = `${req.args.target}%`;
-  if (req.args.strategy) args.strategy = req.args.strategy;
-  return { requestId: req.requestId, requestedBy: req.actor, via: req.via, args };
+  return toRequestInfo(req.requestId, { actor: req.actor, via: req.via, args: req.args });
 }

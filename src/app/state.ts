@@ -1,8 +1,9 @@
 /**
  * The App's state, read from GitHub: the `perfloop` check runs of a head commit (DESIGN.md,
- * "Scale": the App keeps none of its own). A request is the set of check runs whose `external_id`
- * is its id; it is active while any of them is queued or in progress. A check run active for longer
- * than `app.stale_after_hours` is stale: it no longer blocks new requests and is concluded `timed_out`.
+ * "Scale": they are the source of truth; the App's bounded memory, app-memory.ts, only adds what
+ * they do not carry). A request is the set of check runs whose `external_id` is its id; it is
+ * active while any of them is queued or in progress. A check run active for longer than
+ * `app.stale_after_hours` is stale: it no longer blocks new requests and is concluded `timed_out`.
  */
 import {
   type CheckRunInfo,
@@ -12,6 +13,7 @@ import {
   listPerfloopCheckRuns,
   type RepoRef,
 } from "../publish/index.ts";
+import type { AppMemory } from "./app-memory.ts";
 
 /** Logger shape the App uses (pino's, as Probot passes it); never given tokens or signed URLs. */
 export interface Log {
@@ -20,7 +22,10 @@ export interface Log {
   error(obj: Record<string, unknown>, msg?: string): void;
 }
 
-/** What every App flow works with: the installation's client, the repository, a logger, the clock. */
+/**
+ * What every App flow works with: the installation's client, the repository, a logger, the clock,
+ * and the App's bounded in-memory memory (app-memory.ts; absent in flows that do not need it).
+ */
 export interface AppDeps {
   client: GitHubClient;
   repo: RepoRef;
@@ -29,6 +34,8 @@ export interface AppDeps {
   appId?: number;
   /** Current time, ms since the epoch (injectable for tests). */
   now: () => number;
+  /** Delivery ids, dispatched requests, repeat answers (one per loaded App). */
+  memory?: AppMemory;
 }
 
 /** The perfloop check runs of a commit, split by state. */
@@ -61,6 +68,25 @@ export function runsOfRequest(state: CommitState, requestId: string): CheckRunIn
 /** The request that owns the commit: the oldest active check run (lowest id), or null. */
 export function leaderOf(state: CommitState): CheckRunInfo | null {
   return state.active[0] ?? null;
+}
+
+/** A request's check runs on a commit: its own and its aliases (same `external_id`), oldest first. */
+export interface RequestRuns {
+  requestId: string;
+  runs: CheckRunInfo[];
+}
+
+/** The newest request on the commit (the one whose first check run is newest), or null when none. */
+export function latestRequest(state: CommitState): RequestRuns | null {
+  const byRequest = new Map<string, CheckRunInfo[]>();
+  for (const run of [...state.all].sort((a, b) => a.id - b.id))
+    byRequest.set(run.externalId, [...(byRequest.get(run.externalId) ?? []), run]);
+  let latest: RequestRuns | null = null;
+  for (const [requestId, runs] of byRequest) {
+    const first = runs[0];
+    if (first && (latest === null || first.id > (latest.runs[0]?.id ?? 0))) latest = { requestId, runs };
+  }
+  return latest;
 }
 
 async function concludeStale(deps: AppDeps, stale: CheckRunInfo[], hours: number): Promise<void> {

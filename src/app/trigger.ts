@@ -1,8 +1,9 @@
 /**
  * One flow for both triggers (an `/optimize` comment, a label): read the config, the actor's role
  * and the pull request in parallel, refuse with one clear reply where a rule says no (actor,
- * config, fork, closed PR), then start or cancel. Order of the checks: a person's permission comes
- * first (an outsider learns nothing about the config), then the config, then the pull request.
+ * config, fork, closed PR), then start, retry, cancel or report the status. Order of the checks: a
+ * person's permission comes first (an outsider learns nothing about the config), then the config,
+ * then the pull request. `status` only reads, so it answers on closed and fork pull requests too.
  */
 import { ConfigError } from "../core/config/load.ts";
 import { type Actor, actorRole, isBot, refuseActor, refuseFork } from "./authorize.ts";
@@ -11,8 +12,17 @@ import { DEFAULT_LABEL, loadRepoConfig, type RepoConfig } from "./config.ts";
 import type { OpenablePull } from "./pull-request.ts";
 import { closedReply, configReply, reply } from "./replies.ts";
 import type { RunArgs } from "./request.ts";
+import { retryRun } from "./retry.ts";
 import { startRun } from "./start-run.ts";
 import type { AppDeps } from "./state.ts";
+import { reportStatus } from "./status.ts";
+
+/** What a trigger asks for. */
+export type TriggerAction =
+  | { kind: "optimize"; args: RunArgs }
+  | { kind: "retry" }
+  | { kind: "cancel" }
+  | { kind: "status" };
 
 /** A trigger, as the handlers build it from the webhook payload. */
 export interface Trigger {
@@ -23,7 +33,7 @@ export interface Trigger {
   requestId: string;
   actor: Actor;
   /** What to do. */
-  action: { kind: "optimize"; args: RunArgs } | { kind: "cancel" };
+  action: TriggerAction;
   /** For label triggers: the label that was added (checked against `app.label`). */
   label?: string;
   issueNumber: number;
@@ -52,20 +62,25 @@ export async function handleTrigger(t: Trigger): Promise<string> {
   }
   const botRefusal = isBot(t.actor) ? refuseActor(t.actor, role, config.app) : null;
   if (botRefusal) return refuse(t, botRefusal, "actor");
+  if (t.action.kind === "status") return reportStatus(deps, { pull, config });
   if (!pull.open) return refuse(t, closedReply(), "closed");
   const forkRefusal = refuseFork(pull.isFork, config.app);
   if (forkRefusal) return refuse(t, forkRefusal, "fork");
 
   if (t.action.kind === "cancel")
     return `cancelled-${await cancelRuns(deps, { pull, actor: t.actor.login, config })}`;
-  return startRun(deps, {
+  const start = {
     pull,
     requestId: t.requestId,
     actor: t.actor.login,
-    via: t.label !== undefined ? `label ${t.label}` : "/optimize",
-    args: t.action.args,
     config,
     defaultBranch: t.defaultBranch,
+  };
+  if (t.action.kind === "retry") return retryRun(deps, start);
+  return startRun(deps, {
+    ...start,
+    via: t.label !== undefined ? `label ${t.label}` : "/optimize",
+    args: t.action.args,
   });
 }
 

@@ -18,6 +18,7 @@ import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun } from "./dispatch.ts";
 import { fetchPull } from "./pull-request.ts";
 import type { RunIdentity } from "./request.ts";
+import { recallRequest, toRequestInfo } from "./request-info.ts";
 import { runFailureMessages } from "./run-errors.ts";
 import { type AppDeps, errorSummary, readCommitState } from "./state.ts";
 
@@ -62,7 +63,8 @@ export async function followRun(
     {
       repo: deps.repo,
       pull,
-      info: { requestId: id.requestId },
+      // Who asked stays in the text: from the App's memory, else from the check run's summary.
+      info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, mine)),
       links: { runUrl: run.htmlUrl },
       checkRunIds: active.map((r) => r.id),
     },
@@ -84,7 +86,7 @@ export async function collectResults(
   const target = {
     repo: deps.repo,
     pull,
-    info: { requestId: id.requestId },
+    info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, active)),
     links: { runUrl: run.htmlUrl },
     checkRunIds: active.map((r) => r.id),
   };

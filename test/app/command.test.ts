@@ -1,4 +1,7 @@
-/** The `/optimize` command grammar (zod-validated arguments). */
+/**
+ * The `/optimize` command grammar (zod-validated arguments) and where the command counts: plain
+ * paragraph text at the start of a line, never code, quotes, HTML comments or inline code.
+ */
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/app/command.ts";
 
@@ -18,6 +21,53 @@ describe("parseCommand", () => {
     });
     expect(parseCommand("/optimize help")).toEqual({ kind: "help" });
     expect(parseCommand("/optimize CANCEL")).toEqual({ kind: "cancel" });
+    expect(parseCommand("/optimize status")).toEqual({ kind: "status" });
+    expect(parseCommand("/optimize retry")).toEqual({ kind: "retry" });
+    expect(parseCommand("/optimize retry --rounds 2")).toEqual({
+      kind: "invalid",
+      problems: ["`retry` takes no arguments"],
+    });
+  });
+
+  it("finds the command in paragraph text at a line start: after text, a hard break, CRLF, tabs", () => {
+    expect(parseCommand("Looks slow.\n/optimize --rounds 2")).toEqual({ kind: "optimize", rounds: 2 });
+    expect(parseCommand("Looks slow.  \n/optimize")).toEqual({ kind: "optimize" });
+    expect(parseCommand("Looks slow.\\\n/optimize")).toEqual({ kind: "optimize" });
+    expect(parseCommand("intro\r\n\r\n/optimize\t--strategy tune\r\n")).toEqual({
+      kind: "optimize",
+      strategy: "tune",
+    });
+    // Four spaces after a line of text continue the paragraph: no code block there.
+    expect(parseCommand("text\n    /optimize")).toEqual({ kind: "optimize" });
+    // The first command line counts; a quoted one before it does not.
+    expect(parseCommand("> /optimize cancel\n\n/optimize status")).toEqual({ kind: "status" });
+  });
+
+  it("ignores the command in code, quotes, HTML comments and inline code", () => {
+    const ignored = [
+      "```\n/optimize\n```",
+      "~~~sh\n/optimize --rounds 3\n~~~",
+      "````\n```\n/optimize\n```\n````",
+      "```\nunclosed fence\n/optimize",
+      "text\n\n    /optimize",
+      "\t/optimize",
+      "> /optimize",
+      "> quoted\n/optimize",
+      ">> /optimize",
+      "<!-- /optimize -->",
+      "<!--\n/optimize\n-->",
+      "see <!-- hidden\n/optimize --> here",
+      "`/optimize`",
+      "``/optimize --rounds 3``",
+      "<details>\n/optimize\n</details>",
+      "- /optimize",
+      "# /optimize",
+      "*/optimize*",
+      "[/optimize](https://example.com)",
+      "please /optimize this",
+      "/optimizer",
+    ];
+    for (const body of ignored) expect(parseCommand(body), JSON.stringify(body)).toBeNull();
   });
 
   it("ignores text that is not the command", () => {
@@ -49,6 +99,12 @@ describe("parseCommand", () => {
       problems: ["`cancel` takes no arguments"],
     });
     expect(parseCommand("/optimize `rm -rf`")?.kind).toBe("invalid");
+  });
+
+  it("bounds the target like the runner (above 0, below 100 %)", () => {
+    expect(parseCommand("/optimize --target 99.5%")).toEqual({ kind: "optimize", target: 99.5 });
+    expect(parseCommand("/optimize --target 100%")?.kind).toBe("invalid");
+    expect(parseCommand("/optimize --target 0")?.kind).toBe("invalid");
   });
 
   it("bounds rounds like the core config (1..50)", () => {

@@ -5,7 +5,7 @@
  */
 import type { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { accepted, DELIVERY, comment as deliver, replyCapture } from "./comment-mocks.ts";
+import { accepted, answerCapture, DELIVERY, comment as deliver, replyCapture } from "./comment-mocks.ts";
 import {
   api,
   CHECKS_QUERY,
@@ -59,10 +59,11 @@ describe("/optimize against the check-run state", () => {
         ),
       );
     scope.get(`${REPO}/actions/workflows/perfloop.yml`).reply(200, fixture("actions.get-workflow.json"));
-    const reply = replyCapture(scope);
+    const reply = answerCapture(scope);
     await comment("/optimize");
     expect(reply.body).toContain("already running");
     expect(reply.body).toContain("https://github.com/Codertocat/Hello-World/actions/runs/111");
+    expect(reply.body).toMatch(/^<!-- perfloop:already-running other-request asked=Codertocat -->\n/);
   });
   it("yields to an older request created concurrently: aliases its check run, replies, no dispatch", async () => {
     const scope = api();
@@ -84,7 +85,7 @@ describe("/optimize against the check-run state", () => {
         return true;
       })
       .reply(200, {});
-    const reply = replyCapture(scope);
+    const reply = answerCapture(scope);
     await comment("/optimize");
     expect(alias).toMatchObject({ external_id: "winner-request" });
     expect(reply.body).toContain("already running");

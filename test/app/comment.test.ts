@@ -113,12 +113,12 @@ describe("/optimize comment", () => {
     expect(reply.body).toContain(runName);
     expect(reply.body.split("\n").some((line) => line.startsWith("/optimize"))).toBe(false);
   });
-  it("replies with the offending keys of an invalid config", async () => {
+  it("replies with the offending keys of an invalid app: section (other keys are the runner's to check)", async () => {
     const scope = api();
     scope.post(`${REPO}/issues/comments/492700400/reactions`).reply(201, {});
     mockConfig(
       scope,
-      "test: pytest -q\nbenchmark:\n  command: python bench.py\nrounds: many\napp:\n  lable: x\n",
+      "test: pytest -q\nbenchmark:\n  command: python bench.py\nrounds: many\napp:\n  lable: x\n  stale_after_hours: -1\n",
     );
     scope
       .get(`${REPO}/collaborators/Codertocat/permission`)
@@ -127,8 +127,9 @@ describe("/optimize comment", () => {
     const reply = replyCapture(scope);
     await comment("/optimize");
     expect(reply.body).toContain("is invalid");
-    expect(reply.body).toContain('rounds: found "many", expected number');
     expect(reply.body).toContain("lable");
+    expect(reply.body).toContain("stale_after_hours");
+    expect(reply.body).not.toContain("rounds");
   });
   it("replies when the config file is missing on the default branch", async () => {
     const scope = api();
@@ -152,9 +153,20 @@ describe("/optimize comment", () => {
     await comment("/optimize help");
     expect(help.body).toContain("`/optimize cancel`");
     const bad = replyCapture(scope);
-    await comment("/optimize --rounds lots --speed 9");
+    await comment("/optimize --rounds lots --speed 9", undefined, "another-delivery");
     expect(bad.body).toContain("did not understand");
     expect(bad.body).toContain("`--rounds`");
+  });
+  it("ignores the command in code, quotes, HTML comments and inline code: no call to GitHub at all", async () => {
+    const bodies = [
+      "Try this:\n```\n/optimize --rounds 3\n```",
+      "Indented:\n\n    /optimize",
+      "> /optimize\n\nquoted above",
+      "<!-- /optimize -->",
+      "Hidden <!--\n/optimize\n--> here",
+      "`/optimize` is the command",
+    ];
+    for (const [i, body] of bodies.entries()) await comment(body, undefined, `ignored-${i}`);
   });
   it("ignores comments without the command and comments on issues", async () => {
     await comment("nice work, maybe optimize later");
