@@ -183,6 +183,8 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
     const client: GitHubClient | null =
       inputs.publish === "action" ? deps.github(inputs.githubToken, ctx.apiUrl) : null;
     const links: RunLinks = ctx.runUrl ? { runUrl: ctx.runUrl } : {};
+    // Outside the inner try: a failure concludes the live check run instead of leaving it running.
+    let live: Awaited<ReturnType<typeof startLiveProgress>> | null = null;
     try {
       checkout = await inGroup(core, "perfloop ▸ checkout", () => prepareCheckout(inputs, ctx, remote));
       const config = actionConfig(checkout, inputs);
@@ -197,7 +199,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         (message) => core.warning(message),
       );
       // publish: action on a pull request: a live checklist in the check run and the sticky comment.
-      const live =
+      live =
         client && inputs.mode === "pr" && inputs.pr !== null
           ? await startLiveProgress({
               client,
@@ -246,7 +248,16 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       const failure = uploadError ?? failureFor(results);
       if (failure) core.setFailed(failure);
     } catch (error) {
-      if (client) await publishRunFailure(client, core, ctx, inputs, failureMessage(error), links);
+      if (client)
+        await publishRunFailure(
+          client,
+          core,
+          ctx,
+          inputs,
+          failureMessage(error),
+          links,
+          live?.checkRunId ? [live.checkRunId] : [],
+        );
       throw error;
     }
   } catch (error) {

@@ -33,7 +33,7 @@ export async function pullRequestChangedLines(
     pull_number: pullNumber,
     per_page: 100,
   });
-  const changed: ChangedLines = {};
+  const changed: ChangedLines = Object.create(null); // a file named __proto__ is a file
   for (const file of files) {
     if (file.status === "removed" || !file.patch) continue;
     const ranges = parseHunks(file.patch);
@@ -64,7 +64,7 @@ export async function focusLines(
     const all = await pullRequestChangedLines(github, ref);
     const prefix =
       projectPrefix === "" || projectPrefix === "." ? "" : `${projectPrefix.replace(/\/+$/, "")}/`;
-    const inside: ChangedLines = {};
+    const inside: ChangedLines = Object.create(null);
     for (const [file, ranges] of Object.entries(all))
       if (file.startsWith(prefix)) inside[file.slice(prefix.length)] = ranges;
     return inside;

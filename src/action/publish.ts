@@ -108,13 +108,14 @@ export async function publishRunFailure(
   inputs: ActionInputs,
   reason: string,
   links: RunLinks,
+  checkRunIds: number[] = [],
 ): Promise<void> {
   if (inputs.mode !== "pr" || inputs.pr === null || inputs.sha === null) return;
   try {
     await publishPullFailure(
       client,
       ctx,
-      { pr: inputs.pr, sha: inputs.sha, requestId: inputs.requestId, links },
+      { pr: inputs.pr, sha: inputs.sha, requestId: inputs.requestId, links, checkRunIds },
       reason,
     );
   } catch (error) {

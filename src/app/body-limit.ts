@@ -23,6 +23,12 @@ export const BODY_BUDGET_BYTES = 4 * MAX_WEBHOOK_BODY_BYTES;
  * KB), so large bodies in flight never crowd out the App's ordinary deliveries. Our choice.
  */
 export const FREE_BYTES_PER_REQUEST = 1024 * 1024;
+/**
+ * Bytes all requests' free first MiBs may hold together: 64 MiB, i.e. 64 requests with a full free
+ * MiB, or thousands of ordinary deliveries of tens of KB. Without this bound, many stalled requests
+ * of just under 1 MiB each would hold memory no budget counts. Our choice.
+ */
+export const FREE_POOL_BYTES = 64 * 1024 * 1024;
 
 /** One request's share of a BodyBudget. */
 export interface BudgetHold {
@@ -87,13 +93,14 @@ export function declaredLength(req: IncomingMessage): number | undefined {
  */
 export function readBodyWithin(
   req: IncomingMessage,
-  opts: { limitBytes: number; hold?: BudgetHold; freeBytes?: number },
+  opts: { limitBytes: number; hold?: BudgetHold; freeBytes?: number; freeHold?: BudgetHold },
 ): Promise<BodyOutcome> {
   const free = opts.freeBytes ?? FREE_BYTES_PER_REQUEST;
   return new Promise((resolve) => {
     let chunks: Buffer[] = [];
     let received = 0;
     let charged = 0;
+    let freeCharged = 0;
     const settle = (outcome: BodyOutcome) => {
       req.off("data", onData);
       req.off("end", onEnd);
@@ -113,6 +120,12 @@ export function readBodyWithin(
       if (due > 0 && opts.hold) {
         if (!opts.hold.take(due)) return refuse("budget-exhausted");
         charged += due;
+      }
+      // The free part is bounded too, by a pool of its own (FREE_POOL_BYTES).
+      const freeDue = Math.min(received, free) - freeCharged;
+      if (freeDue > 0 && opts.freeHold) {
+        if (!opts.freeHold.take(freeDue)) return refuse("budget-exhausted");
+        freeCharged += freeDue;
       }
       chunks.push(chunk);
     }

@@ -46,7 +46,8 @@ const argsSchema = z.strictObject({
     .optional(),
   target: z
     .string()
-    .regex(/^\d+(\.\d+)?%?$/, 'a percentage like "20%"')
+    // At most 3 decimals: "0.0000001" would reach the dispatch as "1e-7", which no runner reads.
+    .regex(/^\d{1,3}(\.\d{1,3})?%?$/, 'a percentage like "20%" (at most 3 decimals)')
     .transform((v) => Number.parseFloat(v))
     .pipe(z.number().gt(0, "a target above 0%").lt(100, "a target below 100%"))
     .optional(),

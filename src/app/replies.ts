@@ -46,7 +46,10 @@ export function helpReply(): string {
 
 /** A malformed command: the problems and the usage. */
 export function invalidCommandReply(problems: string[]): string {
-  return `perfloop did not understand the command:\n\n${problems.map((p) => `- ${p}`).join("\n")}\n\n${USAGE}`;
+  // At most 5 problems: a comment of 30,000 bad tokens must not make a reply GitHub refuses (422).
+  const shown = problems.slice(0, 5).map((p) => `- ${p}`);
+  if (problems.length > 5) shown.push(`- … and ${problems.length - 5} more`);
+  return `perfloop did not understand the command:\n\n${shown.join("\n")}\n\n${USAGE}`;
 }
 
 /** An invalid or missing `.github/perfloop.yml`, naming every key (problems are escaped: they quote file content). */

@@ -15,6 +15,8 @@ import { type AcknowledgingReceiver, acknowledgeFirst } from "./acknowledge.ts";
 import type { BodyBudget } from "./body-limit.ts";
 import { createWebhookGuard, type NodeMiddleware } from "./webhook-guard.ts";
 
+/** Open connections at most (Node's `server.maxConnections`); more are dropped at accept. Our choice. */
+export const MAX_CONNECTIONS = 1024;
 /**
  * Longest time to receive one whole request (headers and body), ms: GitHub gives up on a delivery
  * after 10 s (docs.github.com, "Best practices for using webhooks"), so a body still arriving
@@ -102,11 +104,19 @@ export async function createAppServer(opts: AppServerOptions): Promise<AppServer
     res.writeHead(404).end();
   };
   const server = createServer(
-    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS },
+    {
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      // Node checks the timeouts every 30 s by default: a stalled body would hold its memory twice
+      // as long as REQUEST_TIMEOUT_MS says.
+      connectionsCheckingInterval: 1_000,
+    },
     (req, res) => {
       void route(req, res);
     },
   );
+  // Connections at most: each may hold up to FREE_BYTES_PER_REQUEST before the budgets refuse it.
+  server.maxConnections = MAX_CONNECTIONS;
 
   return {
     server,

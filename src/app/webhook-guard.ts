@@ -13,6 +13,7 @@ import {
   BodyBudget,
   declaredLength,
   FREE_BYTES_PER_REQUEST,
+  FREE_POOL_BYTES,
   MAX_WEBHOOK_BODY_BYTES,
   readBodyWithin,
 } from "./body-limit.ts";
@@ -51,6 +52,7 @@ export function createWebhookGuard(
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const limit = opts.limitBytes ?? MAX_WEBHOOK_BODY_BYTES;
   const budget = opts.budget ?? new BodyBudget();
+  const freePool = new BodyBudget(FREE_POOL_BYTES);
   const { log } = opts;
   return async (req, res) => {
     if (req.method !== "POST")
@@ -65,10 +67,15 @@ export function createWebhookGuard(
     if (declared !== undefined && declared > limit)
       return refuse(req, res, log, { status: 413, reason: `body over ${limit} bytes`, receivedBytes: 0 });
     const hold = budget.hold();
-    res.once("close", hold.release);
+    const freeHold = freePool.hold();
+    res.once("close", () => {
+      hold.release();
+      freeHold.release();
+    });
     const outcome = await readBodyWithin(req, {
       limitBytes: limit,
       hold,
+      freeHold,
       freeBytes: opts.freeBytes ?? FREE_BYTES_PER_REQUEST,
     });
     opts.onBodyRead?.(outcome.receivedBytes);

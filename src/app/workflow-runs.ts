@@ -97,7 +97,7 @@ export async function collectResults(
   } catch (error) {
     deps.log.warn(
       { err: errorSummary(error) },
-      "config unreadable while collecting results; using App defaults",
+      "config unreadable while collecting results; App defaults, and no follow-up PR",
     );
   }
   const expectedPath = `.github/workflows/${config?.app.workflow ?? "perfloop.yml"}`;
@@ -138,7 +138,9 @@ export async function collectResults(
     deps.client,
     { ...target, links: { runUrl: run.htmlUrl, artifactUrl: bundle.artifactUrl } },
     bundle.results,
-    bundle.patch,
+    // Without the config the patch policy cannot be checked with its `paths` and `protect`: the
+    // results are shown, but no follow-up PR is opened (nothing is committed on a guess).
+    config ? bundle.patch : null,
     // The config the run used, for the patch policy the bundle is checked against again.
     { draft: config?.app.draft ?? true, config: config?.core },
   );

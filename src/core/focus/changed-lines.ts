@@ -184,7 +184,7 @@ function diffGitNewPath(rest: string): string | null {
  */
 export function parseUnifiedDiff(text: string): ChangedLines {
   const lines = text.split(/\r?\n/);
-  const result: ChangedLines = {};
+  const result: ChangedLines = Object.create(null); // "__proto__" can be a file name
   const files: FileSection[] = [];
   let i = 0;
   while (i < lines.length) {
@@ -263,7 +263,7 @@ async function untrackedLines(repoDir: string): Promise<ChangedLines> {
     "--exclude-standard",
   ]);
   if (r.exitCode !== 0) return {};
-  const out: ChangedLines = {};
+  const out: ChangedLines = Object.create(null);
   for (const rel of String(r.stdout).split("\0")) {
     if (!rel) continue;
     const full = path.join(repoDir, rel);
