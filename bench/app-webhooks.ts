@@ -27,6 +27,7 @@
  * Usage: node bench/app-webhooks.ts [--deliveries 200] [--concurrent 200] [--burst 200]
  *          [--hostile 20] [--hostile-mb 100] [--api-latency-ms 0] [--unguarded]
  */
+
 import { type ChildProcess, fork } from "node:child_process";
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -41,6 +42,7 @@ import { createAppLog } from "../src/app/log.ts";
 import { PerfloopOctokit } from "../src/app/octokit.ts";
 import { createAppServer } from "../src/app/server.ts";
 import { headShaOf, startFakeGitHub } from "./app-fake-github.ts";
+import { scannerFigures } from "./command-scanner.ts";
 
 const { values } = parseArgs({
   options: {
@@ -178,6 +180,9 @@ async function until(done: () => boolean): Promise<boolean> {
 type Hostile = "oversized-chunked" | "oversized-declared" | "bad-signature" | "malformed-json";
 
 async function runBenchmark(): Promise<void> {
+  console.log("0. the /optimize scanner on hostile 64 KiB comments (best of 3)");
+  for (const line of scannerFigures()) console.log(line);
+  console.log("");
   const DELIVERIES = Number(values.deliveries);
   const CONCURRENT = Math.max(4, Math.floor(Number(values.concurrent) / 4) * 4);
   const BURST = Number(values.burst);

@@ -67,7 +67,7 @@ describe("a rewrite session's workspace", () => {
     expect(outcome.patchText).toContain("+    return sum(values)");
     expect(outcome.patchText).toContain("+    return [i * i for i in range(n)]");
     expect(outcome.patchText).toBe(diff);
-    expect(ws.edits).toBe(2);
+    expect([...ws.touched]).toEqual(["src/app.py"]);
     expect([...ws.touched]).toEqual(["src/app.py"]);
 
     expect(await readFile(path.join(ws.tree, "src/app.py"), "utf8")).toBe(BOTH_DONE);
@@ -97,7 +97,7 @@ describe("a rewrite session's workspace", () => {
 
     // The earlier edit stays, and is what is submitted.
     expect(outcome.status).toBe("submitted");
-    expect(ws.edits).toBe(1);
+    expect([...ws.touched]).toEqual(["src/app.py"]);
     expect(await readFile(path.join(ws.tree, "src/app.py"), "utf8")).toBe(BOTH_DONE);
     expect(outcome.changes).toEqual([{ path: "src/app.py", kind: "update", before: APP, after: BOTH_DONE }]);
   });
@@ -151,7 +151,7 @@ describe("a rewrite session's workspace", () => {
     for (const text of toolOutputs(outcome)) expect(text).not.toContain("do-not-leak");
 
     expect(outcome.status).toBe("no-patch");
-    expect(ws.edits).toBe(0);
+    expect(ws.touched.size).toBe(0);
     expect(await exists(path.join(root, "x.py"))).toBe(false);
     expect(await exists(absTarget)).toBe(false);
     expect(await exists("/tmp/x.py")).toBe(tmpX);
@@ -267,7 +267,7 @@ describe("submitting and the session's end", () => {
     ]);
     const outcome = await runAgent(options(ws));
 
-    expect(ws.edits).toBe(1);
+    expect([...ws.touched]).toEqual(["src/app.py"]);
     expect(await readFile(path.join(ws.tree, "src/app.py"), "utf8")).toBe(TOTAL_DONE);
     // The model is told the edit was applied, and how to use the tools.
     const told = received[1]?.messages.at(-1);

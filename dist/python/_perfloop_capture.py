@@ -59,20 +59,9 @@ import os
 import sys
 
 
-def _load_sibling(name):
-    """The module ``name`` from this file's directory, by location: a file of the user's program
-    with the same name, earlier on ``sys.path``, is never picked up instead."""
-    import importlib.util
-
-    module = sys.modules.get(name)
-    if module is None:
-        where = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-        spec = importlib.util.spec_from_file_location(name, where)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
-
+# Only sitecustomize.py (next to this file) loads this module: its loader finds the siblings by
+# location, so a user's file of the same name earlier on sys.path is never picked up instead.
+_load_sibling = sys.modules["_perfloop_sitecustomize"]._load_sibling
 
 _fingerprints = _load_sibling("_perfloop_fingerprint")
 fingerprint = _fingerprints.fingerprint

@@ -16,6 +16,7 @@ import {
   type GitHubClient,
   type RepoRef,
   type RunLinks,
+  stickyBody,
   updateCheckRun,
   upsertStickyComment,
 } from "../publish/index.ts";
@@ -79,6 +80,19 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
   let writing: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let due = Number.POSITIVE_INFINITY;
+  // The sticky comment is found (listed) once; later updates edit it by id.
+  let commentId: number | null = null;
+  const writeComment = async (body: string) => {
+    if (commentId === null) {
+      commentId = (await upsertStickyComment(target.client, target.repo, target.pr, body)).id;
+      return;
+    }
+    await target.client.rest.issues.updateComment({
+      ...target.repo,
+      comment_id: commentId,
+      body: stickyBody(body),
+    });
+  };
   const write = async () => {
     dirty = false;
     last = now();
@@ -91,7 +105,7 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
               status: "in_progress",
               output: { title: "perfloop is running", summary: body },
             }),
-        upsertStickyComment(target.client, target.repo, target.pr, body),
+        writeComment(body),
       ]);
     } catch (error) {
       target.warn(`perfloop: a live progress update failed (${(error as Error).message}); the run goes on`);

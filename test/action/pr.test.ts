@@ -246,8 +246,9 @@ describe("mode pr", () => {
       })
       .reply(200, {})
       .persist();
-    // The listing finds no sticky comment here, so each write posts one: the bodies posted show
-    // the live checklist first and the report last.
+    // Live progress lists the comments once, posts its comment and then edits it by id; the
+    // publication lists again (finding no sticky comment here) and posts the report. The bodies
+    // show the live checklist first and the report last.
     api.get(`${PATH}/issues/7/comments`).query({ per_page: "100" }).reply(200, []).persist();
     api
       .post(`${PATH}/issues/7/comments`, (b: unknown) => {
@@ -256,6 +257,15 @@ describe("mode pr", () => {
         return true;
       })
       .reply(201, { id: 3, html_url: `https://github.com/${OWNER}/${REPO}/pull/7#issuecomment-3` })
+      .persist();
+    api
+      .patch(`${PATH}/issues/comments/3`, (b: unknown) => {
+        if (typeof b !== "object" || b === null || !("body" in b) || typeof b.body !== "string") return false;
+        comments.push(b.body);
+        return true;
+      })
+      .optionally()
+      .reply(200, { id: 3, html_url: `https://github.com/${OWNER}/${REPO}/pull/7#issuecomment-3` })
       .persist();
 
     const run = await runAction(

@@ -157,7 +157,6 @@ export async function makeWorkspace(): Promise<{ root: string; ws: SessionWorksp
       tree,
       policy: { paths: ["src/**"], protect: [], maxFiles: 3, maxChangedLines: 20, maxFileBytes: 100_000 },
       touched: new Set(),
-      edits: 0,
     },
   };
 }

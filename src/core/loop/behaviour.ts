@@ -12,10 +12,10 @@ import path from "node:path";
 import { type Capture, type CaptureTarget, captureEnv, readCapture, sameJson } from "../behaviour/capture.ts";
 import { type BehaviourComparison, compareBehaviour } from "../behaviour/compare.ts";
 import { CancelledError } from "../exec/cancel.ts";
-import { type CommandResult, runCommand } from "../exec/run-command.ts";
+import type { CommandResult } from "../exec/run-command.ts";
 import { SITECUSTOMIZE_DIR } from "../profile/python.ts";
 import type { HotSpot } from "../types.ts";
-import { commandLog, type LoopContext, mountsFor } from "./context.ts";
+import { commandLog, type LoopContext, runInTree } from "./context.ts";
 
 /** Hot functions whose behaviour is captured (the first of the baseline's Python hot spots). */
 export const CAPTURED_FUNCTIONS = 8;
@@ -64,14 +64,11 @@ export async function runWithCapture(
   const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-capture-"));
   try {
     const result = await ctx.exclusive(() =>
-      runCommand(run.command, {
-        cwd: run.tree,
+      runInTree(ctx, run.command, run.tree, {
         env: captureEnv({ ...ctx.baseEnv, ...run.env }, dir, run.tree, targets),
+        access: run.access,
         timeoutMs: run.timeoutS * 1000 * 3, // wrapped functions run slower
-        outputLimit: ctx.config.sandbox.output_limit,
-        isolation: ctx.isolation,
-        mounts: mountsFor(ctx, run.tree, run.access, { writable: [dir], readOnly: [SITECUSTOMIZE_DIR] }),
-        signal: ctx.signal,
+        extra: { writable: [dir], readOnly: [SITECUSTOMIZE_DIR] },
       }),
     );
     await ctx.evidence.text(logName, commandLog(result));

@@ -91,18 +91,40 @@ export async function runStep(
 ): Promise<CommandResult> {
   const command = ctx.config[step] ?? "true";
   await ctx.evidence.audit(`run ${step}`, `${command} (in ${path.basename(cwd)})`);
-  const result = await runCommand(command, {
-    cwd,
+  const result = await runInTree(ctx, command, cwd, {
     env,
+    access: "rw",
     timeoutMs: ctx.config.timeouts[step] * 1000,
-    outputLimit: ctx.config.sandbox.output_limit,
-    isolation: ctx.isolation,
-    mounts: mountsFor(ctx, cwd, "rw"),
-    signal: ctx.signal,
   });
   await ctx.evidence.text(logName, commandLog(result));
   await ctx.evidence.audit(`${step} finished`, describeOutcome(result));
   return result;
+}
+
+/**
+ * Runs one user command in `tree` the one way the loop runs them: in the run's sandbox, with the
+ * run's output cap and stop signal, the tree read-write (set-up, tests) or read-only (the
+ * benchmark, as in the timed runs), the dependency folders bound, plus `extra` mounts (a profile or
+ * capture folder).
+ * @param env the whole environment (start from `ctx.baseEnv`).
+ * @returns the result; a failing command is a result, not an exception.
+ * @throws CancelledError when the run is stopped.
+ */
+export function runInTree(
+  ctx: LoopContext,
+  command: string,
+  tree: string,
+  opts: { env: Record<string, string>; access: "rw" | "ro"; timeoutMs: number; extra?: Partial<Mounts> },
+): Promise<CommandResult> {
+  return runCommand(command, {
+    cwd: tree,
+    env: opts.env,
+    timeoutMs: opts.timeoutMs,
+    outputLimit: ctx.config.sandbox.output_limit,
+    isolation: ctx.isolation,
+    mounts: mountsFor(ctx, tree, opts.access, opts.extra),
+    signal: ctx.signal,
+  });
 }
 
 /**

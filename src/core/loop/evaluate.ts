@@ -9,7 +9,7 @@ import { CaptureReadError } from "../behaviour/capture.ts";
 import { type BehaviourComparison, describeDifference } from "../behaviour/compare.ts";
 import { capText, STREAM_CEILING_BYTES } from "../evidence/cap.ts";
 import type { Gate } from "../evidence/results-schema.ts";
-import { type CommandResult, describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
+import { type CommandResult, describeOutcome, succeeded } from "../exec/run-command.ts";
 import { countedRuns, type Measurement, MeasurementError } from "../measure/protocol.ts";
 import { checkPatchPolicy, type PolicyChange } from "../patch/policy.ts";
 import type { Comparison } from "../types.ts";
@@ -19,8 +19,8 @@ import {
   commandLog,
   type LoopContext,
   measureSides,
-  mountsFor,
   patchPolicyOf,
+  runInTree,
   runStep,
   side,
   TreeChangedError,
@@ -273,14 +273,10 @@ async function runChecks(
   const test = await ctx.exclusive(() => runStep(ctx, "test", tree, { ...ctx.baseEnv, ...env }, logs.test));
   if (!succeeded(test)) return testFailed(test);
   const bench = await ctx.exclusive(() =>
-    runCommand(ctx.config.benchmark.command, {
-      cwd: tree,
+    runInTree(ctx, ctx.config.benchmark.command, tree, {
       env: { ...ctx.baseEnv, ...env },
+      access: "ro",
       timeoutMs: ctx.config.timeouts.benchmark * 1000,
-      outputLimit: ctx.config.sandbox.output_limit,
-      isolation: ctx.isolation,
-      mounts: mountsFor(ctx, tree, "ro"),
-      signal: ctx.signal,
     }),
   );
   await ctx.evidence.text(logs.bench, commandLog(bench));

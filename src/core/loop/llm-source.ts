@@ -59,8 +59,32 @@ export function llmSource(ctx: LoopContext, options: LlmSourceOptions): Candidat
       const perSession = Math.max(1, Math.min(options.model.session_tokens, Math.floor(remaining / count)));
       // Settled, not Promise.all: a session throws only when the run is stopped, and then the
       // others end too (the same signal); every session has finished before the round goes on.
+      // One prompt a round (it reads the hot code and the instructions); each session adds its angle.
+      const prompt = await buildUserPrompt({
+        root: ctx.workspace.best,
+        verdicts: options.verdicts,
+        hotSpots: view.hotSpots,
+        benchmarkCommand: ctx.config.benchmark.command,
+        testCommand: ctx.config.test,
+        paths: ctx.config.paths,
+        protect: ctx.config.protect,
+        bestWallMs: view.bestWallMs,
+        bestImprovementPct: view.bestImprovementPct,
+        failures: view.failures,
+        remembered: options.remembered ?? [],
+        ...(options.pullRequest ? { pullRequest: options.pullRequest } : {}),
+      });
       const settled = await Promise.allSettled(
-        Array.from({ length: count }, (_, i) => session(ctx, options, view, i + 1, count, perSession)),
+        Array.from({ length: count }, (_, i) =>
+          session(
+            ctx,
+            options,
+            view,
+            i + 1,
+            `${prompt}\n\n## Your angle\n${angleFor(i + 1, count, options.verdicts, view.hotSpots)}`,
+            perSession,
+          ),
+        ),
       );
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) throw failed.reason;
@@ -100,25 +124,10 @@ async function session(
   options: LlmSourceOptions,
   view: RoundView,
   k: number,
-  count: number,
+  user: string,
   maxTokens: number,
 ): Promise<{ candidate: SourcedCandidate; modelError: boolean }> {
   const dir = `rounds/${view.n}/candidates/${k}`;
-  const user = await buildUserPrompt({
-    root: ctx.workspace.best,
-    verdicts: options.verdicts,
-    hotSpots: view.hotSpots,
-    benchmarkCommand: ctx.config.benchmark.command,
-    testCommand: ctx.config.test,
-    paths: ctx.config.paths,
-    protect: ctx.config.protect,
-    bestWallMs: view.bestWallMs,
-    bestImprovementPct: view.bestImprovementPct,
-    failures: view.failures,
-    remembered: options.remembered ?? [],
-    angle: angleFor(k, count, options.verdicts, view.hotSpots),
-    ...(options.pullRequest ? { pullRequest: options.pullRequest } : {}),
-  });
   const system = options.system ?? SYSTEM_PROMPT;
   await ctx.evidence.text(`${dir}/prompt.md`, `# System\n\n${system}\n\n# User\n\n${user}\n`);
   const base = {
@@ -132,7 +141,6 @@ async function session(
     tree: await cloneTree(ctx.workspace, ctx.workspace.best, `session-${view.n}-${k}`),
     policy: patchPolicyOf(ctx),
     touched: new Set(),
-    edits: 0,
   };
   const lines: string[] = [];
   const log = async (entry: SessionLogEntry) => {

@@ -9,12 +9,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CancelledError } from "../exec/cancel.ts";
-import { runCommand } from "../exec/run-command.ts";
 import { checkPatchPolicy } from "../patch/policy.ts";
 import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
 import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
 import type { HotSpot } from "../types.ts";
-import { commandLog, type LoopContext, mountsFor, patchPolicyOf } from "./context.ts";
+import { commandLog, type LoopContext, patchPolicyOf, runInTree } from "./context.ts";
 
 /** Where a profiling run writes its evidence (bundle-relative names). */
 export interface ProfileEvidence {
@@ -36,15 +35,11 @@ export async function profileTree(
 ): Promise<HotSpot[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-profile-"));
   try {
-    const result = await runCommand(ctx.config.benchmark.command, {
-      cwd: tree,
+    const result = await runInTree(ctx, ctx.config.benchmark.command, tree, {
       env: profileEnv({ ...ctx.baseEnv, ...env }, dir),
+      access: "ro", // read-only as in the timed runs; the profiles go to a folder of their own
       timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // profilers slow programs down
-      outputLimit: ctx.config.sandbox.output_limit,
-      isolation: ctx.isolation,
-      // The tree read-only as in the timed runs; the profiles are written to a folder of their own.
-      mounts: mountsFor(ctx, tree, "ro", { writable: [dir], readOnly: [PROFILER_DIR] }),
-      signal: ctx.signal,
+      extra: { writable: [dir], readOnly: [PROFILER_DIR] },
     });
     await ctx.evidence.text(evidence.log, commandLog(result));
     const hotSpots = await editableOnly(ctx, tree, await readHotSpots(dir, tree));

@@ -5,12 +5,12 @@
  * (rounds/<n>/candidates/<k>/session.jsonl) gets the text the model saw.
  */
 import path from "node:path";
-import { describeOutcome, runCommand, succeeded } from "../exec/run-command.ts";
+import { describeOutcome, succeeded } from "../exec/run-command.ts";
 import { MeasurementError } from "../measure/protocol.ts";
 import { hotSpotLines } from "../optimize/llm/prompt.ts";
 import { subsetCommand, type ToolReport, type Workbench } from "../optimize/llm/session-tools.ts";
 import type { BenchOutput } from "./compare.ts";
-import { type LoopContext, mountsFor } from "./context.ts";
+import { type LoopContext, runInTree } from "./context.ts";
 import { profileTree } from "./profile-run.ts";
 import { describeScreen, type ScreenResult, screen } from "./screen.ts";
 
@@ -43,14 +43,10 @@ export function createWorkbench(ctx: LoopContext, scope: WorkbenchScope): Workbe
           "agent run_tests",
           `${where}: ${picked.command} (in ${path.basename(tree)})`,
         );
-        const result = await runCommand(picked.command, {
-          cwd: tree,
+        const result = await runInTree(ctx, picked.command, tree, {
           env: { ...ctx.baseEnv, ...scope.env },
+          access: "rw",
           timeoutMs: ctx.config.timeouts.test * 1000,
-          outputLimit: ctx.config.sandbox.output_limit,
-          isolation: ctx.isolation,
-          mounts: mountsFor(ctx, tree, "rw"),
-          signal: ctx.signal,
         });
         const outcome = succeeded(result) ? "tests passed" : "TESTS FAILED";
         const summary = `${outcome} (${describeOutcome(result)}, ${(result.durationMs / 1000).toFixed(1)} s)`;

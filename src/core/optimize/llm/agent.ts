@@ -124,16 +124,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   const end = async (
     status: AgentOutcome["status"],
     reason: string,
-    rationale = "",
+    found?: Submission,
   ): Promise<AgentOutcome> => {
     await log({ type: "end", status, reason });
-    const submitted = status === "submitted";
     return {
       status,
       reason,
-      patchText: submitted ? await workspaceDiff(options.workspace) : null,
-      rationale,
-      changes: submitted ? await workspaceChanges(options.workspace) : [],
+      patchText: found ? await workspaceDiff(options.workspace) : null,
+      rationale: found?.rationale ?? "",
+      changes: found?.changes ?? [],
       transcript,
       usage,
       tools,
@@ -202,10 +201,16 @@ export async function runAgent(options: AgentOptions): Promise<AgentOutcome> {
   return end("no-patch", `no submission within ${options.maxTurns} turns`);
 }
 
-/** A tool's text, and the rationale when the call was an accepted submission. */
+/** An accepted submission: the rationale and the workspace's change (read once, at submit). */
+interface Submission {
+  rationale: string;
+  changes: PolicyChange[];
+}
+
+/** A tool's text, and the submission when the call was an accepted one. */
 interface ToolResult {
   text: string;
-  submitted?: string;
+  submitted?: Submission;
 }
 
 async function runTool(
@@ -281,7 +286,10 @@ async function submit(ws: SessionWorkspace, rationale: unknown): Promise<ToolRes
   }
   if (changes.length === 0)
     return { text: "error: your workspace changes nothing yet; apply_patch a change before you submit" };
-  return { text: "submitted", submitted: typeof rationale === "string" ? rationale : "" };
+  return {
+    text: "submitted",
+    submitted: { rationale: typeof rationale === "string" ? rationale : "", changes },
+  };
 }
 
 /**

@@ -29,8 +29,6 @@ export interface SessionWorkspace {
   policy: PatchPolicy;
   /** Repository-relative paths an edit touched so far (their diff is the candidate). */
   touched: Set<string>;
-  /** Edits accepted so far. */
-  edits: number;
 }
 
 /** The outcome of one `apply_patch`: what the model is told. */
@@ -95,7 +93,6 @@ export async function applyEdit(ws: SessionWorkspace, patchText: string): Promis
     };
   }
   for (const p of paths) ws.touched.add(p);
-  ws.edits += 1;
   return {
     ok: true,
     message: `applied: ${changed.map((c) => `${c.kind} ${c.moveTo ? `${c.path} → ${c.moveTo}` : c.path}`).join(", ")}. The workspace now changes ${whole.length} file(s) against the start.`,

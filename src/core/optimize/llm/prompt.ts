@@ -30,8 +30,6 @@ export interface PromptInput {
   failures: string[];
   /** Lines recalled from earlier runs (memory/retrieve.ts `retrievedLine`); empty or absent = none. */
   remembered?: string[];
-  /** The idea this session is steered to (one of several candidates of a round); absent = none. */
-  angle?: string;
   /** What the pull request changed, for runs that belong to one (focus); absent = no PR. */
   pullRequest?: string;
 }
@@ -116,7 +114,6 @@ export async function buildUserPrompt(input: PromptInput): Promise<string> {
       `## From earlier runs on this repository (perfloop's memory; measured then, verify now)\n${input.remembered.join("\n")}`,
     );
   }
-  if (input.angle) parts.push(`## Your angle\n${input.angle}`);
   if (input.failures.length > 0) {
     parts.push(
       `## Earlier candidates that failed (do not repeat them)\n${input.failures.map((f) => `- ${f}`).join("\n")}`,
