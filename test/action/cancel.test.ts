@@ -18,11 +18,12 @@ let server: Server;
 const requests: string[] = [];
 beforeAll(async () => {
   fx = await makeFixture();
-  // The default branch's config: a benchmark slow enough to be cancelled in the middle of a run.
+  // The default branch's config: a benchmark slow enough to be cancelled in the middle of a run,
+  // with odd durations so the check for leftovers cannot see other test files' sleeps.
   const git = (...args: string[]) => execFileSync("git", args, { cwd: fx.repoDir, encoding: "utf8" });
   await writeFile(
     path.join(fx.repoDir, ".github/perfloop.yml"),
-    CONFIG_YAML.replace(/command: python3 -m textstats corpus.txt/, "command: sleep 30 & sleep 60"),
+    CONFIG_YAML.replace(/command: python3 -m textstats corpus.txt/, "command: sleep 30.417 & sleep 60.417"),
   );
   git("commit", "-q", "-am", "slow benchmark");
   mainSha = git("rev-parse", "HEAD").trim();
@@ -64,7 +65,7 @@ describe("dist/index.js, cancelled", () => {
     const measuring = new Promise<void>((resolve) =>
       child.stdout.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes("perfloop ▸ baseline measurement: sleep 30")) resolve();
+        if (stdout.includes("perfloop ▸ baseline measurement: sleep 30.417")) resolve();
       }),
     );
     await measuring;
@@ -84,7 +85,7 @@ describe("dist/index.js, cancelled", () => {
     expect(code, stdout.slice(-3000)).toBe(1); // the refused upload fails the step; the bundle was attempted
     const left = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" })
       .split("\n")
-      .filter((l) => /^sleep (30|60)$/.test(l.trim()));
+      .filter((l) => /^sleep (30|60)\.417$/.test(l.trim()));
     expect(left).toEqual([]);
   });
 });
