@@ -14,7 +14,10 @@ import {
   dispatchInputs,
   dispatchInputsSchema,
   InvalidRequestError,
+  PROGRESS_CHECK_NAME,
+  parseProgressExternalId,
   parseRunName,
+  progressExternalId,
   RESULTS_SCHEMA,
   RUN_NAME_EXPRESSION,
   runName,
@@ -33,6 +36,11 @@ describe("the App ↔ runner contract", () => {
     expect(parseRunName(`perfloop #7 @ ${SHA} [req-1]`)).toEqual({ pr: 7, headSha: SHA, requestId: "req-1" });
     expect(artifactName("req-1")).toBe("perfloop-req-1");
     expect(RESULTS_SCHEMA).toBe("perfloop.results/v1");
+    expect(PROGRESS_CHECK_NAME).toBe("perfloop progress");
+    expect(progressExternalId({ pr: 7, requestId: "req-1" })).toBe("7/req-1");
+    expect(parseProgressExternalId("7/req-1")).toEqual({ pr: 7, requestId: "req-1" });
+    for (const bad of ["req-1", "7/", "/req-1", "7/a b", "x/req-1", `7/${"a".repeat(65)}`])
+      expect(parseProgressExternalId(bad), bad).toBeNull();
   });
 
   it("builds inputs the runner accepts and refuses malformed requests", () => {
@@ -72,5 +80,15 @@ describe("the App ↔ runner contract", () => {
       inputs: Record<string, unknown>;
     };
     for (const name of DISPATCH_INPUT_NAMES) expect(Object.keys(action.inputs), name).toContain(name);
+  });
+
+  it("gives the runner's job in both workflows the one write it uses for live progress: checks", async () => {
+    const { workflowTemplate } = await import("../src/app/workflow-template.ts");
+    const example = parseYaml(
+      await readFile(path.resolve(import.meta.dirname, "../.github/workflows/perfloop.yml"), "utf8"),
+    ) as { jobs: { optimize: { permissions: Record<string, string> } } };
+    const template = parseYaml(workflowTemplate()) as { permissions: Record<string, string> };
+    for (const permissions of [example.jobs.optimize.permissions, template.permissions])
+      expect(permissions).toEqual({ contents: "read", "pull-requests": "read", checks: "write" });
   });
 });

@@ -116,7 +116,10 @@ describe("runCommand and background children", () => {
     // The daemon escapes the command's process group by design; the test ends it itself.
     const daemon = "sleep 30.293";
     try {
-      const result = await runCommand(`setsid sh -c '${daemon}' & echo started`, { ...opts, timeoutMs: 60_000 });
+      const result = await runCommand(`setsid sh -c '${daemon}' & echo started`, {
+        ...opts,
+        timeoutMs: 60_000,
+      });
       expect(result).toMatchObject({ exitCode: 0, timedOut: false });
       expect(result.stdout).toContain("started");
       expect(result.durationMs).toBeLessThan(20_000);

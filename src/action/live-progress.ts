@@ -1,17 +1,27 @@
 /**
- * Live progress on the pull request while the step runs (`publish: action`, mode pr): the
- * `perfloop` check run is created `in_progress` at the start, and it and the sticky comment carry
- * a checklist (src/core/report/checklist.ts) that is updated as the loop goes — at every phase and
- * round, other events at most every {@link QUIET_INTERVAL_MS}, never more often than
- * {@link MIN_INTERVAL_MS} — and replaced by the report at the end (publish-pr.ts concludes the
- * same check run). GitHub's secondary rate limits allow about 80 content-creating requests a
- * minute (docs.github.com, "Rate limits for the REST API"); two requests every few seconds stay
- * far below. A failed update is a warning, never the run's failure.
+ * Live progress on the pull request while the step runs (mode pr), a checklist
+ * (src/core/report/checklist.ts) updated as the loop goes — at every phase and round, other events
+ * at most every {@link QUIET_INTERVAL_MS}, never more often than {@link MIN_INTERVAL_MS}. Two
+ * channels:
+ * - `pull-request` (`publish: action`): the `perfloop` check run is created `in_progress` at the
+ *   start, and it and the sticky comment carry the checklist until the report replaces it
+ *   (publish-pr.ts concludes the same check run).
+ * - `progress-check` (`publish: app`): the workflow's token cannot write the App's check run or
+ *   comment, so the checklist goes into a check run of its own, `perfloop progress`
+ *   (src/contract/), whose output `text` is the checklist alone; the App mirrors it into its check
+ *   run and the sticky comment (src/app/progress-mirror.ts). It is concluded `neutral` at the end:
+ *   the verdict is the App's check run's.
+ * GitHub's secondary rate limits allow about 80 content-creating requests a minute
+ * (docs.github.com, "Rate limits for the REST API"); two requests every few seconds stay far below.
+ * A failed update is a warning, never the run's failure.
  */
+
+import { PROGRESS_CHECK_NAME, progressExternalId } from "../contract/index.ts";
 import type { LoopEvent } from "../core/loop/events.ts";
 import { createProgressChecklist } from "../core/report/checklist.ts";
 import { clipText, escapeInline } from "../core/report/escape.ts";
 import {
+  concludeCheckRun,
   createCheckRun,
   type GitHubClient,
   type RepoRef,
@@ -36,6 +46,8 @@ export interface LiveProgressTarget {
   links: RunLinks;
   /** Who asked (the workflow's actor), shown in the header. */
   requestedBy?: string | undefined;
+  /** Where the checklist goes (see the file's comment); `pull-request` by default. */
+  channel?: "pull-request" | "progress-check";
   warn: (message: string) => void;
   /** The clock, ms, and the intervals (tests make them short). */
   now?: () => number;
@@ -47,7 +59,7 @@ export interface LiveProgress {
   onEvent(event: LoopEvent): void;
   /** Waits for the update in flight, writes the final checklist, and stops. */
   stop(): Promise<void>;
-  /** The check run it created (publish-pr.ts concludes it), or null when it could not. */
+  /** The check run it created (publish-pr.ts concludes a `pull-request` one), or null when it could not. */
   checkRunId: number | null;
 }
 
@@ -58,20 +70,23 @@ export interface LiveProgress {
 export async function startLiveProgress(target: LiveProgressTarget): Promise<LiveProgress> {
   const now = target.now ?? Date.now;
   const intervals = target.intervals ?? { minMs: MIN_INTERVAL_MS, quietMs: QUIET_INTERVAL_MS };
+  const toComment = (target.channel ?? "pull-request") === "pull-request";
   const checklist = createProgressChecklist();
   const header = `### perfloop is running${target.requestedBy ? `, asked by @${escapeInline(clipText(target.requestedBy, 60))}` : ""}\n\n${target.links.runUrl ? `[Workflow run](${target.links.runUrl}) · ` : ""}request \`${escapeInline(target.requestId)}\``;
   let checkRunId: number | null = null;
   try {
     const created = await createCheckRun(target.client, target.repo, {
       headSha: target.headSha,
-      externalId: target.requestId,
+      ...(toComment
+        ? { externalId: target.requestId }
+        : { externalId: progressExternalId(target), name: PROGRESS_CHECK_NAME }),
       output: { title: "perfloop is running", summary: header },
       ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),
     });
     checkRunId = created.id;
   } catch (error) {
     target.warn(
-      `perfloop: live progress is off: the check run could not be created (${(error as Error).message})`,
+      `perfloop: live progress is off: the check run could not be created (${(error as Error).message})${toComment ? "" : "; grant the workflow `checks: write` for the App to show it (docs/github-app.md)"}`,
     );
   }
   let last = 0;
@@ -93,19 +108,23 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
       body: stickyBody(body),
     });
   };
+  const output = (title: string) => {
+    const list = checklist.render();
+    return { title, summary: `${header}\n\n${list}`, ...(toComment ? {} : { text: list }) };
+  };
   const write = async () => {
     dirty = false;
     last = now();
-    const body = `${header}\n\n${checklist.render()}`;
+    const running = output("perfloop is running");
     try {
       await Promise.all([
         checkRunId === null
           ? Promise.resolve()
           : updateCheckRun(target.client, target.repo, checkRunId, {
               status: "in_progress",
-              output: { title: "perfloop is running", summary: body },
+              output: running,
             }),
-        writeComment(body),
+        toComment ? writeComment(running.summary) : Promise.resolve(),
       ]);
     } catch (error) {
       target.warn(`perfloop: a live progress update failed (${(error as Error).message}); the run goes on`);
@@ -140,7 +159,19 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
       if (timer) clearTimeout(timer);
       timer = undefined;
       await writing;
-      if (dirty && checkRunId !== null) await write();
+      if (checkRunId === null) return;
+      if (toComment) {
+        if (dirty) await write();
+        return;
+      }
+      const done = output("perfloop finished");
+      done.summary = `The run has ended; its verdict and report are in the \`perfloop\` check run and the pull request's comment.\n\n${done.summary}`;
+      await concludeCheckRun(target.client, target.repo, checkRunId, {
+        conclusion: "neutral",
+        output: done,
+      }).catch((error: Error) =>
+        target.warn(`perfloop: the progress check run could not be concluded (${error.message})`),
+      );
     },
   };
 }

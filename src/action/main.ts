@@ -192,23 +192,34 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       maskSecrets([apiKey], (s) => core.setSecret(s));
       secrets.push(apiKey);
       const current = checkout;
+      // One client for the token's reads and, with `publish: app`, the progress check run.
+      let tokenClient: GitHubClient | null | undefined;
+      const withToken = () =>
+        (tokenClient ??= inputs.githubToken ? (client ?? deps.github(inputs.githubToken, ctx.apiUrl)) : null);
       const changedLines = await focusLines(
-        () => (inputs.githubToken ? (client ?? deps.github(inputs.githubToken, ctx.apiUrl)) : null),
+        withToken,
         inputs.pr === null ? null : { owner: ctx.owner, repo: ctx.repo, pullNumber: inputs.pr },
         path.relative(current.root, current.projectDir).split(path.sep).join("/"),
         (message) => core.warning(message),
       );
-      // publish: action on a pull request: a live checklist in the check run and the sticky comment.
+      // On a pull request, a live checklist: with `publish: action` in the check run and the sticky
+      // comment; with `publish: app` in a `perfloop progress` check run the App mirrors.
+      let progressClient = client;
+      try {
+        if (inputs.publish === "app") progressClient = withToken();
+      } catch (error) {
+        core.warning(`perfloop: live progress is off: no GitHub client (${(error as Error).message})`);
+      }
       live =
-        client && inputs.mode === "pr" && inputs.pr !== null
+        progressClient && inputs.mode === "pr" && inputs.pr !== null
           ? await startLiveProgress({
-              client,
+              client: progressClient,
               repo: { owner: ctx.owner, repo: ctx.repo },
               pr: inputs.pr,
               headSha: current.sha,
               requestId: inputs.requestId,
               links,
-              requestedBy: ctx.actor ?? undefined,
+              ...(client ? { requestedBy: ctx.actor ?? undefined } : { channel: "progress-check" as const }), // the actor is the App; it names who asked
               warn: (message) => core.warning(message),
             })
           : null;

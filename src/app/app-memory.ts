@@ -1,12 +1,14 @@
 /**
  * The App's whole in-memory state, one per loaded App (see handlers.ts), every part bounded (LRU
  * with TTL): delivery GUIDs already handled (deliveries.ts), the requests it dispatched
- * (request-memory.ts), and the one "already running" answer per active request (repeat-reply.ts).
+ * (request-memory.ts), the one "already running" answer per active request (repeat-reply.ts), and
+ * the live progress mirrors running (progress-mirror.ts, at most MAX_MIRRORS).
  * Losing it (a restart, another replica) costs at most a repeated answer: GitHub's check runs stay
  * the source of truth.
  */
 import { DELIVERY_LIMITS, DeliveryLog } from "./deliveries.ts";
 import { type LruLimits, TtlLru } from "./lru.ts";
+import type { MirrorRegistry } from "./progress-mirror.ts";
 import { REQUEST_LIMITS, RequestMemory } from "./request-memory.ts";
 
 /** The comment that answers repeats of an active request, and whom it answered (logins). */
@@ -27,6 +29,8 @@ export interface AppMemory {
    * promise, so that concurrent repeats run one after the other and agree on one comment).
    */
   repeats: TtlLru<string, Promise<RepeatNote | null>>;
+  /** The live progress mirrors running, by repository and request id. */
+  mirrors: MirrorRegistry;
 }
 
 /** A fresh memory with the default limits. @param now the clock, ms (injectable for tests). */
@@ -35,5 +39,6 @@ export function createAppMemory(now: () => number = Date.now): AppMemory {
     deliveries: new DeliveryLog(DELIVERY_LIMITS, now),
     requests: new RequestMemory(REQUEST_LIMITS, now),
     repeats: new TtlLru(REPEAT_LIMITS, now),
+    mirrors: new Map(),
   };
 }

@@ -8,6 +8,7 @@
 import { type CheckRunInfo, type PullTarget, publishCancelled } from "../publish/index.ts";
 import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun, findRunForRequest } from "./dispatch.ts";
+import { stopMirror } from "./progress-mirror.ts";
 import { nothingToCancelReply, reply } from "./replies.ts";
 import { runIdFromUrl } from "./request.ts";
 import { recallRequest, toRequestInfo } from "./request-info.ts";
@@ -40,6 +41,7 @@ export async function cancelRuns(deps: AppDeps, req: CancelRequest): Promise<num
     }
     if (runId !== null) await cancelWorkflowRun(deps.client, deps.repo, runId);
     deps.log.info({ requestId, runId }, "request cancelled");
+    await stopMirror(deps, deps.memory?.mirrors, requestId);
     await publishCancelled(
       deps.client,
       {

@@ -5,11 +5,13 @@
  * Probot's `context.id`) is acknowledged and ignored (deliveries.ts).
  */
 import type { Context } from "probot";
+import { PROGRESS_CHECK_NAME, parseProgressExternalId } from "../contract/index.ts";
 import { type AppMemory, createAppMemory } from "./app-memory.ts";
 import { parseCommand } from "./command.ts";
 import { handleCommentCommand } from "./comment-command.ts";
 import { loadRepoConfig } from "./config.ts";
 import { oncePerDelivery } from "./deliveries.ts";
+import { type MirrorTiming, startMirror } from "./progress-mirror.ts";
 import { fetchPull, pullFrom } from "./pull-request.ts";
 import { parseRunName } from "./request.ts";
 import type { AppDeps } from "./state.ts";
@@ -25,6 +27,8 @@ export interface HandlerOptions {
   appId?: number;
   /** The App's memory; by default one per options object, shared by the handlers made with it. */
   memory?: AppMemory;
+  /** How live progress mirrors poll (progress-mirror.ts); tests make it short. */
+  mirrorTiming?: MirrorTiming;
 }
 
 /** One memory per options object: index.ts passes one object to every handler of a loaded App. */
@@ -41,7 +45,9 @@ function memoryOf(opts: HandlerOptions): AppMemory {
   return memory;
 }
 
-type AnyContext = Context<"issue_comment.created" | "pull_request.labeled" | "workflow_run">;
+type AnyContext = Context<
+  "issue_comment.created" | "pull_request.labeled" | "workflow_run" | "check_run.created"
+>;
 
 /** The flows' dependencies for one event. */
 function depsOf(context: AnyContext, opts: HandlerOptions): AppDeps {
@@ -141,6 +147,27 @@ export function onWorkflowRun(opts: HandlerOptions) {
         info,
       );
       context.log.info({ requestId: id.requestId, outcome }, "workflow run completed");
+    });
+  };
+}
+
+/**
+ * `check_run.created` of a runner's `perfloop progress` check run (`publish: app`): mirror its
+ * live checklist into the App's check run and sticky comment (progress-mirror.ts). Only check runs
+ * written by a workflow's token (the `github-actions` app) with a `<pr>/<request id>` external id
+ * count; the mirror writes only while the App's own check run of that request is active.
+ */
+export function onCheckRunCreated(opts: HandlerOptions) {
+  return async (context: Context<"check_run.created">): Promise<void> => {
+    const { check_run: run } = context.payload;
+    if (run.name !== PROGRESS_CHECK_NAME || run.app?.slug !== "github-actions") return;
+    const id = parseProgressExternalId(run.external_id);
+    if (id === null || !/^[0-9a-f]{40}$/.test(run.head_sha)) return;
+    await once(context, opts, async () => {
+      const deps = depsOf(context, opts);
+      const target = { ...id, headSha: run.head_sha, progressCheckRunId: run.id };
+      const outcome = startMirror(deps, memoryOf(opts).mirrors, target, opts.mirrorTiming);
+      context.log.info({ requestId: id.requestId, outcome }, "live progress");
     });
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Probot } from "probot";
 import { readEnvironment } from "./env.ts";
-import { onIssueComment, onPullRequestLabeled, onWorkflowRun } from "./handlers.ts";
+import { onCheckRunCreated, onIssueComment, onPullRequestLabeled, onWorkflowRun } from "./handlers.ts";
 
 /**
  * The Probot application function.
@@ -18,4 +18,5 @@ export default function perfloopApp(app: Probot): void {
     ["workflow_run.requested", "workflow_run.in_progress", "workflow_run.completed"],
     onWorkflowRun(env),
   );
+  app.on("check_run.created", onCheckRunCreated(env));
 }

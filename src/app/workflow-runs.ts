@@ -16,6 +16,7 @@ import {
 import { BundleError, fetchBundle } from "./artifact.ts";
 import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun } from "./dispatch.ts";
+import { isMirroring, stopMirror } from "./progress-mirror.ts";
 import { fetchPull } from "./pull-request.ts";
 import type { RunIdentity } from "./request.ts";
 import { recallRequest, toRequestInfo } from "./request-info.ts";
@@ -57,6 +58,8 @@ export async function followRun(
   }
   // Events arrive out of order; and a dispatch that returned the run link already showed "queued".
   if (phase === "queued" && active.some((r) => r.status === "in_progress" || r.detailsUrl !== null)) return;
+  // The runner's live checklist is shown (progress-mirror.ts): a phase line would replace it.
+  if (isMirroring(deps, deps.memory?.mirrors, id.requestId)) return;
   const pull: PullTarget = { number: id.pr, headSha: id.headSha, headRef: "", isFork: false };
   await publishPhase(
     deps.client,
@@ -79,6 +82,8 @@ export async function collectResults(
   id: RunIdentity,
   run: WorkflowRunInfo,
 ): Promise<string> {
+  // A live checklist written after the report would hide it: the mirror ends first.
+  await stopMirror(deps, deps.memory?.mirrors, id.requestId);
   const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY);
   const active = state.active.filter((r) => r.externalId === id.requestId);
   if (active.length === 0) return "not-active";

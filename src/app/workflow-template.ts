@@ -24,11 +24,13 @@ on:
   workflow_dispatch:
     inputs:
 ${DISPATCH_INPUT_NAMES.map((name) => `      ${name}: { description: ${JSON.stringify(DISPATCH_INPUTS[name])}, required: ${REQUIRED_DISPATCH_INPUTS.includes(name)}${REQUIRED_DISPATCH_INPUTS.includes(name) ? "" : ', default: ""'} }`).join("\n")}
-# Read-only: the Action fetches the PR's head commit and reads which lines the PR changed (to rank
-# hot spots); the App publishes with its own token.
+# The Action fetches the PR's head commit and reads which lines the PR changed (to rank hot spots);
+# the App publishes with its own token. The one write, checks, is for the live checklist the App
+# copies into the PR (a "perfloop progress" check run); without it the PR shows phases only.
 permissions:
   contents: read
   pull-requests: read
+  checks: write
 concurrency:
   group: perfloop-\${{ inputs.pr }}
   cancel-in-progress: false

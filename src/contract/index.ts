@@ -1,6 +1,7 @@
 /**
  * The contract between the perfloop App and the runner (the Action), in one place: the dispatch
- * inputs, the run name, the artifact name and the results.json schema version. A change here is a
+ * inputs, the run name, the artifact name, the live progress check run and the results.json schema
+ * version. A change here is a
  * change of protocol: test/contract.test.ts pins every value and checks action.yml, the workflow
  * template (src/app/workflow-template.ts) and .github/workflows/perfloop.yml against it.
  */
@@ -18,7 +19,10 @@ export {
 } from "./dispatch-inputs.ts";
 export {
   artifactName,
+  PROGRESS_CHECK_NAME,
+  parseProgressExternalId,
   parseRunName,
+  progressExternalId,
   REQUEST_ID_PATTERN,
   RUN_NAME_EXPRESSION,
   type RunIdentity,

@@ -41,3 +41,26 @@ export function parseRunName(title: string | null | undefined): RunIdentity | nu
 export function artifactName(requestId: string): string {
   return `perfloop-${requestId}`;
 }
+
+/**
+ * The check run a runner keeps its live checklist in when the App publishes (`publish: app`): the
+ * workflow's token may write check runs (`checks: write`) but not the App's own check run or its
+ * comment, so the App mirrors this one's checklist into them (src/app/progress-mirror.ts).
+ */
+export const PROGRESS_CHECK_NAME = "perfloop progress";
+
+const PROGRESS_EXTERNAL_ID = /^(\d{1,10})\/([A-Za-z0-9-]{1,64})$/;
+
+/** The progress check run's `external_id`: `<pr>/<request id>`, so the App needs no state to find the PR. */
+export function progressExternalId(id: Pick<RunIdentity, "pr" | "requestId">): string {
+  return `${id.pr}/${id.requestId}`;
+}
+
+/** Reads a progress check run's `external_id`; null when it is not `<pr>/<request id>`. */
+export function parseProgressExternalId(
+  externalId: string | null | undefined,
+): Pick<RunIdentity, "pr" | "requestId"> | null {
+  const m = PROGRESS_EXTERNAL_ID.exec(externalId ?? "");
+  if (!m?.[1] || !m[2]) return null;
+  return { pr: Number(m[1]), requestId: m[2] };
+}

@@ -96,18 +96,18 @@ export function isActive(run: CheckRunInfo): boolean {
 }
 
 /**
- * Creates the `perfloop` check run for a request, status `queued`.
+ * Creates the `perfloop` check run (or `args.name`) for a request, status `queued`.
  * `externalId` is the request id (the App uses the webhook delivery GUID, 36 characters).
  * @returns the created check run.
  */
 export async function createCheckRun(
   client: GitHubClient,
   repo: RepoRef,
-  args: { headSha: string; externalId: string; output: CheckOutput; detailsUrl?: string },
+  args: { headSha: string; externalId: string; output: CheckOutput; detailsUrl?: string; name?: string },
 ): Promise<CheckRunInfo> {
   const { data } = await client.rest.checks.create({
     ...repo,
-    name: CHECK_NAME,
+    name: args.name ?? CHECK_NAME,
     head_sha: args.headSha,
     external_id: args.externalId,
     status: "queued",

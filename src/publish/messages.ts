@@ -57,10 +57,14 @@ export function queuedMarkdown(info: RequestInfo, links: RunLinks): string {
   return `### perfloop · ⏳ queued on the GPU runner\n\nOptimization ${who(info)}. ${run ? `Follow ${run}.` : "The link to the run appears here once it starts."}\n\n${footer(info, links)}`;
 }
 
-/** Sticky comment while the runner works. */
-export function runningMarkdown(info: RequestInfo, links: RunLinks): string {
+/**
+ * Sticky comment while the runner works; with the runner's live `checklist` (markdown it escaped,
+ * src/core/report/checklist.ts) when the App mirrors one (src/app/progress-mirror.ts).
+ */
+export function runningMarkdown(info: RequestInfo, links: RunLinks, checklist?: string): string {
   const run = link("workflow run", links.runUrl) ?? "workflow run";
-  return `### perfloop · 🏃 running\n\nOptimization ${who(info)} is running: ${run}. Results, the before/after table and a follow-up PR appear here when it ends.\n\n${footer(info, links)}`;
+  const list = checklist ? `\n\n${checklist}` : "";
+  return `### perfloop · 🏃 running\n\nOptimization ${who(info)} is running: ${run}. Results, the before/after table and a follow-up PR appear here when it ends.${list}\n\n${footer(info, links)}`;
 }
 
 /** Sticky comment for a failed run (no trustworthy results): the reason, escaped. */
@@ -138,12 +142,21 @@ export function resultsCheckOutput(
   };
 }
 
-/** Check-run output for a phase ("Queued on the GPU runner", "Running", …) with the run link. */
-export function phaseCheckOutput(title: string, info: RequestInfo, links: RunLinks): CheckOutput {
+/**
+ * Check-run output for a phase ("Queued on the GPU runner", "Running", …) with the run link, and
+ * the runner's live `checklist` when there is one.
+ */
+export function phaseCheckOutput(
+  title: string,
+  info: RequestInfo,
+  links: RunLinks,
+  checklist?: string,
+): CheckOutput {
   const run = link("Workflow run", links.runUrl);
+  const list = checklist ? `\n\n${checklist}` : "";
   return {
     title,
-    summary: `${title}: optimization ${who(info)}.${run ? ` ${run}.` : ""}\n\n${footer(info, links)}`,
+    summary: `${title}: optimization ${who(info)}.${run ? ` ${run}.` : ""}${list}\n\n${footer(info, links)}`,
   };
 }
 

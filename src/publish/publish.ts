@@ -71,14 +71,19 @@ export interface PublishOptions {
   config?: unknown;
 }
 
-/** Shows a phase: check runs get the title and run link (status `in_progress` when running), the sticky comment the phase. */
+/**
+ * Shows a phase: check runs get the title and run link (status `in_progress` when running), the
+ * sticky comment the phase; both get the runner's live `checklist` when one is given.
+ * @throws RequestError when GitHub refuses an update.
+ */
 export async function publishPhase(
   client: GitHubClient,
   target: PublishTarget,
   phase: "queued" | "running",
+  checklist?: string,
 ): Promise<void> {
   const title = phase === "queued" ? "Queued on the GPU runner" : "Running on the GPU runner";
-  const output = phaseCheckOutput(title, target.info, target.links);
+  const output = phaseCheckOutput(title, target.info, target.links, checklist);
   await Promise.all([
     ...target.checkRunIds.map((id) =>
       updateCheckRun(client, target.repo, id, {
@@ -93,7 +98,7 @@ export async function publishPhase(
       target.pull.number,
       phase === "queued"
         ? queuedMarkdown(target.info, target.links)
-        : runningMarkdown(target.info, target.links),
+        : runningMarkdown(target.info, target.links, checklist),
     ),
   ]);
 }

@@ -199,7 +199,11 @@ describe("workflows", () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
     expect(wf.concurrency.group).toBe("perfloop-${{ inputs.pr || 'scan' }}");
     expect(wf.permissions).toEqual({});
-    expect(wf.jobs.optimize?.permissions).toEqual({ contents: "read", "pull-requests": "read" });
+    expect(wf.jobs.optimize?.permissions).toEqual({
+      contents: "read",
+      "pull-requests": "read",
+      checks: "write",
+    });
     expect(wf.jobs.scan?.permissions).toEqual({
       contents: "write",
       "pull-requests": "write",

@@ -92,6 +92,57 @@ describe("live progress", () => {
     expect(checkOutputs.at(-1)).toBe(last.replace("<!-- perfloop:sticky -->\n", ""));
   });
 
+  it("with publish: app, keeps the checklist in a `perfloop progress` check run only, concluded neutral", async () => {
+    const created: Record<string, unknown>[] = [];
+    const updates: { status?: string; conclusion?: string; output?: { summary?: string; text?: string } }[] =
+      [];
+    const api = nock("https://api.github.com");
+    api
+      .post(`${REPO}/check-runs`, (body: Record<string, unknown>) => {
+        created.push(body);
+        return true;
+      })
+      .reply(201, { id: 56, status: "queued", external_id: "7/req-2" });
+    api
+      .patch(`${REPO}/check-runs/56`, (body: (typeof updates)[number]) => {
+        updates.push(body);
+        return true;
+      })
+      .times(10)
+      .reply(200, {});
+    // No comment requests are mocked: one would be unmatched and end in a warning.
+    const warnings: string[] = [];
+    const live = await startLiveProgress({
+      client,
+      repo: { owner: "o", repo: "r" },
+      pr: 7,
+      headSha: SHA,
+      requestId: "req-2",
+      links: { runUrl: "https://github.com/o/r/actions/runs/9" },
+      channel: "progress-check",
+      warn: (m) => warnings.push(m),
+      intervals: { minMs: 20, quietMs: 200 },
+    });
+    live.onEvent({ type: "phase", phase: "setup", detail: "make" });
+    await sleep(80);
+    live.onEvent({ type: "phase", phase: "baseline measurement", detail: "bench" });
+    await live.stop();
+
+    expect(warnings).toEqual([]);
+    expect(created).toEqual([
+      expect.objectContaining({ name: "perfloop progress", external_id: "7/req-2", head_sha: SHA }),
+    ]);
+    const running = updates.filter((u) => u.status === "in_progress");
+    // The text is the checklist alone (what the App copies); the summary has the header too.
+    expect(running.map((u) => u.output?.text)).toContain("- [ ] setup: make");
+    expect(running.at(-1)?.output?.summary).toMatch(/^### perfloop is running\n\n\[Workflow run\]/);
+    // The last state goes with the conclusion.
+    const last = updates.at(-1);
+    expect(last).toMatchObject({ status: "completed", conclusion: "neutral" });
+    expect(last?.output?.text).toBe("- [x] setup: make\n- [ ] baseline measurement: bench");
+    expect(last?.output?.summary).toContain("verdict and report are in the `perfloop` check run");
+  });
+
   it("warns and goes quiet when GitHub refuses the check run; never throws", async () => {
     nock("https://api.github.com")
       .post(`${REPO}/check-runs`)

@@ -90,12 +90,28 @@ async function runAction(
 }
 
 describe("mode pr", () => {
-  it("publish: app — checks out the PR head aside, runs the loop with the model, summarizes, uploads perfloop-<id>, posts nothing; no secret reaches the bundle", async () => {
+  it("publish: app — checks out the PR head aside, runs the loop with the model, summarizes, uploads perfloop-<id>, writes only its progress check run; no secret reaches the bundle", async () => {
     const memoryPath = path.join(fx.root, "memory", "memory.sqlite");
     scriptModel([{ tool: "submit_patch", args: { patch: GOOD_PATCH, rationale: "suffix first" } }]);
-    // The one request to GitHub: the pull request's files, read for the focus (README, "Focus on the
-    // pull request"). The PR touched `stem_uncached`'s body.
+    // The requests to GitHub: the pull request's files, read for the focus (README, "Focus on the
+    // pull request"; the PR touched `stem_uncached`'s body), and the live checklist in the
+    // `perfloop progress` check run the App copies (docs/github-app.md). Nothing else.
+    const progress: { created?: Record<string, unknown>; updates: Record<string, unknown>[] } = {
+      updates: [],
+    };
     const files = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+      .post(`${PATH}/check-runs`)
+      .reply(201, { id: 77, status: "queued" })
+      .patch(`${PATH}/check-runs/77`)
+      .times(200)
+      .optionally()
+      .reply(200, {})
+      .on("request", (_req: unknown, _i: unknown, body: string) => {
+        if (!body) return;
+        const sent = JSON.parse(body) as Record<string, unknown>;
+        if (sent.name) progress.created = sent;
+        else progress.updates.push(sent);
+      })
       .get(`${PATH}/pulls/7/files`)
       .query({ per_page: "100" })
       .reply(200, [
@@ -149,8 +165,11 @@ describe("mode pr", () => {
     expect(results.benchmark.test).toBe("python3 -m unittest discover -s tests -q");
     if (results.memory) expect(results.memory.store).toBe(memoryPath);
 
-    // Nothing was posted: one client, which read the PR's files and nothing else.
+    // One client: it read the PR's files and kept the progress check run, concluded neutral.
     expect(run.clients).toEqual([API]);
+    expect(progress.created).toMatchObject({ name: "perfloop progress", external_id: `7/${REQUEST_ID}` });
+    expect(progress.updates.at(-1)).toMatchObject({ status: "completed", conclusion: "neutral" });
+    expect(JSON.stringify(progress.updates)).toMatch(/round 1\/1/);
     expect({ pending: files.pendingMocks(), unmatched }).toEqual({ pending: [], unmatched: [] });
     expect(results.focus?.changedFunctions).toBeGreaterThanOrEqual(1);
     expect(results.focus?.text).toMatch(/lies in lines this pull request changed \(1 changed line\)/);

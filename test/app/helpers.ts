@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { crc32, deflateRawSync } from "node:zlib";
 import nock from "nock";
-import { Probot, ProbotOctokit } from "probot";
+import { type ApplicationFunction, Probot, ProbotOctokit } from "probot";
 import perfloopApp from "../../src/app/index.ts";
 
 export const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/github");
@@ -31,8 +31,8 @@ export function fixture(name: string): any {
   return JSON.parse(fixtureText(name));
 }
 
-/** A Probot with perfloop loaded, as the Probot testing docs set it up. */
-export function makeProbot(): Probot {
+/** A Probot with perfloop (or `app`) loaded, as the Probot testing docs set it up. */
+export function makeProbot(app: ApplicationFunction = perfloopApp): Probot {
   const probot = new Probot({
     githubToken: "test",
     logLevel: "fatal",
@@ -44,7 +44,7 @@ export function makeProbot(): Probot {
       throttle: { enabled: false },
     })),
   });
-  probot.load(perfloopApp);
+  probot.load(app);
   return probot;
 }
 
