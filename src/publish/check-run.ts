@@ -28,6 +28,11 @@ export interface CheckRunInfo {
   htmlUrl: string | null;
   /** ISO time the check run started (GitHub sets it at creation). */
   startedAt: string | null;
+  /**
+   * The output's summary, when the listing carries it: it holds "requested by …"
+   * (src/publish/messages.ts), so another replica or a restarted App can still say who asked.
+   */
+  summary?: string | null;
 }
 
 /** The output of a check run: `title` ≤ 255, `summary` and `text` ≤ 65,535 characters (clipped here). */
@@ -87,6 +92,7 @@ export async function listPerfloopCheckRuns(
     detailsUrl: r.details_url ?? null,
     htmlUrl: r.html_url ?? null,
     startedAt: r.started_at ?? null,
+    summary: r.output?.summary ?? null,
   }));
 }
 

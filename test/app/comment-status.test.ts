@@ -78,6 +78,27 @@ describe("/optimize status", () => {
     expect(parseCommand(reply.body)).toBeNull();
   });
 
+  it("after a restart (or on another replica), who asked is read back from the check run's summary", async () => {
+    const scope = api();
+    accepted(scope);
+    listing(
+      checkRun(501, {
+        external_id: DELIVERY,
+        status: "in_progress",
+        details_url: RUN_URL,
+        output: {
+          title: "Running on the GPU runner",
+          summary: "Running on the GPU runner: optimization requested by @monalisa via `/optimize` (rounds 2).",
+          text: null,
+          annotations_count: 0,
+        },
+      }),
+    );
+    const reply = replyCapture(scope);
+    await comment("/optimize status");
+    expect(reply.body).toContain("- requested by: @monalisa via `/optimize` (rounds 2)");
+  });
+
   it("a finished run: its conclusion; who asked is said to be unknown after a restart", async () => {
     const scope = api();
     accepted(scope);
