@@ -33,6 +33,23 @@ describe("config", () => {
       ).toBe(7);
   });
 
+  it('reads a quoted bare number as percent too ("10" is 10 %), and refuses a fraction below 1 with a hint', () => {
+    expect(
+      parseConfigText('test: t\nbenchmark: {command: b}\nstatistics: {max_cv: "10"}').statistics.max_cv,
+    ).toBe(10);
+    expect(
+      parseConfigText('test: t\nbenchmark: {command: b}\nstatistics: {max_cv: "0.5%"}').statistics.max_cv,
+    ).toBe(0.5);
+    expect(problems("test: t\nbenchmark: {command: b}\nstatistics: {max_cv: 0.1}")).toEqual([
+      '`statistics.max_cv`: found 0.1, expected a percentage (this looks like a fraction: write 10% for 10 percent, or "0.1%" if you mean 0.1 percent)',
+    ]);
+    expect(problems("test: t\nbenchmark: {command: b}\nmin_improvement: '0.05'")[0]).toMatch(
+      /write 5% for 5 percent/,
+    );
+    // 0 stays allowed where the key allows it (no minimum improvement).
+    expect(parseConfigText("test: t\nbenchmark: {command: b}\nmin_improvement: 0").min_improvement).toBe(0);
+  });
+
   it("names the key, what was found and what is expected", () => {
     expect(problems("test: 1\nbenchmark: {command: x}\nrounds: many")).toEqual([
       "`test`: found 1, expected string",

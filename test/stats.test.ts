@@ -218,7 +218,9 @@ describe("compareSamples", () => {
     expect(c.ratio).toBeCloseTo(1 - c.improvementPct / 100, 12);
     expect(c.ci[1]).toBeLessThanOrEqual(0.95);
     expect(c.pValue).toBeLessThan(0.01);
-    expect(c.reason).toMatch(/better: p = .* < 0\.01 and the 95% CI \[.*\] clears the 5% minimum/);
+    expect(c.reason).toMatch(
+      /better: p = .* < 0\.01 and the 95% CI −\d+\.\d+% … −\d+\.\d+% clears the 5% minimum \(upper bound ≤ −5\.0%\)/,
+    );
     expect(c).toMatchObject({ metric: "wall", unit: "ms", direction: "lower", confidence: 0.95 });
     expect(c.a.n).toBe(20);
   });
@@ -237,7 +239,7 @@ describe("compareSamples", () => {
     expect(c.ci[0]).toBeGreaterThan(0.95);
     expect(c.verdict).toBe("no significant change");
     expect(c.reason).toMatch(
-      /^no significant change: the 95% CI \[.*\] lies within \(0\.950, 1\.050\), which excludes a change of 5% either way; p = .* < 0\.01: a real difference, but smaller than the 5% minimum/,
+      /^no significant change: the 95% CI −1\.\d% … −0\.\d% lies within \(−5\.0%, \+5\.0%\), which excludes a change of 5% either way; p = .* < 0\.01: a real difference, but smaller than the 5% minimum/,
     );
     expect(c.runsNeeded).toBeUndefined();
   });
@@ -256,7 +258,9 @@ describe("compareSamples", () => {
     expect(c.verdict).toBe("slower");
     expect(c.improvementPct).toBeLessThan(-15);
     expect(c.ci[0]).toBeGreaterThan(1);
-    expect(c.reason).toMatch(/% worse: p = .* < 0\.01, the 95% CI \[.*\] lies wholly on the worse side of 1/);
+    expect(c.reason).toMatch(
+      /% worse: p = .* < 0\.01, the 95% CI \+\d+\.\d+% … \+\d+\.\d+% lies wholly on the worse side of 0%/,
+    );
   });
 
   it("B 2% slower (significant but under the minimum, CI inside ±5%) -> no significant change, said as such", () => {
@@ -266,7 +270,7 @@ describe("compareSamples", () => {
     expect(c.ci[1]).toBeLessThan(1.05);
     expect(c.verdict).toBe("no significant change");
     expect(c.reason).toMatch(
-      /lies within \(0\.950, 1\.050\).*a real difference, but smaller than the 5% minimum/,
+      /CI \+\d\.\d% … \+\d\.\d% lies within \(−5\.0%, \+5\.0%\).*a real difference, but smaller than the 5% minimum/,
     );
   });
 
@@ -329,7 +333,7 @@ describe("verdict wording that matches the statistics (issue 11, item 3)", () =>
     expect(c.runsNeeded).toBeGreaterThan(10);
     expect(c.runsNeeded).toBeLessThan(100);
     expect(c.reason).toMatch(/^inconclusive: B measured 2\d\.\d% better \(p = .* ≥ 0\.01\), but the 95% CI/);
-    expect(c.reason).toContain("does not clear the 5% minimum (needs upper bound ≤ 0.950)");
+    expect(c.reason).toContain("does not clear the 5% minimum (needs upper bound ≤ −5.0%)");
     expect(c.reason).toContain(`about ${c.runsNeeded} runs a side would settle it`);
     expect(c.reason).toMatch(/CV A 2\d\.\d%, B 2\d\.\d%; n = 10\+10/);
     // With the default max_cv (10%) it is inconclusive for the noise first, and the runs still shown.
@@ -351,7 +355,7 @@ describe("verdict wording that matches the statistics (issue 11, item 3)", () =>
     expect(c.verdict).toBe("slower");
     expect(c.runsNeeded).toBeUndefined();
     expect(c.reason).toMatch(
-      /^B is 2\d\.\d% worse: p = 0\.0089 < 0\.01, the 95% CI \[1\.0\d+, .*\] lies wholly on the worse side of 1/,
+      /^B is 2\d\.\d% worse: p = 0\.0089 < 0\.01, the 95% CI \+\d\.\d% … \+\d+\.\d% lies wholly on the worse side of 0%/,
     );
   });
 
@@ -360,7 +364,7 @@ describe("verdict wording that matches the statistics (issue 11, item 3)", () =>
     expect(c.pValue).toBeLessThan(0.01);
     expect(c.ci[0]).toBeLessThan(1);
     expect(c.verdict).toBe("inconclusive");
-    expect(c.reason).toContain("reaches the better side of 1, so the slowdown is not established");
+    expect(c.reason).toContain("reaches the better side of 0%, so the slowdown is not established");
     expect(c.runsNeeded).toBeGreaterThan(10);
   });
 
@@ -378,7 +382,9 @@ describe("verdict wording that matches the statistics (issue 11, item 3)", () =>
     expect(narrow.ci[0]).toBeGreaterThan(0.95);
     expect(narrow.ci[1]).toBeLessThan(1.05);
     expect(narrow.verdict).toBe("no significant change");
-    expect(narrow.reason).toMatch(/^no significant change: the 95% CI \[.*\] lies within \(0\.950, 1\.050\)/);
+    expect(narrow.reason).toMatch(
+      /^no significant change: the 95% CI [−+]\d+\.\d+% … [−+]\d+\.\d+% lies within \(−5\.0%, \+5\.0%\)/,
+    );
     const wide = compareSamples(noisy(31, 10, 100, 0.08), noisy(32, 10, 100, 0.08), wall);
     expect(wide.pValue).toBeGreaterThan(0.01);
     expect(wide.ci[1] - wide.ci[0]).toBeGreaterThan(0.1);

@@ -98,10 +98,18 @@ describe("the report's flags", () => {
   });
 
   it("no flag where there is none: the plain verdict, as before", () => {
-    const c = compareSamples(noisy(5, 30, 100, 0.004), noisy(6, 30, 99, 0.004), wall);
+    const c = compareSamples(noisy(5, 30, 100, 0.01), noisy(6, 30, 100, 0.01), wall);
+    expect(c.pValue).toBeGreaterThan(0.01);
     expect(verdictCell(c)).toBe("➖ no significant change");
     expect(headline(c)).toBe("no significant change");
     expect(comparisonWords(c)).toMatch(/n = 30\+30$/);
+  });
+
+  it("a real difference below the minimum (p < α, CI inside ±5%) is labelled as such, not as 'no significant change'", () => {
+    const c = compareSamples(noisy(5, 30, 100, 0.004), noisy(6, 30, 99, 0.004), wall);
+    expect(c.verdict).toBe("no significant change");
+    expect(c.pValue).toBeLessThan(0.01);
+    expect(verdictCell(c)).toBe("➖ real, below the 5% minimum");
   });
 
   it("a faster wall time with the CPU cross-check: flagged in the table, the title and results.json", () => {

@@ -131,7 +131,7 @@ export async function runLoop(args: {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
     model: "set the Action's `model` input",
-    key: "set the `api-key` input from a secret",
+    key: () => "set the `api-key` input from a secret",
   });
   if (model.note) core.notice(model.note);
   await checkEvidenceDir(inputs.out, inputs.memoryPath);

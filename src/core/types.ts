@@ -224,6 +224,10 @@ export interface Comparison {
   confidence: number;
   /** Mann–Whitney U two-sided p-value. */
   pValue: number;
+  /** The significance level the verdict used (absent in bundles older than this field). */
+  alpha?: number;
+  /** The minimum improvement the verdict used, % (absent in bundles older than this field). */
+  minImprovementPct?: number;
   /** Improvement of B over A in %, positive = better in the metric's direction. */
   improvementPct: number;
   verdict: ComparisonVerdict;

@@ -19,9 +19,22 @@ import {
 } from "./bounds.ts";
 import { re2Pattern, relativeFile, relativeGlobs } from "./keys.ts";
 
-/** A percentage: `5`, `5%` or `"12.5%"`; parsed to a number of percent. */
+/**
+ * A percentage: `5`, `"5"`, `5%` or `"12.5%"`; parsed to a number of percent. A bare number between
+ * 0 and 1 (`0.1`) is refused with a hint: it is almost always a fraction meant as 10 %, and reading
+ * it as 0.1 % would silently make a threshold a hundred times stricter. `"0.1%"` says it plainly.
+ */
 const percent = z
-  .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*%\s*$/, 'a percentage like "5%"')])
+  .union([z.number(), z.string().regex(/^\s*-?\d+(\.\d+)?\s*%?\s*$/, 'a percentage like "5%"')])
+  .superRefine((v, ctx) => {
+    const bare = typeof v === "number" || !v.includes("%");
+    const n = typeof v === "number" ? v : Number.parseFloat(v);
+    if (bare && n > 0 && n < 1)
+      ctx.addIssue({
+        code: "custom",
+        message: `a percentage (this looks like a fraction: write ${+(n * 100).toFixed(6)}% for ${+(n * 100).toFixed(6)} percent, or "${n}%" if you mean ${n} percent)`,
+      });
+  })
   .transform((v) => (typeof v === "number" ? v : Number.parseFloat(v)));
 
 const command = z.string().trim().min(1, "a shell command (non-empty string)");

@@ -33,6 +33,8 @@ export const comparisonSchema = z.object({
   ci: z.tuple([z.number(), z.number()]),
   confidence: z.number(),
   pValue: z.number(),
+  alpha: z.number().optional(),
+  minImprovementPct: z.number().optional(),
   improvementPct: z.number(),
   verdict: z.enum(["faster", "slower", "no significant change", "inconclusive"]),
   reason: z.string(),

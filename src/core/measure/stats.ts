@@ -172,6 +172,17 @@ export function formatCi(ci: readonly [number, number], confidence: number, deci
 }
 
 /**
+ * A change in % with a sign and `decimals` decimals: "+2.0%", "−46.53%", "0.0%". The sign convention
+ * is the report's "change %" column ((ratio − 1)·100, src/core/report/format.ts `formatPct`), so the
+ * reasons and the tables give one interval in one format.
+ */
+function signedPct(pct: number, decimals: number): string {
+  const text = Math.abs(pct).toFixed(decimals);
+  if (Number(text) === 0) return `${(0).toFixed(decimals)}%`;
+  return `${pct < 0 ? "−" : "+"}${text}%`;
+}
+
+/**
  * A p-value for prose: 2 significant digits ("0.0079"), exponent form below 1e-4 ("3.2e-6"); more
  * digits when needed so the text keeps p's side of `alpha` (never "p = 0.01 < 0.01").
  */
@@ -266,12 +277,15 @@ export function compareSamples(
   const looksWorse = lower ? ratio >= bandHi : ratio <= bandLo;
   const withinBand = ci[0] > bandLo && ci[1] < bandHi;
 
-  const d = honestDecimals([...ci, ratio], [1, bandLo, bandHi], 3);
-  const ciText = formatCi(ci, confidence, d);
+  // Shown as the change of the metric in % (as the report's tables show it), with enough decimals
+  // that no bound appears on the wrong side of 0 or of the minimum.
+  const pcts = [...ci, ratio].map((r) => (r - 1) * 100);
+  const d = honestDecimals(pcts, [0, -minPct, minPct], 1);
+  const ciText = `${+(confidence * 100).toFixed(2)}% CI ${signedPct(pcts[0] ?? 0, d)} … ${signedPct(pcts[1] ?? 0, d)}`;
   const pText = `p = ${formatP(pValue, alpha)} ${significant ? "<" : "≥"} ${alpha}`;
-  const bound = `${lower ? "upper bound ≤" : "lower bound ≥"} ${limit.toFixed(d)}`;
-  const band = `(${bandLo.toFixed(d)}, ${bandHi.toFixed(d)})`;
-  const tail = `${direction} is better; median ratio ${ratio.toFixed(d)}`;
+  const bound = `${lower ? "upper bound ≤" : "lower bound ≥"} ${signedPct((limit - 1) * 100, d)}`;
+  const band = `(${signedPct(-minPct, d)}, ${signedPct(minPct, d)})`;
+  const tail = `${direction} is better; median change ${signedPct(pcts[2] ?? 0, d)}`;
   const cvOf = (s: SampleStats) => s.cvPct.toFixed(honestDecimals([s.cvPct], [maxCvPct], 1));
   const cvs = `CV A ${cvOf(a)}%, B ${cvOf(b)}%`;
   const moved = `B measured ${Math.abs(improvementPct).toFixed(1)}% ${improvementPct >= 0 ? "better" : "worse"}`;
@@ -284,7 +298,7 @@ export function compareSamples(
     reason = `B is ${improvementPct.toFixed(1)}% better: ${pText} and the ${ciText} clears the ${minPct}% minimum (${bound}) (${tail})`;
   } else if (significant && offOne && looksWorse) {
     verdict = "slower";
-    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText}, the ${ciText} lies wholly on the worse side of 1 and the median ratio is worse by at least the ${minPct}% minimum (${tail})`;
+    reason = `B is ${(-improvementPct).toFixed(1)}% worse: ${pText}, the ${ciText} lies wholly on the worse side of 0% and the median is worse by at least the ${minPct}% minimum (${tail})`;
   } else if (withinBand) {
     verdict = "no significant change";
     const small = significant
@@ -311,8 +325,8 @@ export function compareSamples(
         : `does not clear the ${minPct}% minimum (needs ${bound}) and is too wide to exclude a change of ${minPct}% either way`
       : looksWorse
         ? offOne
-          ? "lies on the worse side of 1, but the difference is not significant"
-          : `reaches the better side of 1, so the slowdown is not established, and is too wide to exclude a change of ${minPct}% either way`
+          ? "lies on the worse side of 0%, but the difference is not significant"
+          : `reaches the better side of 0%, so the slowdown is not established, and is too wide to exclude a change of ${minPct}% either way`
         : `reaches outside ${band}, so it cannot exclude a change of ${minPct}% either way`;
     reason = `inconclusive: ${moved} (${pText}), but the ${ciText} ${why}; ${runsText(runsNeeded)} (${cvs}; n = ${a.n}+${b.n}; ${tail})`;
   }
@@ -339,6 +353,8 @@ export function compareSamples(
     ci,
     confidence,
     pValue,
+    alpha,
+    minImprovementPct: minPct,
     improvementPct,
     verdict,
     reason,

@@ -66,13 +66,28 @@ export function crossCheckWords(c: Comparison): string | null {
  * "❔ inconclusive · ≈19 runs a side", "✅ faster · ⚠ CPU cross-check".
  */
 export function verdictCell(c: Comparison): string {
+  return [comparisonLabel(c), ...verdictFlags(c)].join(" · ");
+}
+
+/**
+ * `verdictLabel`, except for a "no significant change" whose p is below α: the difference is real
+ * but smaller than the minimum, and the label says so ("➖ real, below the 5% minimum") instead of
+ * contradicting the p-value next to it.
+ */
+export function comparisonLabel(c: Comparison): string {
+  if (c.verdict === "no significant change" && c.alpha !== undefined && c.pValue < c.alpha)
+    return `➖ real, below the ${c.minImprovementPct ?? 5}% minimum`;
+  return verdictLabel(c.verdict);
+}
+
+function verdictFlags(c: Comparison): string[] {
   const flags: string[] = [];
   if (c.verdict === "inconclusive" && c.runsNeeded !== undefined)
     flags.push(
       c.runsNeeded >= RUNS_NEEDED_CAP ? `${RUNS_NEEDED_CAP}+ runs a side` : `≈${c.runsNeeded} runs a side`,
     );
   if (c.crossCheck) flags.push("⚠ CPU cross-check");
-  return [verdictLabel(c.verdict), ...flags].join(" · ");
+  return flags;
 }
 
 /** The metric name of a comparison, escaped for markdown and clipped. */

@@ -8,7 +8,7 @@ import { markdownTable } from "markdown-table";
 import type { Results, RoundRecord } from "../evidence/results-schema.ts";
 import type { Verdict } from "../types.ts";
 import { behaviourLines, candidateTable, formatUsd, usageLine } from "./candidates.ts";
-import { comparisonTable, comparisonWords, headline, verdictLabel } from "./comparison.ts";
+import { comparisonLabel, comparisonTable, comparisonWords, headline } from "./comparison.ts";
 import {
   clipText,
   codeBlock,
@@ -201,7 +201,7 @@ export function roundDetails(round: RoundRecord): string {
   body.push(`**Gates:** ${verdict}: ${escapeInline(clipText(round.reason, LIMITS.reason))}`);
   if (round.comparison) {
     const c = round.comparison;
-    body.push(`**Comparison with the best so far:** ${comparisonWords(c)} — ${verdictLabel(c.verdict)}`);
+    body.push(`**Comparison with the best so far:** ${comparisonWords(c)} — ${comparisonLabel(c)}`);
   }
   const cost = round.costUsd === undefined ? "" : `, estimated ${formatUsd(round.costUsd)}`;
   body.push(`**Took:** ${formatMs(round.durationMs)}, ${formatNumber(round.tokens)} tokens${cost}`);

@@ -7,6 +7,9 @@ import type OpenAI from "openai";
 import type { Config } from "../../config/schema.ts";
 import { createModelClient } from "./agent.ts";
 
+/** The variable the key is read from when `model.api_key_env` is not set (the config schema's default). */
+const DEFAULT_KEY_VARIABLE = "OPENAI_API_KEY";
+
 /** The client (null = no model, knob tuning only) and, when there is none, why (one sentence). */
 export interface ModelChoice {
   client: OpenAI | null;
@@ -18,26 +21,26 @@ export interface ModelChoice {
  * @param apiKey the key (from the variable `model.api_key_env`, or the Action's `api-key` input);
  *   empty or undefined is fine for a `base_url` endpoint that needs none (vLLM, Ollama).
  * @param how what the user should do to configure a model, e.g. "pass --model NAME" or "set the
- *   `model` input"; used in the note.
+ *   `model` input", and to provide the key held by a variable; used in the note.
  */
 export function modelClientFor(
   config: Config,
   apiKey: string | undefined,
-  how: { model: string; key: string } = {
+  how: { model: string; key: (variable: string) => string } = {
     model: "pass --model NAME",
-    key: "export it",
+    key: (variable) => `export ${variable}=<your key>`,
   },
 ): ModelChoice {
   if (config.strategy === "tune") return { client: null, note: null };
   if (!config.model)
     return {
       client: null,
-      note: `LLM rewrites are off (knob tuning only): add \`model:\` to .github/perfloop.yml or ${how.model}, and provide the API key (${how.key}).`,
+      note: `LLM rewrites are off (knob tuning only): add \`model:\` to .github/perfloop.yml or ${how.model}, and provide the API key (${how.key(DEFAULT_KEY_VARIABLE)}; another variable: \`model.api_key_env\` or --api-key-env).`,
     };
   if (!apiKey && !config.model.base_url)
     return {
       client: null,
-      note: `LLM rewrites are off: no API key (${config.model.api_key_env} is not set; ${how.key}), and no base URL of a local endpoint (vLLM, Ollama) that needs none.`,
+      note: `LLM rewrites are off: no API key (${config.model.api_key_env} is not set: ${how.key(config.model.api_key_env)}), and no base URL of a local endpoint (vLLM, Ollama) that needs none.`,
     };
   return {
     // Local endpoints (Ollama, vLLM) accept any key; the SDK insists on a non-empty one.
