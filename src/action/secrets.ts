@@ -1,6 +1,6 @@
 /**
  * Keeping the API key and the token out of everything the user's code or the evidence can see
- * (DESIGN.md, "Sandbox for the user's code"; issue 4, "Secrets"): both are masked in the log, and
+ * (docs/design.md, "Sandbox"; issue 4, "Secrets"): both are masked in the log, and
  * the loop gets a parent environment without them — no `INPUT_*` variable (the runtime passes every
  * input, secrets included, as `INPUT_<NAME>`), no `ACTIONS_*` runtime credential, no `GITHUB_TOKEN`,
  * and no variable whose value is one of the secrets, whatever its name. The core's allow-list then

@@ -1,5 +1,5 @@
 /**
- * Who may start or cancel a run (DESIGN.md, "GitHub behaviour"): people with write, maintain or
+ * Who may start or cancel a run (docs/design.md, "GitHub behaviour"): people with write, maintain or
  * admin permission on the repository, or a custom repository role based on write or maintain
  * ("Get repository permissions for a user": its legacy `permission` is the base, its `role_name`
  * the role's own name); bots only when

@@ -5,7 +5,7 @@
  * schema and reports its problems on the pull request, so a config the runner accepts (a newer
  * perfloop's key, say) is never refused by an older App. The core schema takes `app` as an opaque
  * section, so the CLI and the Action accept the same file.
- * The file is read from the default branch through Probot's config loader (DESIGN.md, "GitHub behaviour").
+ * The file is read from the default branch through Probot's config loader (docs/design.md, "GitHub behaviour").
  */
 import { z } from "zod";
 import { CONFIG_PATH, ConfigError, yamlSyntaxProblem } from "../core/config/load.ts";

@@ -1,6 +1,6 @@
 /**
- * The App's state, read from GitHub: the `perfloop` check runs of a head commit (DESIGN.md,
- * "Scale": they are the source of truth; the App's bounded memory, app-memory.ts, only adds what
+ * The App's state, read from GitHub: the `perfloop` check runs of a head commit (docs/design.md,
+ * "State and scale": they are the source of truth; the App's bounded memory, app-memory.ts, only adds what
  * they do not carry). A request is the set of check runs whose `external_id` is its id; it is
  * active while any of them is queued or in progress. A check run active for longer than
  * `app.stale_after_hours` is stale: it no longer blocks new requests and is concluded `timed_out`.

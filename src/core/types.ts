@@ -93,7 +93,7 @@ export interface HotSpot {
   calls: number | null;
 }
 
-/** Bottleneck categories of DESIGN.md ("Bottleneck categories"), the one list every schema uses. */
+/** Bottleneck categories of docs/design.md ("Bottleneck categories and thresholds"), the one list every schema uses. */
 export const BOTTLENECK_CATEGORIES = [
   "cpu-single-thread",
   "cpu-parallel",
@@ -207,7 +207,7 @@ export interface SampleStats {
   max: number;
 }
 
-/** The verdict words of DESIGN.md's measurement protocol. */
+/** The verdict words of docs/design.md, "Verdict rules". */
 export type ComparisonVerdict = "faster" | "slower" | "no significant change" | "inconclusive";
 
 /** An A/B comparison of one metric. */

@@ -1,6 +1,6 @@
 /**
  * The `perfloop` check run: one per request, on the PR head SHA. It is also the App's only state
- * (DESIGN.md, "Scale"): `external_id` holds the request id, `details_url` the workflow run, and the
+ * (docs/design.md, "State and scale"): `external_id` holds the request id, `details_url` the workflow run, and the
  * output shows the phase. Annotations are added 50 per request (GitHub's limit).
  */
 import type { Results } from "../core/evidence/results-schema.ts";

@@ -1,5 +1,5 @@
 /**
- * The publish module's public API (DESIGN.md, "Layers": publish turns a results bundle into GitHub
+ * The publish module's public API (docs/design.md, "Layers": publish turns a results bundle into GitHub
  * output). The App and the Action import from here; everything takes an Octokit-compatible client
  * (see {@link GitHubClient}), a repository and plain values.
  */

@@ -1,5 +1,5 @@
 /**
- * GitHub's size limits that publishing must respect (DESIGN.md, "GitHub behaviour"), and a safe
+ * GitHub's size limits that publishing must respect (docs/design.md, "GitHub behaviour"), and a safe
  * truncation for markdown that must fit one of them.
  *
  * Sources: issue and PR comment bodies are limited to 65,536 characters (the REST API answers 422
@@ -7,7 +7,7 @@
  * `output.title` to 255 (REST "Create a check run"); at most 50 annotations per create/update
  * request ("Update a check run": "make multiple requests" for more); `workflow_dispatch` accepts at
  * most 25 inputs and 65,535 characters of inputs payload (GitHub Docs, "Events that trigger
- * workflows", workflow_dispatch; the limits DESIGN.md records). Lengths are counted here in UTF-16 code units, which is never less than the
+ * workflows", workflow_dispatch; the limits docs/design.md records in "Size limits"). Lengths are counted here in UTF-16 code units, which is never less than the
  * count of characters GitHub applies.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The one perfloop comment per pull request (DESIGN.md, "GitHub behaviour"): found by a hidden
+ * The one perfloop comment per pull request (docs/design.md, "GitHub behaviour"): found by a hidden
  * marker, edited in place on every phase, created only when it does not exist yet.
  */
 import { COMMENT_MAX_CHARS, SAFETY_MARGIN_CHARS, truncateMarkdown } from "./limits.ts";

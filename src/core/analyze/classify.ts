@@ -1,6 +1,6 @@
 /**
- * Bottleneck classifier: turns a `SignalSummary` into the verdicts of DESIGN.md ("Bottleneck
- * categories"), each with its rule, the numbers that fired it, a confidence, the share of run time
+ * Bottleneck classifier: turns a `SignalSummary` into the verdicts of docs/design.md ("Bottleneck
+ * categories and thresholds"), each with its rule, the numbers that fired it, a confidence, the share of run time
  * it explains and the Amdahl bound. Rules are plain threshold tests on the summary; every threshold
  * is an exported constant with its source (`thresholds.ts`). The host rules live here, the GPU
  * rules in `gpu-rules.ts`, remedies in `remedies.ts`.
@@ -212,7 +212,7 @@ function hostMemory(ctx: Ctx): Verdict[] {
 }
 
 /**
- * Every bottleneck category of DESIGN.md whose rule fires on `s` (thresholds in `thresholds.ts`;
+ * Every bottleneck category of docs/design.md ("Bottleneck categories and thresholds") whose rule fires on `s` (thresholds in `thresholds.ts`;
  * each rule, its share and its confidence are documented at its function): throttled,
  * cpu-single-thread | cpu-parallel, waiting, disk-io, host-memory, gpu-starved,
  * gpu-launch-bound | gpu-compute, gpu-memory. Confidence is 0.5 at a threshold rising to 1 well past

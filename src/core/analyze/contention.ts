@@ -122,7 +122,7 @@ function pText(p: number): string {
  *   CONTENTION_MISMATCH_EFFECT longer, (1 − low share) / (1 − high share) − 1 (thresholds.ts gives
  *   the source), and
  * - systematic: a two-sided Mann–Whitney test of the per-run shares gives p < `alpha` (the
- *   measurement's own α, default 0.01 as in DESIGN.md's protocol: a difference in contention is
+ *   measurement's own α, default 0.01 as in docs/design.md, "Verdict rules": a difference in contention is
  *   called clear on the same evidence a change in the metric needs; chance differences between
  *   interleaved runs are already in the metric's own spread and confidence interval).
  * Not judged (null) when either side has no reading, or when the more delayed side kept more threads

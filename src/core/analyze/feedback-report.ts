@@ -1,5 +1,5 @@
 /**
- * `feedback_report.md` of the evidence bundle (DESIGN.md, "Evidence bundle"): the bottleneck
+ * `feedback_report.md` of the evidence bundle (docs/design.md, "Evidence bundle"): the bottleneck
  * verdicts with their rule, numbers, confidence, share and Amdahl bound, the remedies handed to the
  * optimizer, the signals they were computed from, and the profiler's hot spots.
  */

@@ -1,11 +1,11 @@
 /**
- * Remedies handed to the optimizer per bottleneck category: the table of DESIGN.md ("Bottleneck
- * categories"), refined by the profiler's hot spots so that the first remedy names the code to
+ * Remedies handed to the optimizer per bottleneck category: the table of docs/design.md
+ * ("Remedies"), refined by the profiler's hot spots so that the first remedy names the code to
  * change (function, file:line, its share of profiled time).
  */
 import type { BottleneckCategory, HotSpot } from "../types.ts";
 
-/** DESIGN.md's remedies per category, best first. */
+/** The remedies per category of docs/design.md, "Remedies", best first. */
 export const BASE_REMEDIES: Readonly<Record<BottleneckCategory, readonly string[]>> = {
   "cpu-single-thread": ["better algorithm", "vectorize", "native/GPU kernels", "parallelize"],
   "cpu-parallel": ["less work", "better algorithm", "avoid contention"],
@@ -59,7 +59,7 @@ export function hotSpotHint(category: BottleneckCategory, hotSpots: readonly Hot
 
 /**
  * Remedies for a verdict, best first: the hot-spot hint (if any), then `extra` (rule-specific
- * refinements from the classifier), then DESIGN.md's remedies for the category.
+ * refinements from the classifier), then the category's remedies (docs/design.md, "Remedies").
  */
 export function remediesFor(
   category: BottleneckCategory,

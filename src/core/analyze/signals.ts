@@ -1,7 +1,7 @@
 /**
  * Summarize one baseline measurement (every measured run's whole-run accounting, its `/proc` samples
- * and the GPU traces) into the `SignalSummary` the bottleneck classifier reads (DESIGN.md, "Hardware
- * signals and their cost" and "Bottleneck categories"). Pure arithmetic: no I/O, no clock.
+ * and the GPU traces) into the `SignalSummary` the bottleneck classifier reads (docs/design.md, "Hardware
+ * signals" and "Bottleneck categories and thresholds"). Pure arithmetic: no I/O, no clock.
  */
 import { runContention } from "../measure/contention.ts";
 import { median } from "../measure/stats.ts";

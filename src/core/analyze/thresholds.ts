@@ -127,7 +127,7 @@ export const THROTTLE_REASONS: readonly GpuSlowdownReason[] = [
 /** Amdahl bound cap, ×: shares ≥ 1 − 1/100 report 100× (see `amdahlBound`). Own choice. */
 export const AMDAHL_CAP = 100;
 
-/** Sampler period of DESIGN.md (10 Hz), ms: wall / period = expected `/proc` samples of a run. */
+/** Sampler period of docs/design.md, "Hardware signals" (10 Hz), ms: wall / period = expected `/proc` samples of a run. */
 export const SAMPLE_PERIOD_MS = 100;
 
 /**

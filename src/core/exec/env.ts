@@ -1,5 +1,5 @@
 /**
- * The allow-listed environment for the user's commands (DESIGN.md, "Sandbox for the user's code").
+ * The allow-listed environment for the user's commands (docs/design.md, "Sandbox").
  * Only known-harmless variables pass; anything whose name looks like a secret never does, even when
  * the config asks for it.
  */
@@ -33,7 +33,7 @@ export const DEFAULT_ALLOWED_ENV = [
   "RUNNER_TRACKING_ID",
 ] as const;
 
-/** Name fragments that mark a secret (DESIGN.md): such variables are never passed to user code. */
+/** Name fragments that mark a secret (docs/design.md, "Sandbox"): such variables are never passed to user code. */
 export const SECRET_NAME = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL/i;
 
 /**

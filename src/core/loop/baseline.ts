@@ -1,5 +1,5 @@
 /**
- * Steps 1–4 of the loop (DESIGN.md): set-up, the correctness baseline, the baseline measurement
+ * Steps 1–4 of the loop (docs/design.md, "The loop"): set-up, the correctness baseline, the baseline measurement
  * with hardware sampling, a separate profiling run, and the bottleneck verdict.
  */
 import os from "node:os";

@@ -10,7 +10,7 @@ import type { RunRecord } from "../measure/run-once.ts";
 import { compareSamples } from "../measure/stats.ts";
 import type { Comparison, GpuSlowdownReason, GpuTrace } from "../types.ts";
 
-/** Slowdown reasons that compromise a measurement (DESIGN.md: thermal, power brake, HW slowdown). */
+/** Slowdown reasons that compromise a measurement (docs/design.md, "Noise and contention": thermal, power brake, HW slowdown). */
 export const COMPROMISING_SLOWDOWN: GpuSlowdownReason[] = [
   "hw_slowdown",
   "hw_thermal_slowdown",

@@ -1,6 +1,6 @@
 /**
  * Steps 5–9: rounds of candidates until convergence, then the final A/B of the baseline against the
- * best state. Convergence (DESIGN.md): the target reached, the round / time / token budget spent, no
+ * best state. Convergence (docs/design.md, "The loop", step 9): the target reached, the round / time / token budget spent, no
  * candidate left, or two consecutive measured rounds each improving less than 5% (rounds rejected
  * before the A/B measurement do not count towards convergence; they do count against `rounds`).
  */
@@ -28,7 +28,7 @@ import { promote } from "./workspace.ts";
 /** Lines of a failed candidate's diff shown in the next round's prompt. */
 const DIFF_LINES_IN_PROMPT = 40;
 
-/** A round that improves less than this counts towards convergence (DESIGN.md step 9), %. */
+/** A round that improves less than this counts towards convergence (docs/design.md, "The loop", step 9), %. */
 export const CONVERGENCE_STEP_PCT = 5;
 
 /** How the rounds ended. */

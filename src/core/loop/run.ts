@@ -1,5 +1,5 @@
 /**
- * `runPerfloop`: the whole loop of DESIGN.md, orchestrated. It only sequences the steps; each step
+ * `runPerfloop`: the whole loop of docs/design.md ("The loop"), orchestrated. It only sequences the steps; each step
  * lives in its own module. Whatever happens, the bundle ends with a results.json (status "error" and
  * the message when perfloop itself failed) and the user's tree is untouched unless `apply` is set
  * and the improvement was verified. In optimize mode the run's memory (docs/memory.md) is opened after

@@ -1,5 +1,5 @@
 /**
- * Where candidates come from (DESIGN.md step 5): the knob tuner (here) and the LLM rewrite
+ * Where candidates come from (docs/design.md, "Optimizer strategies"): the knob tuner (here) and the LLM rewrite
  * (llm-source.ts), in an order chosen by the verdict, or by the strategy bandit when memory has one
  * (memory/policy.ts). A source yields a round's candidates and none when it has nothing left, and
  * may observe each outcome.

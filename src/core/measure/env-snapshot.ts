@@ -1,7 +1,7 @@
 /**
  * One-off environment snapshot for the evidence bundle (`env_snapshot.json`): CPU, memory, OS,
  * container/VM, a few tool versions, and the GPUs nvidia-smi lists. systeminformation is used here,
- * once per run, never in the samplers (DESIGN.md, "Hardware signals and their cost").
+ * once per run, never in the samplers (docs/design.md, "Environment snapshot").
  * It NEVER includes environment-variable values, host names, serial numbers or UUIDs: every field
  * is copied by name from what the libraries return, never spread.
  */

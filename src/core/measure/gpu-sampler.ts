@@ -1,10 +1,10 @@
 /**
  * GPU sampler: ONE long-lived `nvidia-smi --query-gpu=<fields> --format=csv,noheader,nounits -lms N`
- * per measurement, its lines parsed as they stream (DESIGN.md, "Hardware signals and their cost":
+ * per measurement, its lines parsed as they stream (docs/design.md, "Hardware signals":
  * never one spawn per sample). The fields are probed once per process and binary with
  * `nvidia-smi --help-query-gpu` (drivers differ: `clocks_event_reasons.*` vs `clocks_throttle_reasons.*`).
  * No nvidia-smi, a failed probe or no GPU is not an error: the trace says `available: false` and why
- * (DESIGN.md: "say so and carry on with what there is").
+ * (docs/design.md, "Hardware signals": "say so and carry on with what there is").
  */
 import { execa, type ResultPromise } from "execa";
 import type { GpuSample, GpuTrace } from "../types.ts";

@@ -8,7 +8,7 @@
  */
 import type { GpuSample, GpuSlowdownReason } from "../types.ts";
 
-/** The per-sample fields perfloop wants, in query order (DESIGN.md, "Hardware signals and their cost"). */
+/** The per-sample fields perfloop wants, in query order (docs/design.md, "Hardware signals"). */
 export const WANTED_FIELDS = [
   "index",
   "utilization.gpu",

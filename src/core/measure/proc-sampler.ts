@@ -1,6 +1,6 @@
 /**
  * `/proc` sampler: reads the measured process tree at a fixed rate (default 10 Hz) without spawning
- * anything per sample (DESIGN.md, "Hardware signals and their cost": systeminformation's process
+ * anything per sample (docs/design.md, "Hardware signals": systeminformation's process
  * functions spawn shell commands per call, far too costly at 10 Hz).
  *
  * What a sample holds is the LIVE tree: CPU time, faults and I/O of processes that exited between

@@ -1,5 +1,5 @@
 /**
- * The measurement protocol of DESIGN.md: warm-up runs that are not counted, then A and B interleaved
+ * The measurement protocol of docs/design.md ("Order of runs"): warm-up runs that are not counted, then A and B interleaved
  * (AB BA AB BA …) so drift of the machine (thermal, caches, other load) hits both sides alike; one
  * long-lived GPU sampler for the whole measurement; every run recorded raw.
  */

@@ -1,5 +1,5 @@
 /**
- * Hand-written statistics for the A/B measurement protocol (DESIGN.md, "Measurement protocol"):
+ * Hand-written statistics for the A/B measurement protocol (docs/design.md, "Measurement protocol"):
  * per-side summaries, the Mann–Whitney U test, a seeded percentile bootstrap of the ratio of
  * medians, the verdict rule that turns them into "faster" / "slower" / "no significant change" /
  * "inconclusive", and the run count that would settle an inconclusive one. No stats library: every formula is here, with its source.
@@ -200,16 +200,16 @@ export interface CompareOptions {
   unit: string;
   /** Which way is better for the metric: "lower" (wall time) or "higher" (throughput). */
   direction: "lower" | "higher";
-  /** Significance level of the Mann–Whitney test, default 0.01 (DESIGN.md). */
+  /** Significance level of the Mann–Whitney test, default 0.01 (docs/design.md, "Verdict rules"). */
   alpha?: number;
   /**
-   * `min_improvement`, %, default 5 (DESIGN.md): the whole CI must clear it to claim "faster", and
+   * `min_improvement`, %, default 5 (docs/design.md, "Verdict rules"): the whole CI must clear it to claim "faster", and
    * the CI must lie within ±it of 1 to say "no significant change".
    */
   minImprovementPct?: number;
-  /** CV of either side above which the comparison is "inconclusive", %, default 10 (DESIGN.md `max_cv`). */
+  /** CV of either side above which the comparison is "inconclusive", %, default 10 (docs/design.md, "Verdict rules": `max_cv`). */
   maxCvPct?: number;
-  /** Bootstrap CI coverage, default 0.95 (DESIGN.md); bootstrap seed, default 1; iterations, default 10,000. */
+  /** Bootstrap CI coverage, default 0.95 (docs/design.md, "Statistics"); bootstrap seed, default 1; iterations, default 10,000. */
   confidence?: number;
   seed?: number;
   iterations?: number;
@@ -220,7 +220,7 @@ export interface CompareOptions {
 /**
  * A/B comparison of one metric, `base` = A (baseline), `cand` = B (shape: `Comparison`;
  * ratio = median(B) / median(A); improvementPct = (1 − ratio)·100 for "lower", (ratio − 1)·100 for
- * "higher"; m = minImprovementPct / 100). Rules of DESIGN.md "Measurement protocol" ("no significant
+ * "higher"; m = minImprovementPct / 100). Rules of docs/design.md, "Verdict rules" ("no significant
  * change only when the CI is narrow enough to exclude min_improvement either way; a significant
  * slowdown is slower; a wide CI is inconclusive with the runs that would settle it"), in order:
  * 1. "inconclusive" if EITHER side's cvPct > maxCvPct, or `compromised` is set (a non-empty string).

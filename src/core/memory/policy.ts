@@ -68,7 +68,7 @@ export interface PolicyInput {
   category: string;
   runId: string;
   arms: Arm[];
-  /** The strategy the verdict rule of DESIGN.md step 5 prefers: one pseudo-success in its arms' prior. */
+  /** The strategy the verdict rule of docs/design.md, "Order of strategies", prefers: one pseudo-success in its arms' prior. */
   preferred: "llm" | "tune";
   rng: () => number;
   now?: Date;

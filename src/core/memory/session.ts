@@ -44,7 +44,7 @@ export interface MemorySessionInput {
   verdicts: Verdict[];
   hotSpots: HotSpot[];
   embedder: Embedder | null;
-  /** Strategies this run can use, and the one the verdict rule prefers (DESIGN.md step 5). */
+  /** Strategies this run can use, and the one the verdict rule prefers (docs/design.md, "Order of strategies"). */
   available: { tune: boolean; llm: boolean };
   preferred: "llm" | "tune";
   /**

@@ -1,4 +1,4 @@
-// The patch policy of DESIGN.md ("Patch policy (a candidate may never)"): which files a candidate
+// The patch policy of docs/design.md ("Patch policy"): which files a candidate
 // may touch and how much it may change. Violations are returned, never thrown: they reject the
 // candidate with a reason that is shown to the model and written to the report.
 
@@ -54,7 +54,7 @@ export type PolicyChange = {
   after: string | null;
 };
 
-/** Test files and test-runner configuration (DESIGN.md "Patch policy"), matched case-insensitively. */
+/** Test files and test-runner configuration (docs/design.md, "Patch policy"), matched case-insensitively. */
 export const TEST_GLOBS: readonly string[] = [
   "**/test/**",
   "**/tests/**",
@@ -114,7 +114,7 @@ function compile(globs: readonly string[], nocase: boolean): Matcher[] {
   return globs.map((glob) => ({ glob, test: picomatch(glob, { dot: true, nocase }) }));
 }
 
-/** The built-in forbidden sets of DESIGN.md "Patch policy", plus `.git` and the policy's `protect`. */
+/** The built-in forbidden sets of docs/design.md, "Patch policy", plus `.git` and the policy's `protect`. */
 function forbiddenRules(policy: PatchPolicy): Rule[] {
   const config = policy.configPath ?? CONFIG_PATH;
   const configGlobs = [config, config.replace(/\.yml$/, ".yaml"), config.replace(/\.yaml$/, ".yml")];
@@ -228,7 +228,7 @@ function changedLines(before: string | null, after: string | null): number {
  * backslash/NUL, symlinks whose real path leaves realpath(root), checked on the nearest existing
  * ancestor), allowed/forbidden globs (tests, benchmarks, `.github/**`, the perfloop config, lock
  * files, `.git`, `protect`) on both the written and the real path, and the size caps. Source of the
- * rules: DESIGN.md "Patch policy". Reads only file metadata, never contents. Returns every
+ * rules: docs/design.md, "Patch policy". Reads only file metadata, never contents. Returns every
  * violation (empty: allowed); does not throw for any patch content.
  */
 export async function checkPatchPolicy(

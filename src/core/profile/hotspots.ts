@@ -1,7 +1,7 @@
 /**
  * Hot spots of a profiled command: per-function times from every profiled process (Python and
  * Node), merged, as shares of the whole profiled time, restricted to the repository's own files.
- * DESIGN.md, "Profiling, for any command".
+ * docs/design.md, "Profiling".
  */
 import { realpathSync } from "node:fs";
 import path from "node:path";

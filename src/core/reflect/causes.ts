@@ -1,6 +1,6 @@
 /**
  * The likely cause of a rejection and what to change, by gate — rules over the evidence, in the order
- * of DESIGN.md's gates (policy → apply → tests → output → performance). They state what the evidence
+ * of the gates of docs/design.md, "The loop" (policy → apply → tests → output → performance). They state what the evidence
  * supports and no more: a "no significant change" says the change did not reach the dominant cost,
  * never that the idea is wrong everywhere; an "inconclusive" one says whether noise or too few runs
  * stood in the way, and how many runs a side would settle it when the comparison's reason says so.

@@ -10,7 +10,7 @@ import type { Comparison, ComparisonVerdict } from "../types.ts";
 import { clipText, escapeInline, escapeTableCell } from "./escape.ts";
 import { formatCi, formatFactor, formatPct, formatPValue, formatValue } from "./format.ts";
 
-/** DESIGN.md's default significance level; p is printed with enough digits to keep its side of it. */
+/** The default significance level of docs/design.md, "Verdict rules"; p is printed with enough digits to keep its side of it. */
 export const DEFAULT_ALPHA = 0.01;
 
 /** Longest metric name / unit shown, characters (they come from the repository's config). */

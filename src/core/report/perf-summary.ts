@@ -1,5 +1,5 @@
 /**
- * perf_summary.md of the evidence bundle (DESIGN.md, "Evidence bundle"): the measurement protocol
+ * perf_summary.md of the evidence bundle (docs/design.md, "Evidence bundle"): the measurement protocol
  * in words, the baseline's statistics (n, median, IQR, CV, range) for wall time, CPU time, peak RSS
  * and the program's metric, every round's A/B comparison, and the final comparisons with the reason
  * of each verdict. Numbers are `Results` fields, formatted; untrusted text is clipped and escaped.
@@ -16,7 +16,7 @@ import { formatPercent, formatValue } from "./format.ts";
 const NAME_MAX = 200;
 const REASON_MAX = 1000;
 
-/** The protocol of DESIGN.md "Measurement protocol" in words; `confidence` is the CI coverage (fraction). */
+/** The protocol of docs/design.md, "Measurement protocol", in words; `confidence` is the CI coverage (fraction). */
 function protocol(confidence: number): string {
   const ci = ciLabel(confidence);
   return [
