@@ -1,7 +1,7 @@
 /**
  * `npm run bench`, item 5 (issue 11, "a metric that noise cannot move"): for wall time, CPU time and
  * instructions, the run-to-run CV of one CPU-bound program idle and under load (one busy process per
- * core, like ../shared/tools/under-load), and the A/A false claims: 20 comparisons of the same tree
+ * core, like a busy CI runner), and the A/A false claims: 20 comparisons of the same tree
  * against itself (5 + 5 interleaved runs each, default statistics), counting "faster"/"slower"
  * claims (false by construction), "inconclusive" answers and "no significant change". Every run is
  * sandboxed exactly as in a perfloop run.

@@ -306,12 +306,12 @@ export const resultsSchema = z.object({
     costUsd: z.number().nonnegative().nullable().optional(),
   }),
   /**
-   * Behaviour capture (README, "Behaviour capture"): the functions recorded on the baseline and how
+   * Behaviour capture (docs/agent.md, "Behaviour capture"): the functions recorded on the baseline and how
    * many distinct calls; absent when nothing was captured. Optional, added without a schema bump.
    */
   behaviour: z.object({ functions: z.array(z.string()), calls: z.number().int().nonnegative() }).optional(),
   /**
-   * The pull request's share of the profile (README, "Focus on the pull request"): self time of the
+   * The pull request's share of the profile (docs/agent.md, "Focus on the pull request"): self time of the
    * hot functions whose body the PR changed, % of the profiled time. Optional, absent without a PR.
    */
   focus: z

@@ -1,5 +1,5 @@
 /**
- * Behaviour capture in the loop (README, "Behaviour capture"): the baseline's tests and one
+ * Behaviour capture in the loop (docs/agent.md, "Behaviour capture"): the baseline's tests and one
  * benchmark run record the arguments and results of the hot Python functions
  * (src/core/behaviour/capture.ts), and every candidate's tests and benchmark run are recorded the
  * same way and compared (src/core/behaviour/compare.ts) before any timing. It catches changed

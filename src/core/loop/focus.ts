@@ -1,5 +1,5 @@
 /**
- * Focus on the pull request (README, "Focus on the pull request"): when a run belongs to a PR, the
+ * Focus on the pull request (docs/agent.md, "Focus on the pull request"): when a run belongs to a PR, the
  * baseline's hot spots are ranked with the PR's functions first (src/core/focus/rank.ts), the model
  * is told which lines the PR changed, and the report says what share of the profile lies in them.
  */

@@ -72,7 +72,7 @@ export interface PerfloopOptions {
    */
   evidence?: EvidenceWriter;
   /**
-   * Lines the pull request changed (README, "Focus on the pull request"): the Action reads them from
+   * Lines the pull request changed (docs/agent.md, "Focus on the pull request"): the Action reads them from
    * GitHub, the CLI from `git diff` against `--base`. Hot spots in them are ranked first, the model
    * is told which they are, and the report gives their share of the profile. Absent = no PR.
    */
