@@ -90,6 +90,17 @@ describe("perfloop profile", () => {
     });
     expect(code).toBe(5);
     expect(err.text).toMatch(/baseline-failed: the tests fail on the unmodified code \(exit code 1\)/);
+    // The bundle's flowchart ends where the run did, at the failed tests, and the report links it.
+    const figures = path.join(repo, "out", "figures");
+    expect(await readFile(path.join(figures, "flowchart.dot"), "utf8")).toMatch(
+      /^ {2}tests \[label="tests on the baseline\\n.*\\nFAILED", class="failed"/m,
+    );
+    expect(await readFile(path.join(figures, "flowchart.svg"), "utf8")).toMatch(
+      /<svg[\s\S]*<title>tests<\/title>/,
+    );
+    expect(await readFile(path.join(repo, "out", "report.md"), "utf8")).toContain(
+      "[figures/flowchart.svg](figures/flowchart.svg)",
+    );
   });
 
   it("exits 2 with the key named for an invalid config", async () => {

@@ -3,7 +3,8 @@
  * every Python and Node process profiled — never one of the timed runs, so profiler overhead never
  * reaches a timing. Used for the baseline, again after each accepted round, and by the agents'
  * `profile` tool. Hot spots in files a candidate may not edit (tests, benchmarks, protected globs)
- * are left out: the model cannot act on them.
+ * are left out: the model cannot act on them. The raw profiles are kept in the bundle, next to the
+ * run's log, as speedscope JSON, collapsed stacks and V8 .cpuprofile files (profile-files.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -14,8 +15,10 @@ import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
 import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
 import type { HotSpot } from "../types.ts";
 import { commandLog, type LoopContext, patchPolicyOf, runInTree } from "./context.ts";
+import { keepProfiles, profilesFolderFor } from "./profile-files.ts";
 
-/** Where a profiling run writes its evidence (bundle-relative names). */
+/** Where a profiling run writes its evidence (bundle-relative names); the raw profiles go to the
+ *  folder next to `log` (profile-files.ts `profilesFolderFor`). */
 export interface ProfileEvidence {
   log: string;
   json: string;
@@ -42,6 +45,8 @@ export async function profileTree(
       extra: { writable: [dir], readOnly: [PROFILER_DIR] },
     });
     await ctx.evidence.text(evidence.log, commandLog(result));
+    // Before the hot spots: a malformed profile costs them, not the files of the others.
+    await keepProfiles(ctx, dir, tree, profilesFolderFor(evidence.log));
     const hotSpots = await editableOnly(ctx, tree, await readHotSpots(dir, tree));
     await ctx.evidence.json(evidence.json, hotSpots);
     if (hotSpots.length === 0)

@@ -143,23 +143,22 @@ export async function optimizeRounds(
           improvementPct: primary.improvementPct,
         });
       }
-      // Fresh facts for the next round: the accepted change moved the time elsewhere.
-      if (n < config.rounds) {
-        ctx.emit({
-          type: "phase",
-          phase: `round ${n}: profiling`,
-          detail: "the new best tree, for the next round's hot spots",
-        });
-        hotSpots = await rankByPullRequest(
+      // Fresh facts for the next round: the accepted change moved the time elsewhere. After the
+      // last round too: the last accepted round's profile is the final state's (flamegraphs.ts).
+      ctx.emit({
+        type: "phase",
+        phase: `round ${n}: profiling`,
+        detail: "the new best tree, for the next round's hot spots and the bundle's profiles",
+      });
+      hotSpots = await rankByPullRequest(
+        ctx,
+        await profileTree(
           ctx,
-          await profileTree(
-            ctx,
-            ctx.workspace.best,
-            { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
-            best.env,
-          ),
-        );
-      }
+          ctx.workspace.best,
+          { log: `rounds/${n}/profile.log`, json: `rounds/${n}/hot_spots.json` },
+          best.env,
+        ),
+      );
     }
     const files = candidate.changes.map((c) => c.moveTo ?? c.path);
     let reflection: Reflection | null = null;

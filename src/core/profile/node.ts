@@ -1,7 +1,7 @@
 /**
  * Node profiling for any command: `NODE_OPTIONS=--cpu-prof --cpu-prof-dir=…` makes every Node
  * process (and worker thread) of the command write a V8 `.cpuprofile` at exit; this module sets
- * that up and turns the profiles into per-function times. DESIGN.md, "Profiling, for any command".
+ * that up and turns the profiles into per-function times. docs/design.md, "Profiling".
  */
 import { readdir } from "node:fs/promises";
 import path from "node:path";
@@ -62,11 +62,47 @@ const CpuProfileSchema = z.object({
   timeDeltas: z.array(z.number()).optional(),
 });
 
-type CpuProfile = z.infer<typeof CpuProfileSchema>;
+/** A V8 CPU profile, the fields perfloop reads: `nodes` (call tree), `samples` (node ids),
+ *  `timeDeltas` (µs before each sample), `startTime` / `endTime` (µs). */
+export type CpuProfile = z.infer<typeof CpuProfileSchema>;
 type CpuNode = CpuProfile["nodes"][number];
 
+/**
+ * `json` checked against V8's `.cpuprofile` shape (the fields of {@link CpuProfile}).
+ * @throws NodeProfileReadError (with `source` as its file) when the shape is not V8's.
+ */
+export function parseCpuProfile(json: unknown, source = "<cpuprofile>"): CpuProfile {
+  try {
+    return CpuProfileSchema.parse(json);
+  } catch (error) {
+    throw new NodeProfileReadError(source, { cause: error });
+  }
+}
+
+/**
+ * Self time of each node of `profile` (node id → µs): sample `i` lasts until the next sample's
+ * timestamp (the last one until `endTime`), as Chrome DevTools' CPUProfileDataModel counts it;
+ * timestamps are `startTime + Σ timeDeltas[0..i]`, µs; negative durations (out-of-order ticks)
+ * count 0. Nodes without samples are absent.
+ */
+export function nodeSelfTimesUs(profile: CpuProfile): Map<number, number> {
+  const selfUs = new Map<number, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let t = profile.startTime;
+  const stamps = samples.map((_, i) => {
+    t += deltas[i] ?? 0;
+    return t;
+  });
+  samples.forEach((id, i) => {
+    const duration = Math.max(0, (stamps[i + 1] ?? profile.endTime) - (stamps[i] ?? profile.startTime));
+    selfUs.set(id, (selfUs.get(id) ?? 0) + duration);
+  });
+  return selfUs;
+}
+
 /** `file:///a/b.js` → `/a/b.js`; other URLs (`node:internal/…`, "" for V8's own nodes) unchanged. */
-function urlToFile(url: string): string {
+export function urlToFile(url: string): string {
   if (!url.startsWith("file:")) return url;
   try {
     return fileURLToPath(url);
@@ -90,25 +126,9 @@ function urlToFile(url: string): string {
  * Throws NodeProfileReadError (with `source` as its file) when the shape is not V8's.
  */
 export function cpuProfileFunctionTimes(json: unknown, source = "<cpuprofile>"): RawFunctionTimes[] {
-  let profile: CpuProfile;
-  try {
-    profile = CpuProfileSchema.parse(json);
-  } catch (error) {
-    throw new NodeProfileReadError(source, { cause: error });
-  }
+  const profile = parseCpuProfile(json, source);
   const byId = new Map<number, CpuNode>(profile.nodes.map((n) => [n.id, n]));
-  const selfUs = new Map<number, number>();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  let t = profile.startTime;
-  const stamps = samples.map((_, i) => {
-    t += deltas[i] ?? 0;
-    return t;
-  });
-  samples.forEach((id, i) => {
-    const duration = Math.max(0, (stamps[i + 1] ?? profile.endTime) - (stamps[i] ?? profile.startTime));
-    selfUs.set(id, (selfUs.get(id) ?? 0) + duration);
-  });
+  const selfUs = nodeSelfTimesUs(profile);
 
   const keyOf = (n: CpuNode): string => {
     const { functionName, url, lineNumber } = n.callFrame;

@@ -2,7 +2,7 @@
  * Python profiling for any command: every Python process the command starts imports the
  * `sitecustomize.py` shipped next to this file (found through `PYTHONPATH`), which runs cProfile
  * for the whole process and writes `py-<pid>.json` into the profile directory at exit.
- * DESIGN.md, "Profiling, for any command".
+ * docs/design.md, "Profiling".
  */
 import { readdir } from "node:fs/promises";
 import path from "node:path";
@@ -55,6 +55,13 @@ const PyFunctionSchema = z.object({
   primitive_calls: z.number(),
   tottime_s: z.number(),
   cumtime_s: z.number(),
+  // [caller index in `functions`, calls, primitive calls, tottime s, cumtime s] of this function
+  // in the calls from that caller; absent in files of hooks older than the field. Only the rebuilt
+  // stacks use it: a malformed list is dropped (`undefined`) rather than costing the hot spots.
+  callers: z
+    .array(z.tuple([z.number().int(), z.number(), z.number(), z.number(), z.number()]))
+    .optional()
+    .catch(undefined),
 });
 
 /** One `py-<pid>.json` file as `sitecustomize.py` writes it (seconds). */
@@ -64,6 +71,26 @@ const PyProfileSchema = z.object({
   total_s: z.number(),
   functions: z.array(PyFunctionSchema),
 });
+
+/**
+ * One Python process's profile as `sitecustomize.py` writes it: `pid`, `argv`, `total_s` (Σ
+ * tottime, s) and `functions` (file, 1-based line, name, calls, primitive calls, tottime_s and
+ * cumtime_s in s, and optionally `callers`: `[caller index, calls, primitive calls, tottime_s,
+ * cumtime_s]` per caller edge).
+ */
+export type PythonProfile = z.infer<typeof PyProfileSchema>;
+
+/**
+ * `json` checked against the shape `sitecustomize.py` writes ({@link PythonProfile}).
+ * @throws PythonProfileReadError (with `source` as its file) for any other shape.
+ */
+export function parsePythonProfile(json: unknown, source = "<py profile>"): PythonProfile {
+  try {
+    return PyProfileSchema.parse(json);
+  } catch (error) {
+    throw new PythonProfileReadError(source, { cause: error });
+  }
+}
 
 /**
  * Reads every `py-*.json` profile in `profileDir` (one per Python process) and returns their
