@@ -42,6 +42,7 @@ const E2E = [
   "test/exec.test.ts",
   "test/sandbox-*.test.ts",
   "test/action/{bundle,cancel,hostile,pr,scan,evidence}.test.ts",
+  "test/package.test.ts",
 ];
 
 export default defineConfig({

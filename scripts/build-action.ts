@@ -1,7 +1,9 @@
 /**
- * Builds the Action's bundle into dist/ (committed; .github/workflows/dist.yml rebuilds it and fails
- * when it differs):
+ * Builds the Action's and the CLI's bundles into dist/ (committed; .github/workflows/dist.yml
+ * rebuilds it and `npm test` checks it, failing when it differs):
  *   dist/index.js          src/action/index.ts and every dependency, one ES module (esbuild)
+ *   dist/cli.js            src/cli/index.ts likewise: the installed `perfloop` command runs it through
+ *                          bin/perfloop.js (which first checks the Node version), no node_modules needed
  *   dist/package.json      {"type": "module"}, so Node loads index.js as ESM wherever the action lives
  *   dist/runner.py         the measurement runner, at the path the bundled code computes
  *                          (`new URL("./runner.py", import.meta.url)` in src/core/measure/runner.ts)
@@ -36,12 +38,16 @@ async function buildInto(outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ["src/action/index.ts"],
-    outfile: path.join(outDir, "index.js"),
+    entryPoints: [
+      { in: "src/action/index.ts", out: "index" },
+      { in: "src/cli/index.ts", out: "cli" },
+    ],
+    outdir: outDir,
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node24",
+    // The CLI supports Node 22 and later (bin/perfloop.js checks); the Action runs on node24.
+    target: "node22",
     // Some bundled CommonJS packages call require() for Node built-ins; an ES module has none.
     banner: {
       js: 'import { createRequire as __perfloopCreateRequire } from "node:module";\nconst require = __perfloopCreateRequire(import.meta.url);',
@@ -102,9 +108,7 @@ if (process.argv.includes("--check")) {
   }
   await rm(fresh, { recursive: true, force: true });
   if (stale.length > 0) {
-    console.error(
-      `dist/ is out of date (${stale.join(", ")}): run \`npm run build:action\` and commit dist/.`,
-    );
+    console.error(`dist/ is out of date (${stale.join(", ")}): run \`npm run build\` and commit dist/.`);
     process.exitCode = 1;
   } else console.log("dist/ is up to date.");
 } else {

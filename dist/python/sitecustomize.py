@@ -8,9 +8,16 @@ both, so ``site`` imports this module in each of them before the program starts.
 * At exit the profile is written to ``<PERFLOOP_PROFILE_DIR>/py-<pid>.json`` (or
   ``py-<pid>-<ns>.json`` if that name is taken, e.g. after pid reuse) as
   ``{"pid", "argv", "total_s", "functions": [{"file", "line", "function", "calls",
-  "primitive_calls", "tottime_s", "cumtime_s"}]}``: one entry per key of ``pstats``'
+  "primitive_calls", "tottime_s", "cumtime_s", "callers"}]}``: one entry per key of ``pstats``'
   ``stats`` dict (``calls`` = ``nc``, ``primitive_calls`` = ``cc``, seconds), ``total_s`` the
-  sum of ``tottime_s`` (a profile holding nan or infinity is not written). Files are written to
+  sum of ``tottime_s`` (a profile holding nan or infinity is not written). ``callers`` is the
+  entry's ``pstats`` callers dict as a list of ``[caller_index, calls, primitive_calls,
+  tottime_s, cumtime_s]``: ``caller_index`` is the caller's position in ``functions``, and the
+  times are this function's own (``tottime_s``) and cumulative (``cumtime_s``) time in the calls
+  made from that caller (cProfile's per-edge ``(nc, cc, tt, ct)``). perfloop rebuilds
+  approximate call stacks from these edges (``src/core/profile/python-stacks.ts``): cProfile
+  records no stacks. A function whose callers cannot be listed gets ``[]`` (it then reads as a
+  root). Files are written to
   a temporary name and renamed, so a reader never sees half a file. Relative ``co_filename``s
   (modules imported via a relative ``sys.path`` entry, e.g. under ``python -c``) are made
   absolute against the start-up directory.
@@ -91,7 +98,8 @@ def _thread_hook(frame, event, arg):
 
 
 def _collect():
-    """Merges this process's profilers into one ``pstats``-style dict."""
+    """Merges this process's profilers into one ``pstats``-style dict: key -> ``(cc, nc, tt, ct,
+    callers)``, ``callers`` a dict caller key -> ``(nc, cc, tt, ct)`` (cProfile's edge order)."""
     import _thread
 
     me = _thread.get_ident()
@@ -100,13 +108,42 @@ def _collect():
         if ident == me:
             profiler.disable()  # also closes the calls still open, at the current time
         profiler.snapshot_stats()  # ``pstats.Stats(profiler).stats`` without disabling others
-        for key, (cc, nc, tt, ct, _callers) in profiler.stats.items():
+        for key, (cc, nc, tt, ct, callers) in profiler.stats.items():
             if key in merged:
-                pcc, pnc, ptt, pct = merged[key]
-                merged[key] = (pcc + cc, pnc + nc, ptt + tt, pct + ct)
+                pcc, pnc, ptt, pct, pcallers = merged[key]
+                merged[key] = (pcc + cc, pnc + nc, ptt + tt, pct + ct, _merge_callers(pcallers, callers))
             else:
-                merged[key] = (cc, nc, tt, ct)
+                merged[key] = (cc, nc, tt, ct, _merge_callers({}, callers))
     return merged
+
+
+def _merge_callers(into, callers):
+    # The edges are only for the stacks perfloop rebuilds: one odd value must not cost the
+    # function times, so anything unexpected is left out (``None``: the function lists no callers).
+    if into is None:
+        return None
+    try:
+        for caller, edge in callers.items():
+            if not isinstance(edge, tuple) or len(edge) != 4:
+                continue  # ``profile`` (not cProfile) keeps a bare call count here
+            prev = into.get(caller)
+            into[caller] = edge if prev is None else tuple(a + b for a, b in zip(prev, edge))
+        return into
+    except Exception:
+        return None
+
+
+def _caller_rows(callers, index):
+    """``[caller_index, calls, primitive_calls, tottime_s, cumtime_s]`` per known caller."""
+    rows = []
+    try:
+        for caller, (nc, cc, tt, ct) in (callers or {}).items():
+            i = index.get(caller)
+            if i is not None:
+                rows.append([i, nc, cc, tt, ct])
+    except Exception:
+        return []
+    return rows
 
 
 def _absolute(filename):
@@ -120,7 +157,9 @@ def _write_record(pid):
         return False  # no profiler (yet): a later exit point of this process may have one
     functions = []
     total = 0.0
-    for (filename, line, name), (cc, nc, tt, ct) in _collect().items():
+    merged = _collect()
+    index = {key: i for i, key in enumerate(merged)}
+    for (filename, line, name), (cc, nc, tt, ct, callers) in merged.items():
         total += tt
         functions.append(
             {
@@ -131,6 +170,7 @@ def _write_record(pid):
                 "primitive_calls": cc,
                 "tottime_s": tt,
                 "cumtime_s": ct,
+                "callers": _caller_rows(callers, index),
             }
         )
     argv = list(getattr(sys, "orig_argv", None) or sys.argv or [])

@@ -12,8 +12,10 @@ export const EXIT = {
   noImprovement: 3,
   /** Measurements too noisy or throttled to decide. */
   inconclusive: 4,
-  /** Set-up, tests or benchmark fail on the unmodified code. */
+  /** Set-up, tests or benchmark fail on the unmodified code (gate: on the base or the head). */
   baselineFailed: 5,
+  /** Gate: the head is slower than the base past `gate.threshold` (docs/gate.md). */
+  regressed: 6,
   /** `timeouts.total` ended the run (coreutils `timeout` uses the same code). */
   timeout: 124,
   /** SIGINT ended the run (128 + SIGINT, the shell's convention). */
@@ -23,11 +25,13 @@ export const EXIT = {
 } as const;
 
 /** The exit code for a results status. */
-export function exitCodeFor(status: Results["status"], mode: "optimize" | "profile"): number {
+export function exitCodeFor(status: Results["status"], mode: "optimize" | "profile" | "gate"): number {
   if (status === "error") return EXIT.error;
   if (status === "cancelled") return EXIT.cancelled;
   if (status === "timeout") return EXIT.timeout;
-  if (status === "baseline-failed") return EXIT.baselineFailed;
+  if (status === "baseline-failed" || status === "head-failed") return EXIT.baselineFailed;
+  if (status === "regressed") return EXIT.regressed;
+  if (status === "passed") return EXIT.ok;
   if (mode === "profile") return EXIT.ok;
   if (status === "improved") return EXIT.ok;
   return status === "inconclusive" ? EXIT.inconclusive : EXIT.noImprovement;

@@ -4,13 +4,13 @@
  */
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../core/config/load.ts";
 import { applyOverrides } from "../core/config/overrides.ts";
 import { type Config, configSchema } from "../core/config/schema.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
 import { SandboxUnavailableError } from "../core/exec/isolation.ts";
 import { type ChangedLines, ChangedLinesError, changedLinesFromGit } from "../core/focus/changed-lines.ts";
+import { exportGateTrees, GateRefError, type GateTrees } from "../core/gate/trees.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
 import { InstructionsUnavailableError } from "../core/measure/instructions.ts";
@@ -18,36 +18,11 @@ import { resolveStorePath } from "../core/memory/session.ts";
 import { computeStats, formatStats } from "../core/memory/stats.ts";
 import { MemoryStoreError, openStoreForReading } from "../core/memory/store.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
+import { type OptionValues, readCommandLine } from "./command-line.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { InitError, runInit } from "./init.ts";
 import { createProgressPrinter } from "./progress.ts";
-
-const USAGE = `usage:
-  perfloop optimize [dir] [--out DIR] [--rounds N] [--strategy auto|llm|tune]
-                          [--model NAME] [--base-url URL] [--api-key-env VAR] [--apply] [--json]
-                          [--memory PATH] [--base REF]
-  perfloop profile [dir] [--out DIR] [--json] [--base REF]
-  perfloop stats [dir] [--memory PATH] [--json]
-
-  dir            the project to optimize (default: .); its config is <dir>/.github/perfloop.yml
-  --out DIR      evidence bundle directory (default: <dir>/.perfloop/<timestamp>; refused when
-                 <dir>/.perfloop is a symbolic link)
-  --config PATH  config file relative to dir (default: .github/perfloop.yml)
-  --rounds N     override \`rounds\`
-  --strategy S   override \`strategy\`
-  --model NAME   enable LLM rewrites with this model (OpenAI-compatible endpoint)
-  --base-url URL endpoint, e.g. http://localhost:11434/v1 for Ollama
-  --api-key-env VAR  variable holding the API key (default OPENAI_API_KEY)
-  --apply        write the verified best state into dir (default: only <out>/final.patch)
-  --base REF     focus on what this branch changed since REF (e.g. origin/main): hot spots in the
-                 changed lines first, the model told which they are, their share of the profile
-                 in the report (git diff from the merge base to the working tree)
-  --memory PATH  the memory store, anywhere (default: memory.path of the config, inside dir; else
-                 $XDG_CACHE_HOME/perfloop/<dir name>-<hash>/memory.sqlite, ~/.cache without it)
-  --json         print results.json (stats: the figures) to stdout
-stats prints, per repository in the memory store: success rate, improvement slope over runs,
-memory reuse rate and rollbacks (docs/memory.md).
-Exit codes: 0 improved (or profiled), 1 perfloop error, 2 usage/config error, 3 no significant
-improvement, 4 inconclusive, 5 set-up/tests/benchmark fail on the unmodified code.`;
+import { COMMAND_USAGE, OVERVIEW } from "./usage.ts";
 
 /** Where the CLI reads and writes (injectable for tests). */
 export interface CliIo {
@@ -65,37 +40,38 @@ export async function main(
   argv: string[],
   io: CliIo = { out: process.stdout, err: process.stderr, env: process.env },
 ): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(argv);
-  } catch (error) {
-    io.err.write(`perfloop: ${(error as Error).message}\n\n${USAGE}\n`);
+  if (argv.length === 0) {
+    io.err.write(`${OVERVIEW}\n`);
     return EXIT.usage;
   }
-  if (args.values.version) {
+  const line = readCommandLine(argv);
+  if (line.kind === "version") {
     io.out.write(`perfloop ${PERFLOOP_VERSION}\n`);
     return EXIT.ok;
   }
-  const [command, dirArg, ...extra] = args.positionals;
-  if (args.values.help || !command) {
-    (args.values.help ? io.out : io.err).write(`${USAGE}\n`);
-    return args.values.help ? EXIT.ok : EXIT.usage;
+  if (line.kind === "help") {
+    io.out.write(`${line.command ? COMMAND_USAGE[line.command] : OVERVIEW}\n`);
+    return EXIT.ok;
   }
-  if ((command !== "optimize" && command !== "profile" && command !== "stats") || extra.length > 0) {
-    io.err.write(`perfloop: unknown command "${[command, ...extra].join(" ")}"\n\n${USAGE}\n`);
+  if (line.kind === "error") {
+    io.err.write(
+      `perfloop: ${line.message}\nRun \`perfloop ${line.command ? `${line.command} ` : ""}--help\` for usage.\n`,
+    );
     return EXIT.usage;
   }
-
-  const repoDir = path.resolve(dirArg ?? ".");
-  if (command === "stats") return stats(repoDir, args.values, io);
+  const { command } = line;
+  const values = cliValues(line.values);
+  const repoDir = path.resolve(line.dir);
+  if (command === "stats") return stats(repoDir, values, io);
+  if (command === "init") return init(repoDir, values, io);
   let config: Config;
   try {
-    config = applyOverrides(await loadConfig(repoDir, args.values.config), {
-      rounds: args.values.rounds,
-      strategy: args.values.strategy,
-      model: args.values.model,
-      baseUrl: args.values["base-url"],
-      apiKeyEnv: args.values["api-key-env"],
+    config = applyOverrides(await loadConfig(repoDir, values.config), {
+      rounds: values.rounds,
+      strategy: values.strategy,
+      model: values.model,
+      baseUrl: values["base-url"],
+      apiKeyEnv: values["api-key-env"],
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -104,18 +80,35 @@ export async function main(
   }
   let outDir: string;
   try {
-    outDir = args.values.out ? path.resolve(args.values.out) : await defaultOutDir(repoDir);
+    outDir = values.out ? path.resolve(values.out) : await defaultOutDir(repoDir);
   } catch (error) {
     if (!(error instanceof OutDirError)) throw error;
     io.err.write(`perfloop: ${error.message}\n`);
     return EXIT.usage;
   }
+  // The gate compares two commits, exported from git into trees of their own (docs/gate.md).
+  let trees: GateTrees | null = null;
+  if (command === "gate") {
+    if (!values.base) {
+      io.err.write(
+        "perfloop: gate needs --base REF (the commit to compare the head with, e.g. origin/main)\n",
+      );
+      return EXIT.usage;
+    }
+    try {
+      trees = await exportGateTrees(repoDir, values.base, values.head ?? "HEAD");
+    } catch (error) {
+      if (!(error instanceof GateRefError)) throw error;
+      io.err.write(`perfloop: ${error.message}\n`);
+      return EXIT.usage;
+    }
+  }
   let changedLines: ChangedLines | undefined;
   try {
-    if (args.values.base) changedLines = await changedLinesFromGit(repoDir, args.values.base);
+    if (values.base) changedLines = await changedLinesFromGit(repoDir, values.base);
   } catch (error) {
     if (!(error instanceof ChangedLinesError)) throw error;
-    io.err.write(`perfloop: --base ${args.values.base}: ${error.message}\n`);
+    io.err.write(`perfloop: --base ${values.base}: ${error.message}\n`);
     return EXIT.usage;
   }
   const apiKey = config.model ? io.env[config.model.api_key_env] : undefined;
@@ -130,19 +123,28 @@ export async function main(
   try {
     results = await runPerfloop({
       repoDir,
-      ...(args.values.config ? { configPath: args.values.config } : {}),
+      ...(values.config ? { configPath: values.config } : {}),
       outDir,
       mode: command,
       config,
       model,
-      apply: args.values.apply ?? false,
+      apply: values.apply ?? false,
       onEvent: createProgressPrinter(io.err),
       env: io.env,
       signal: controller.signal,
       // The model key is redacted from the evidence whatever its variable is called.
       ...(apiKey ? { secrets: [apiKey] } : {}),
-      ...(args.values.memory ? { memoryPath: path.resolve(args.values.memory) } : {}),
+      ...(values.memory ? { memoryPath: path.resolve(values.memory) } : {}),
       ...(changedLines ? { changedLines } : {}),
+      ...(trees
+        ? {
+            gate: {
+              base: { ref: trees.base.ref, sha: trees.base.sha },
+              head: { ref: trees.head.ref, sha: trees.head.sha },
+              trees: { base: trees.base.dir, head: trees.head.dir },
+            },
+          }
+        : {}),
     });
   } catch (error) {
     // memory.path leading out of the repository (memory/session.ts resolveStorePath), or no
@@ -159,14 +161,44 @@ export async function main(
     return EXIT.usage;
   } finally {
     stopListening();
+    await trees?.dispose();
   }
   io.err.write(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
   );
-  if (args.values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
   const stoppedBy = (controller.signal.reason as { signal?: string } | undefined)?.signal;
   if (results.status === "cancelled" && stoppedBy === "SIGTERM") return EXIT.terminated;
   return exitCodeFor(results.status, command);
+}
+
+/**
+ * `perfloop init`: writes the config (init.ts), then proves it with `perfloop profile` unless
+ * --no-profile, or a placeholder command (nothing found to fill it) would only fail.
+ * @returns 0, 2 when a file exists (without --force) or the directory is wrong, 1 when writing
+ *   failed, else the profile's exit code.
+ */
+async function init(repoDir: string, values: CliValues, io: CliIo): Promise<number> {
+  let outcome: Awaited<ReturnType<typeof runInit>>;
+  try {
+    outcome = await runInit(
+      { dir: repoDir, force: values.force ?? false, workflows: values.workflows ?? false },
+      io,
+    );
+  } catch (error) {
+    if (!(error instanceof InitError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return error.code === "io" ? EXIT.error : EXIT.usage;
+  }
+  if (values["no-profile"]) return EXIT.ok;
+  if (!outcome.testFound || !outcome.benchmarkFound) {
+    io.err.write(
+      "perfloop init: not profiling yet: replace the placeholder command(s) first, then run `perfloop profile`.\n",
+    );
+    return EXIT.ok;
+  }
+  io.err.write(`\nperfloop init: proving the config with \`perfloop profile ${repoDir}\`\n`);
+  return main(["profile", repoDir], io);
 }
 
 /** `--out` left to its default, where it cannot be used; the message names the fix. */
@@ -198,27 +230,27 @@ async function defaultOutDir(repoDir: string): Promise<string> {
   return path.join(base, new Date().toISOString().replace(/[:.]/g, "-"));
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      out: { type: "string" },
-      config: { type: "string" },
-      rounds: { type: "string" },
-      strategy: { type: "string" },
-      model: { type: "string" },
-      "base-url": { type: "string" },
-      "api-key-env": { type: "string" },
-      apply: { type: "boolean" },
-      base: { type: "string" },
-      memory: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean" },
-    },
-  });
+/** The option values main reads, typed (command-line.ts checked which a command may have). */
+interface CliValues {
+  out?: string;
+  config?: string;
+  rounds?: string;
+  strategy?: string;
+  model?: string;
+  "base-url"?: string;
+  "api-key-env"?: string;
+  apply?: boolean;
+  base?: string;
+  memory?: string;
+  head?: string;
+  json?: boolean;
+  force?: boolean;
+  workflows?: boolean;
+  "no-profile"?: boolean;
+}
+
+function cliValues(values: OptionValues): CliValues {
+  return values as CliValues;
 }
 
 /**
@@ -229,7 +261,7 @@ function parse(argv: string[]) {
  */
 async function stats(
   repoDir: string,
-  values: ReturnType<typeof parse>["values"],
+  values: CliValues,
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; env: NodeJS.ProcessEnv },
 ): Promise<number> {
   let memory = configSchema.shape.memory.parse(undefined);

@@ -55,10 +55,11 @@ export interface CheckAnnotation {
 /**
  * Maps a results status to the check conclusion (issue 3): improved → success; no-improvement and
  * inconclusive → neutral; baseline-failed and error → failure; cancelled → cancelled; timeout →
- * timed_out (GitHub's check-run conclusions of those names).
+ * timed_out (GitHub's check-run conclusions of those names). The gate (docs/gate.md): passed →
+ * success, regressed and head-failed → failure (blocks a merge where the check is required).
  */
 export function conclusionFor(status: Results["status"]): CheckConclusion {
-  if (status === "improved") return "success";
+  if (status === "improved" || status === "passed") return "success";
   if (status === "cancelled") return "cancelled";
   if (status === "timeout") return "timed_out";
   if (status === "no-improvement" || status === "inconclusive") return "neutral";

@@ -114,6 +114,9 @@ const STATUS_TITLE: Record<Results["status"], string> = {
   error: "perfloop error",
   cancelled: "Cancelled",
   timeout: "Timed out",
+  passed: "Gate passed",
+  regressed: "Performance regression",
+  "head-failed": "Head failed",
 };
 
 /** The check-run output for results: title from the status and headline, summary, full report as text. */

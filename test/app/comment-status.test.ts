@@ -88,7 +88,8 @@ describe("/optimize status", () => {
         details_url: RUN_URL,
         output: {
           title: "Running on the GPU runner",
-          summary: "Running on the GPU runner: optimization requested by @monalisa via `/optimize` (rounds 2).",
+          summary:
+            "Running on the GPU runner: optimization requested by @monalisa via `/optimize` (rounds 2).",
           text: null,
           annotations_count: 0,
         },

@@ -208,6 +208,15 @@ const limitsSchema = z.strictObject({
  * the Action's `memory-path` input (or `memory.path`, inside the checkout), or the next run starts
  * from nothing.
  */
+/**
+ * The performance gate (docs/gate.md): a head fails only when its slowdown's whole confidence
+ * interval lies past `threshold`. 10 % by default, CodSpeed's default threshold; a smaller one needs
+ * quieter runners or more `repetitions.runs` to be conclusive.
+ */
+const gateSchema = z.strictObject({
+  threshold: percent.refine((v) => v > 0 && v < 100, "a percentage above 0 and below 100").default(10),
+});
+
 const memorySchema = z.strictObject({
   enabled: z.boolean().default(true),
   /**
@@ -243,6 +252,7 @@ export const configSchema = z.strictObject({
   model: modelSchema.optional(),
   tune: z.array(knobSchema).max(MAX_KNOBS.knobs, `at most ${MAX_KNOBS.knobs} knobs`).default([]),
   sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
+  gate: gateSchema.default(() => gateSchema.parse({})),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   memory: memorySchema.default(() => memorySchema.parse({})),
   /** Settings of the GitHub App (label, workflow, bots, forks…): opaque to the core and validated by

@@ -194,6 +194,33 @@ const recommendationSchema = z.object({
   improvementPct: z.number(),
 });
 
+/** A function whose share of the profile grew from base to head (mode gate, a regressed head). */
+const grownSchema = z.object({
+  file: z.string(),
+  function: z.string(),
+  line: z.number().int(),
+  /** Self time, % of the profiled time, on base (0 when absent there) and on head. */
+  baseSelfPct: z.number(),
+  headSelfPct: z.number(),
+  /** Whether the pull request changed lines of this function (null without a PR or `--base`). */
+  changed: z.boolean().nullable(),
+});
+
+/** The performance gate's record (docs/gate.md): the two commits, the threshold, the decision and its numbers. */
+const perfGateSchema = z.object({
+  base: z.object({ ref: z.string(), sha: z.string() }),
+  head: z.object({ ref: z.string(), sha: z.string() }),
+  /** The largest slowdown that passes, %. */
+  thresholdPct: z.number(),
+  verdict: z.enum(["passed", "regressed", "inconclusive"]),
+  reason: z.string(),
+  /** Change of the primary metric from base to head, %, and its confidence interval, %. */
+  changePct: z.number(),
+  ciPct: z.tuple([z.number(), z.number()]),
+  /** Functions whose self time grew most (a regressed head only), largest growth first. */
+  grown: z.array(grownSchema),
+});
+
 /** Every value of results.json's `status`. */
 export const RESULTS_STATUSES = [
   "improved",
@@ -203,6 +230,11 @@ export const RESULTS_STATUSES = [
   "error",
   "cancelled",
   "timeout",
+  // The performance gate (mode gate, docs/gate.md): the head is not slower than the threshold, is,
+  // or its own set-up or tests fail.
+  "passed",
+  "regressed",
+  "head-failed",
 ] as const;
 
 /**
@@ -258,7 +290,7 @@ export const resultsSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
   durationMs: z.number(),
-  mode: z.enum(["optimize", "profile"]),
+  mode: z.enum(["optimize", "profile", "gate"]),
   benchmark: z.object({
     command: z.string(),
     test: z.string(),
@@ -322,6 +354,8 @@ export const resultsSchema = z.object({
       text: z.string(),
     })
     .optional(),
+  /** The performance gate's conclusion (mode gate only; docs/gate.md). */
+  gate: perfGateSchema.optional(),
   /** What memory did. Optional, added without a schema bump: readers must accept its absence. */
   memory: memorySummarySchema.optional(),
   /** The sandbox the user's commands ran in (optional, added without a schema bump). */

@@ -5,6 +5,8 @@
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+// Bundled into dist/ by esbuild; read by Node from the sources otherwise.
+import packageJson from "../../../package.json" with { type: "json" };
 import { contentionReport } from "../analyze/contention.ts";
 import {
   parseResults,
@@ -22,12 +24,14 @@ import { limitsRecord } from "../sandbox/limits.ts";
 import { treeDigest } from "../sandbox/tree-digest.ts";
 import { metricRationale, primaryMetric } from "./compare.ts";
 import type { LoopContext } from "./context.ts";
+import { writeFlowchart } from "./figures.ts";
+import { writeFlameGraphs } from "./flamegraphs.ts";
 import type { RunRecordings } from "./recordings.ts";
 import type { PerfloopOptions } from "./run.ts";
 import { DEPENDENCY_DIRS, diffTrees } from "./workspace.ts";
 
-/** perfloop's version, written into results.json. */
-export const PERFLOOP_VERSION = "0.1.0";
+/** perfloop's version (package.json's), written into results.json and printed by `perfloop --version`. */
+export const PERFLOOP_VERSION: string = packageJson.version;
 
 /** What finish needs besides the context. */
 export interface FinishInput {
@@ -44,8 +48,10 @@ export interface FinishInput {
 }
 
 /**
- * Writes results.json, report.md, perf_summary.md, perf_raw.json, optimization_rounds.json and
- * final.patch (when the improvement is verified).
+ * Writes results.json, report.md, perf_summary.md, perf_raw.json, optimization_rounds.json,
+ * figures/flowchart.dot and .svg (figures.ts; never fails the run), figures/flamegraph-baseline.svg
+ * and -final.svg (flamegraphs.ts; never fails the run either) and final.patch (when the
+ * improvement is verified).
  * @returns the validated results.
  * @throws ResultsValidationError if perfloop produced results that break its own contract (a bug).
  */
@@ -96,10 +102,14 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
           recommendations: recordings.recommendations,
         }
       : null,
-    stopReason: recordings.stopReason || (options.mode === "profile" ? "profile only" : input.status),
+    stopReason:
+      recordings.stopReason ||
+      (options.mode === "profile" ? "profile only" : options.mode === "gate" ? "gate" : input.status),
     // Commands that work in the project's directory, wherever this run was started from.
     reproduce: [
-      `perfloop ${options.mode} . --out perfloop-evidence${options.mode === "optimize" ? ` --rounds ${ctx.config.rounds} --strategy ${ctx.config.strategy}` : ""}`,
+      options.gate
+        ? `perfloop gate . --base ${options.gate.base.sha} --head ${options.gate.head.sha} --out perfloop-evidence`
+        : `perfloop ${options.mode} . --out perfloop-evidence${options.mode === "optimize" ? ` --rounds ${ctx.config.rounds} --strategy ${ctx.config.strategy}` : ""}`,
       `hyperfine --warmup ${ctx.config.repetitions.warmup} --runs ${ctx.config.repetitions.runs} ${shellQuote(ctx.config.benchmark.command)}   # before`,
       ...(patch
         ? [
@@ -127,6 +137,7 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
       redactions: ctx.evidence.redactions(),
     },
     ...(recordings.memory ? { memory: recordings.memory } : {}),
+    ...(recordings.gate ? { gate: recordings.gate } : {}),
     ...behaviourSummary(recordings),
     ...(recordings.baseline?.focus
       ? {
@@ -157,11 +168,13 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   });
   await ctx.evidence.text("perf_summary.md", renderPerfSummary(results));
   const utilization = baselineRuns[0] ? utilizationOf(baselineRuns[0]) : undefined;
+  const flowchart = await writeFlowchart(ctx.evidence, results, { setup: ctx.config.setup ?? null });
+  const profiles = await writeFlameGraphs(ctx, recordings.rounds); // figures/flamegraph-*.svg
   // Redactions so far (every file but report.md itself and later audit lines): the report says "at least".
   const redactions = ctx.evidence.redactions();
   await ctx.evidence.text(
     "report.md",
-    renderReport(results, { redactions, ...(utilization ? { utilization } : {}) }),
+    renderReport(results, { redactions, flowchart, profiles, ...(utilization ? { utilization } : {}) }),
   );
   if (options.apply && verified) await applyToRepo(ctx, recordings.changedFiles);
   await ctx.evidence.audit("finish", `${results.status}: ${results.message}`);

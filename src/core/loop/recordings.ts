@@ -2,7 +2,7 @@
  * What a run has recorded so far — kept in one place so that the bundle can be written from it at any
  * point, including after a failure half-way.
  */
-import type { MemorySummary, RoundRecord } from "../evidence/results-schema.ts";
+import type { MemorySummary, Results, RoundRecord } from "../evidence/results-schema.ts";
 import type { Measurement } from "../measure/protocol.ts";
 import type { Comparison } from "../types.ts";
 import type { Baseline } from "./baseline.ts";
@@ -24,6 +24,8 @@ export interface RunRecordings {
   stopReason: string;
   /** What memory did (results.json `memory`); absent when memory is off or in profile mode. */
   memory?: MemorySummary;
+  /** The performance gate's record (mode gate; results.json `gate`). */
+  gate?: NonNullable<Results["gate"]>;
 }
 
 /** Empty recordings. */

@@ -28,10 +28,17 @@ import type { LoopContext } from "./context.ts";
 import type { LoopEventHandler } from "./events.ts";
 import { finish } from "./finish.ts";
 import { applyFocus } from "./focus.ts";
+import { type GateOptions, runGate } from "./gate.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
 import { createRunStop, finalReserveMs, stopOf } from "./stop.ts";
-import { createWorkspace, DEPENDENCY_DIRS, disposeWorkspace, type Workspace } from "./workspace.ts";
+import {
+  createGateWorkspace,
+  createWorkspace,
+  DEPENDENCY_DIRS,
+  disposeWorkspace,
+  type Workspace,
+} from "./workspace.ts";
 
 /** What to run. */
 export interface PerfloopOptions {
@@ -39,8 +46,13 @@ export interface PerfloopOptions {
   repoDir: string;
   /** The evidence bundle directory. */
   outDir: string;
-  mode: "optimize" | "profile";
+  mode: "optimize" | "profile" | "gate";
   config: Config;
+  /**
+   * Mode gate (docs/gate.md): the two commits and their exported trees (src/core/gate/trees.ts).
+   * `repoDir` still names the user's repository: its config, dependency folders and evidence.
+   */
+  gate?: GateOptions & { trees: { base: string; head: string } };
   /** Who asked (the App and the Action fill this in; the CLI leaves the default). */
   request?: ResultsRequest;
   /** An OpenAI-compatible client; null = no model, knob tuning only. */
@@ -164,11 +176,10 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   };
   let workspace: Workspace;
   try {
-    workspace = await createWorkspace(
-      options.repoDir,
-      notCopied,
-      isolation.mode === "bwrap" ? "mount" : "link",
-    );
+    const dependencyMode = isolation.mode === "bwrap" ? "mount" : "link";
+    workspace = options.gate
+      ? await createGateWorkspace(options.repoDir, options.gate.trees, dependencyMode)
+      : await createWorkspace(options.repoDir, notCopied, dependencyMode);
   } catch (error) {
     stop.dispose();
     // No scratch copy, no run: say why in results.json (the user's tree was only read).
@@ -220,6 +231,12 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
         status: "no-improvement",
         message: "profile only: measured and classified, nothing changed",
       });
+    if (options.mode === "gate") {
+      if (!options.gate) throw new Error("mode gate needs options.gate (the two trees)");
+      const outcome = await runGate(ctx, baseline, options.gate, recordings);
+      if (outcome.gate) recordings.gate = outcome.gate;
+      return await end(outcome);
+    }
     if (storeFile) {
       memory = await memoryForRun({
         config: options.config,

@@ -74,13 +74,58 @@ export async function createWorkspace(
     droppedLinks: [],
   };
   try {
-    for (const name of DEPENDENCY_DIRS) {
-      const real = await realpath(path.join(repoDir, name)).catch(() => null);
-      if (real !== null && (await lstat(real)).isDirectory()) workspace.dependencies.push({ name, real });
-    }
+    workspace.dependencies = await dependenciesOf(repoDir);
     await copyTree(workspace, repoDir, workspace.baseline, {
       exclude: exclude.map((p) => path.resolve(p)),
       repoRoot: await realpath(repoDir),
+    });
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  return workspace;
+}
+
+/** The dependency folders (DEPENDENCY_DIRS) `repoDir` has, resolved. */
+async function dependenciesOf(repoDir: string): Promise<Dependency[]> {
+  const found: Dependency[] = [];
+  for (const name of DEPENDENCY_DIRS) {
+    const real = await realpath(path.join(repoDir, name)).catch(() => null);
+    if (real !== null && (await lstat(real)).isDirectory()) found.push({ name, real });
+  }
+  return found;
+}
+
+/**
+ * The workspace of a performance gate (docs/gate.md): `baseline/` is a copy of the base tree and
+ * `head/` (the best) a copy of the head tree, both exported from git; the dependency folders are
+ * the user's (`repoDir`'s), shown in both trees as in a normal run. Links leading out of either tree
+ * are not copied.
+ * @throws the fs error when a copy fails (nothing is left behind then).
+ */
+export async function createGateWorkspace(
+  repoDir: string,
+  trees: { base: string; head: string },
+  dependencyMode: Workspace["dependencyMode"] = "link",
+): Promise<Workspace> {
+  const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
+  const workspace: Workspace = {
+    root,
+    baseline: path.join(root, "baseline"),
+    best: path.join(root, "head"),
+    dependencies: [],
+    dependencyMode,
+    droppedLinks: [],
+  };
+  try {
+    workspace.dependencies = await dependenciesOf(repoDir);
+    await copyTree(workspace, trees.base, workspace.baseline, {
+      exclude: [],
+      repoRoot: await realpath(trees.base),
+    });
+    await copyTree(workspace, trees.head, workspace.best, {
+      exclude: [],
+      repoRoot: await realpath(trees.head),
     });
   } catch (error) {
     await rm(root, { recursive: true, force: true });

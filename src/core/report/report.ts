@@ -1,13 +1,17 @@
 /**
- * report.md: what the pull request sees (DESIGN.md, "Evidence bundle"). Rendered from a validated
+ * report.md: what the pull request sees (docs/design.md, "Evidence bundle"). Rendered from a validated
  * `Results` only; every number is a field of it, formatted (see format.ts), so a reader can trace it
  * to results.json and perf_raw.json. The App posts it as a PR comment, so it stays under GitHub's
- * comment limit (65,536 characters, DESIGN.md "GitHub behaviour") by dropping whole sections.
+ * comment limit (65,536 characters, docs/design.md, "Size limits") by dropping whole sections.
  */
+
 import type { Results } from "../evidence/results-schema.ts";
 import { trajectoryChart, type Utilization, utilizationChart } from "./charts.ts";
 import { contentionLine } from "./contention.ts";
 import { clipText, escapeInline } from "./escape.ts";
+import { flowchartLink } from "./flowchart.ts";
+import { gateGrowthSection } from "./gate-section.ts";
+import { type ProfileLinks, profilesSection } from "./profiles.ts";
 import {
   footerSection,
   hotSpotSection,
@@ -44,6 +48,10 @@ export interface ReportOptions {
    * of the results, when present). The loop passes the count taken just before writing report.md.
    */
   redactions?: RedactionNote;
+  /** Which of figures/flowchart.dot and .svg the bundle holds (src/core/loop/figures.ts): a link line after the rounds. */
+  flowchart?: { dot: boolean; svg: boolean };
+  /** The flame graphs and speedscope files in the bundle (src/core/loop/flamegraphs.ts): a "Profiles" section after the hot spots. */
+  profiles?: ProfileLinks;
 }
 
 /**
@@ -74,12 +82,15 @@ function sections(r: Results, opts: ReportOptions): Section[] {
     { text: summarySection(r), drop: 0 },
     { text: tableSection(r), drop: 8 },
     { text: contentionLine(r), drop: 8 },
+    { text: gateGrowthSection(r), drop: 6 },
     { text: verdictSection(r), drop: 6 },
     { text: hotSpotSection(r), drop: 2 },
+    { text: profilesSection(opts.profiles), drop: 2 },
     { text: recommendationSection(r), drop: 7 },
     { text: trajectory ? `### Trajectory\n\n${trajectory}` : "", drop: 4 },
     { text: util ? `### Utilization (baseline)\n\n${util}` : "", drop: 3 },
     { text: roundsSection(r), drop: 1 },
+    { text: flowchartLink(opts.flowchart), drop: 5 },
     { text: reproduceSection(r), drop: 5 },
     { text: footerSection(r), drop: 9 },
   ];
@@ -109,12 +120,12 @@ export function truncationLine(fullReportUrl?: string): string {
 /**
  * Renders report.md from validated results (shape: `Results` of results-schema.ts) as GitHub
  * markdown: title with the outcome, summary, before/after table, the contention line (baseline, A and
- * B, when results.json has it), bottleneck verdict, hot spots, knob
+ * B, when results.json has it), bottleneck verdict, hot spots, links to the profiles (`opts.profiles`), knob
  * recommendations, mermaid charts (trajectory; utilization when `opts.utilization` is given), one
  * folded <details> per round, a folded "How to reproduce", and a footer.
  *
  * Size: when the text exceeds `maxChars` (default 60,000), whole sections are dropped in this order
- * until it fits — round details, hot spots, utilization chart, trajectory chart, reproduce, verdict,
+ * until it fits — round details, hot spots with the profile links, utilization chart, trajectory chart, reproduce, verdict,
  * recommendations, table (with the contention line), footer — and the last line becomes "Report truncated; full report: …".
  * Sections are never cut inside, so fences and tables stay balanced. The title and summary are
  * bounded by clipping the untrusted text in them.

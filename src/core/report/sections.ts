@@ -19,6 +19,7 @@ import {
   escapeTableCell,
 } from "./escape.ts";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPct, formatPercent } from "./format.ts";
+import { gateSummaryLine, gateTitle } from "./gate-section.ts";
 
 /** Clip limits for untrusted text, characters (before escaping): keep every section bounded. */
 export const LIMITS = {
@@ -38,6 +39,9 @@ const STATUS_WORDS: Record<Results["status"], string> = {
   error: "error",
   cancelled: "cancelled",
   timeout: "timed out",
+  passed: "gate passed",
+  regressed: "regressed",
+  "head-failed": "head failed",
 };
 
 /** A message from results, clipped and escaped to one line. */
@@ -56,6 +60,8 @@ function titleIsOutcome(r: Results): boolean {
  * status, then the primary comparison's numbers when there is one.
  */
 export function titleSection(r: Results): string {
+  const gate = gateTitle(r);
+  if (gate) return gate;
   const status = STATUS_WORDS[r.status];
   const primary = r.final?.primary;
   if (primary && titleIsOutcome(r)) {
@@ -82,9 +88,12 @@ export function summarySection(r: Results): string {
   );
   if (b.why) lines.push(`Why this metric: ${escapeInline(clipText(b.why, LIMITS.reason))}.`);
   const accepted = r.rounds.filter((x) => x.outcome === "accepted").length;
-  lines.push(
-    `${r.rounds.length} round(s), ${accepted} accepted; stopped: ${escapeInline(clipText(r.stopReason, LIMITS.short))}.`,
-  );
+  const gate = gateSummaryLine(r);
+  if (gate) lines.push(gate);
+  else
+    lines.push(
+      `${r.rounds.length} round(s), ${accepted} accepted; stopped: ${escapeInline(clipText(r.stopReason, LIMITS.short))}.`,
+    );
   const usage = usageLine(r);
   if (usage) lines.push(usage);
   if (r.final && r.final.changedFiles.length > 0) {

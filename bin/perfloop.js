@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The installed `perfloop` command. Plain JavaScript that any Node can parse, so that an old Node
+// gets a sentence instead of a syntax error: perfloop needs Node 22 or later (node:sqlite, the
+// built-in test of the bundle's syntax level). The CLI itself is the bundle dist/cli.js.
+const [major] = process.versions.node.split(".").map(Number);
+if (major < 22) {
+  process.stderr.write(
+    `perfloop needs Node.js 22 or later; this is Node.js ${process.versions.node}.\n` +
+      "Install a current release from https://nodejs.org (or run `nvm install 24`), then run perfloop again.\n",
+  );
+  process.exit(1);
+}
+await import(new URL("../dist/cli.js", import.meta.url).href);

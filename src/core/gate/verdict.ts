@@ -1,0 +1,83 @@
+/**
+ * The performance gate's rule (docs/gate.md): from one interleaved A/B comparison of the base (A)
+ * against the head (B), decide whether the head regressed by more than `threshold`.
+ *
+ * - **regressed** when p < α and the whole confidence interval lies past the threshold on the worse
+ *   side (lower-is-better: ratio CI lower bound ≥ 1 + t): the data rule out a slowdown smaller
+ *   than the threshold.
+ * - **passed** when the interval's worse bound lies inside the threshold (< 1 + t): a slowdown of
+ *   the threshold or more is ruled out. This is the usual A/A outcome, and a faster head passes.
+ * - **inconclusive** otherwise — the interval straddles the threshold — or when the comparison
+ *   itself is inconclusive for noise (CV above `statistics.max_cv`), contention that differed
+ *   between the sides, or GPU throttling: then nothing is claimed either way.
+ *
+ * A fixed-percentage rule on separate runs (CodSpeed's default is a 10 % threshold) calls a noisy
+ * A/A a regression; requiring the whole CI past the threshold keeps the false-alarm rate at or below
+ * α/2 when head and base are equal (the CI misses the truth on that side at most that often).
+ */
+import type { Comparison } from "../types.ts";
+
+/** What the gate concludes. */
+export type GateVerdict = "passed" | "regressed" | "inconclusive";
+
+/** The gate's conclusion with the numbers behind it, in words. */
+export interface GateDecision {
+  verdict: GateVerdict;
+  /** One sentence: the change, its interval, the threshold and why this verdict. */
+  reason: string;
+  /** The change of the metric from base to head, % (the sign of the raw metric: + = larger). */
+  changePct: number;
+  /** The confidence interval of that change, % (low, high). */
+  ciPct: [number, number];
+  /** The threshold, % (a regression must be at least this large to fail the gate). */
+  thresholdPct: number;
+}
+
+/** Signed % with one decimal and a real minus sign: "+12.3%", "−4.1%". */
+function pct(x: number): string {
+  const text = Math.abs(x).toFixed(1);
+  return Number(text) === 0 ? "0.0%" : `${x < 0 ? "−" : "+"}${text}%`;
+}
+
+/**
+ * Applies the gate's rule to `c`, the base (A) against head (B) comparison of the primary metric.
+ * @param thresholdPct the largest slowdown that passes, % (> 0).
+ * @throws RangeError when thresholdPct is not a positive finite number.
+ */
+export function gateDecision(c: Comparison, thresholdPct: number): GateDecision {
+  if (!(thresholdPct > 0 && Number.isFinite(thresholdPct)))
+    throw new RangeError(`gate threshold ${thresholdPct}% is not a positive percentage`);
+  const lower = c.direction === "lower";
+  const changePct = (c.ratio - 1) * 100;
+  const ciPct: [number, number] = [(c.ci[0] - 1) * 100, (c.ci[1] - 1) * 100];
+  // The interval of the slowdown in the metric's worse direction, %: positive = worse.
+  const worse: [number, number] = lower ? ciPct : [-ciPct[1], -ciPct[0]];
+  const alpha = c.alpha ?? 0.01;
+  const interval = `${Math.round(c.confidence * 100)}% CI ${pct(ciPct[0])} … ${pct(ciPct[1])}`;
+  const what = `${c.metric} ${pct(changePct)} (${interval}, p = ${c.pValue < 1e-4 ? c.pValue.toExponential(1) : +c.pValue.toPrecision(2)}, n = ${c.a.n}+${c.b.n})`;
+  const base = { changePct, ciPct, thresholdPct };
+  const limit = `${lower ? "+" : "−"}${thresholdPct}%`;
+  if (c.verdict === "inconclusive" && /CV|compromised|contention/i.test(c.reason))
+    return {
+      ...base,
+      verdict: "inconclusive",
+      reason: `${what}: no claim either way — ${c.reason}`,
+    };
+  if (c.pValue < alpha && worse[0] >= thresholdPct)
+    return {
+      ...base,
+      verdict: "regressed",
+      reason: `${what}: the head is slower, and the whole interval lies past the ${limit} threshold`,
+    };
+  if (worse[1] < thresholdPct)
+    return {
+      ...base,
+      verdict: "passed",
+      reason: `${what}: a slowdown of ${thresholdPct}% or more is ruled out (the interval ends inside the ${limit} threshold)`,
+    };
+  return {
+    ...base,
+    verdict: "inconclusive",
+    reason: `${what}: the interval reaches past the ${limit} threshold without lying wholly beyond it, so neither a pass nor a regression is shown; more runs (repetitions.runs) or a quieter runner narrow it`,
+  };
+}

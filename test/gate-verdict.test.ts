@@ -1,0 +1,55 @@
+/**
+ * The performance gate's rule (src/core/gate/verdict.ts, docs/gate.md) on comparisons: a regression
+ * needs the whole CI past the threshold, an interval straddling it is inconclusive, noise claims
+ * nothing, equal sides pass.
+ */
+import { describe, expect, it } from "vitest";
+import { gateDecision } from "../src/core/gate/verdict.ts";
+import { compareSamples } from "../src/core/measure/stats.ts";
+
+const wall = { metric: "wall time", unit: "ms", direction: "lower" } as const;
+const steady = (center: number, n = 10) =>
+  Array.from({ length: n }, (_, i) => center * (1 + ((i % 5) - 2) / 500));
+
+describe("the gate's rule", () => {
+  it("a head 30% slower with a tight interval regresses past a 10% threshold", () => {
+    const d = gateDecision(compareSamples(steady(100), steady(130), wall), 10);
+    expect(d.verdict).toBe("regressed");
+    expect(d.ciPct[0]).toBeGreaterThan(10);
+    expect(d.reason).toMatch(/whole interval lies past the \+10% threshold/);
+  });
+
+  it("equal sides (A/A) pass: a slowdown of the threshold is ruled out", () => {
+    const d = gateDecision(compareSamples(steady(100), steady(100), wall), 10);
+    expect(d.verdict).toBe("passed");
+    expect(d.ciPct[1]).toBeLessThan(10);
+  });
+
+  it("a faster head passes", () => {
+    expect(gateDecision(compareSamples(steady(100), steady(70), wall), 10).verdict).toBe("passed");
+  });
+
+  it("a slowdown near the threshold whose interval straddles it is inconclusive, never a regression", () => {
+    const a = [100, 92, 108, 97, 103, 95, 105, 99, 101, 100];
+    const b = a.map((x, i) => x * 1.1 * (1 + (i % 2 ? 0.06 : -0.06)));
+    const d = gateDecision(compareSamples(a, b, { ...wall, maxCvPct: 50 }), 10);
+    expect(d.ciPct[0]).toBeLessThan(10);
+    expect(d.ciPct[1]).toBeGreaterThan(10);
+    expect(d.verdict).toBe("inconclusive");
+    expect(d.reason).toMatch(/neither a pass nor a regression/);
+  });
+
+  it("noise above max_cv claims nothing, even for a large median change", () => {
+    const a = [100, 60, 140, 80, 120, 70, 130, 90, 110, 100];
+    const c = compareSamples(
+      a,
+      a.map((x) => x * 1.5),
+      { ...wall, maxCvPct: 5 },
+    );
+    expect(gateDecision(c, 10).verdict).toBe("inconclusive");
+  });
+
+  it("refuses a threshold that is not a positive percentage", () => {
+    expect(() => gateDecision(compareSamples(steady(1), steady(1), wall), 0)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * `perfloop gate` end to end on a tiny git repository (docs/gate.md): a head that does three times
+ * the work regresses (exit 6, the grown function named), a head that only changes a comment never
+ * does, and bad references are explained. CPU time decides, so a busy machine does not decide the
+ * outcome.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../src/cli/main.ts";
+import { parseResults } from "../src/core/evidence/results-schema.ts";
+import { sink } from "./helpers/cli.ts";
+
+let repo = "";
+let base = "";
+const git = (...args: string[]) =>
+  execFileSync("git", args, {
+    cwd: repo,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@e",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@e",
+    },
+  }).trim();
+
+/** The library the benchmark times (the benchmark's own file is never a hot spot: it is protected). */
+const LIB = (loops: number, comment = "") => `${comment}
+def work(n=${loops}):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+`;
+
+const BENCH = "import lib\n\nprint(lib.work())\n";
+
+const CONFIG = `test: python3 -c "import lib; assert lib.work(10) == 285"
+benchmark:
+  command: python3 bench.py
+  output: ignore
+  measure: cpu
+repetitions: {warmup: 1, runs: 6}
+statistics: {max_cv: 100%, bootstrap: 2000}
+gate: {threshold: 10%}
+`;
+
+beforeAll(async () => {
+  repo = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-test-"));
+  await writeFile(path.join(repo, "lib.py"), LIB(300_000));
+  await writeFile(path.join(repo, "bench.py"), BENCH);
+  await mkdir(path.join(repo, ".github"));
+  await writeFile(path.join(repo, ".github/perfloop.yml"), CONFIG);
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("commit", "-q", "-m", "base");
+  base = git("rev-parse", "HEAD");
+});
+afterAll(() => rm(repo, { recursive: true, force: true }));
+
+async function gate(head: string) {
+  const out = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-out-"));
+  const err = sink();
+  const code = await main(["gate", repo, "--base", base, "--head", head, "--out", out], {
+    out: sink(),
+    err,
+    env: { PATH: process.env.PATH ?? "" },
+  });
+  const results = parseResults(JSON.parse(await readFile(path.join(out, "results.json"), "utf8")));
+  const report = await readFile(path.join(out, "report.md"), "utf8");
+  await rm(out, { recursive: true, force: true });
+  return { code, results, report, err: err.text };
+}
+
+describe("perfloop gate on two commits", () => {
+  it("fails a head that does three times the work: exit 6, the grown function named", async () => {
+    await writeFile(path.join(repo, "lib.py"), LIB(900_000));
+    git("commit", "-q", "-am", "slower");
+    const run = await gate(git("rev-parse", "HEAD"));
+    expect(run.results.mode).toBe("gate");
+    expect(run.results.status, run.results.message).toBe("regressed");
+    expect(run.code).toBe(6);
+    expect(run.results.gate?.base.sha).toBe(base);
+    expect(run.results.gate?.changePct).toBeGreaterThan(50);
+    expect(run.results.gate?.grown.map((g) => g.function)).toContain("work");
+    expect(run.report).toMatch(/regress/i);
+    git("reset", "-q", "--hard", base);
+  });
+
+  it("never calls a head that changes only a comment a regression", async () => {
+    await writeFile(path.join(repo, "lib.py"), LIB(300_000, "# a comment"));
+    git("commit", "-q", "-am", "comment");
+    const run = await gate(git("rev-parse", "HEAD"));
+    expect(run.results.status, run.results.message).not.toBe("regressed");
+    expect(["passed", "inconclusive"]).toContain(run.results.status);
+    expect(run.code).toBe(run.results.status === "passed" ? 0 : 4);
+    git("reset", "-q", "--hard", base);
+  });
+
+  it("says what is wrong with a reference that is not a commit, or a missing --base", async () => {
+    const err = sink();
+    const io = { out: sink(), err, env: { PATH: process.env.PATH ?? "" } };
+    expect(await main(["gate", repo, "--base", "no-such-branch"], io)).toBe(2);
+    expect(err.text).toMatch(/"no-such-branch" is not a commit in .*: fetch it first/);
+    expect(await main(["gate", repo], io)).toBe(2);
+    expect(err.text).toMatch(/gate needs --base REF/);
+  });
+});
