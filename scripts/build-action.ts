@@ -83,6 +83,12 @@ async function licenses(inputs: string[]): Promise<string> {
     const text = file ? (await readFile(path.join(ROOT, dir, file), "utf8")).trim() : "(no license file)";
     parts.push(`${pkg.name}@${pkg.version}\n${pkg.license ?? "UNKNOWN"}\n\n${text}`);
   }
+  // @hpcc-js/wasm-graphviz's LICENSE covers its JavaScript; the WebAssembly inside it is Graphviz,
+  // whose own license its package does not carry.
+  if (dirs.has("node_modules/@hpcc-js/wasm-graphviz"))
+    parts.push(
+      "Graphviz (compiled to WebAssembly inside @hpcc-js/wasm-graphviz)\nEPL-1.0\n\nGraphviz is distributed under the Eclipse Public License 1.0: https://graphviz.org/license/ and https://www.eclipse.org/legal/epl-v10.html",
+    );
   return `${parts.join("\n\n-----\n\n")}\n`;
 }
 

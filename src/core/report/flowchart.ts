@@ -202,7 +202,8 @@ export function flowchartDot(r: Results, opts: FlowchartOptions = {}): string {
   const out: string[] = [
     "digraph perfloop {",
     `  graph [label=${label([`perfloop ${r.mode} · ${r.status}`])}, labelloc=t, fontname="Helvetica", fontsize=14, rankdir=TB, nodesep=0.25, ranksep=0.35];`,
-    '  node [shape=box, style=rounded, fontname="Helvetica", fontsize=10, color="#424a53", fontcolor="#1f2328"];',
+    // Room around the text: viewers without Helvetica substitute wider fonts than Graphviz measured.
+    '  node [shape=box, style=rounded, margin="0.3,0.1", fontname="Helvetica", fontsize=10, color="#424a53", fontcolor="#1f2328"];',
     '  edge [fontname="Helvetica", fontsize=9, color="#424a53", weight=1];',
   ];
   // The spine's edges weigh more, so Graphviz keeps it straight and the candidates to the side.
