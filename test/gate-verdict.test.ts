@@ -4,7 +4,7 @@
  * nothing, equal sides pass.
  */
 import { describe, expect, it } from "vitest";
-import { gateDecision } from "../src/core/gate/verdict.ts";
+import { gateDecision, gateSkipReason } from "../src/core/gate/verdict.ts";
 import { compareSamples } from "../src/core/measure/stats.ts";
 
 const wall = { metric: "wall time", unit: "ms", direction: "lower" } as const;
@@ -51,5 +51,16 @@ describe("the gate's rule", () => {
 
   it("refuses a threshold that is not a positive percentage", () => {
     expect(() => gateDecision(compareSamples(steady(1), steady(1), wall), 0)).toThrow(RangeError);
+  });
+});
+
+describe("when the gate skips", () => {
+  it("skips only when no changed file is under `paths`", () => {
+    expect(gateSkipReason(["src/a.py", "README.md"], ["src/**"])).toBeNull();
+    expect(gateSkipReason(["README.md", "docs/x.md"], ["src/**"])).toMatch(
+      /^skipped: no file under `paths` \(src\/\*\*\) changed .*README\.md, docs\/x\.md/,
+    );
+    expect(gateSkipReason([], ["**/*"])).toMatch(/same files/);
+    expect(gateSkipReason([".github/perfloop.yml"], ["**/*"])).toBeNull();
   });
 });

@@ -47,6 +47,7 @@ benchmark:
 repetitions: {warmup: 1, runs: 6}
 statistics: {max_cv: 100%, bootstrap: 2000}
 gate: {threshold: 10%}
+paths: ["lib.py"]
 `;
 
 beforeAll(async () => {
@@ -98,6 +99,18 @@ describe("perfloop gate on two commits", () => {
     expect(run.results.status, run.results.message).not.toBe("regressed");
     expect(["passed", "inconclusive"]).toContain(run.results.status);
     expect(run.code).toBe(run.results.status === "passed" ? 0 : 4);
+    git("reset", "-q", "--hard", base);
+  });
+
+  it("skips, measuring nothing, when no file under `paths` changed", async () => {
+    await writeFile(path.join(repo, "README.md"), "docs only\n");
+    git("add", "README.md");
+    git("commit", "-q", "-m", "docs");
+    const run = await gate(git("rev-parse", "HEAD"));
+    expect(run.results.status).toBe("passed");
+    expect(run.results.message).toMatch(/^skipped: no file under `paths` \(lib\.py\) changed .*README\.md/);
+    expect(run.results.baseline).toBeNull();
+    expect(run.code).toBe(0);
     git("reset", "-q", "--hard", base);
   });
 

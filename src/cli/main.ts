@@ -142,6 +142,7 @@ export async function main(
               base: { ref: trees.base.ref, sha: trees.base.sha },
               head: { ref: trees.head.ref, sha: trees.head.sha },
               trees: { base: trees.base.dir, head: trees.head.dir },
+              changedFiles: trees.changedFiles,
             },
           }
         : {}),

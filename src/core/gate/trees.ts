@@ -1,7 +1,7 @@
 /**
  * The two trees a gate compares, exported from git: `git archive <commit> | tar -x` into a folder
- * of its own, so the user's repository is only read (no worktree registered, no checkout, no index
- * change). What `git archive` leaves out is left out on both sides alike: untracked and ignored
+ * of its own (only the project's folder when it lies inside the repository), so the user's
+ * repository is only read (no worktree registered, no checkout, no index change). What `git archive` leaves out is left out on both sides alike: untracked and ignored
  * files, submodule contents and paths marked `export-ignore` in .gitattributes.
  */
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
@@ -30,6 +30,8 @@ export interface GateTrees {
   head: GateSide;
   /** The merge base of base and head, when git knows one (the PR's changed lines are counted from it). */
   mergeBase: string | null;
+  /** Files that differ between base and head, relative to `repoDir` (only those under it). */
+  changedFiles: string[];
   dispose(): Promise<void>;
 }
 
@@ -48,10 +50,15 @@ async function commitOf(repoDir: string, ref: string): Promise<string> {
   return sha;
 }
 
-/** Exports commit `sha` of `repoDir` into `dir` (created). @throws GateRefError when git or tar fails. */
-async function exportCommit(repoDir: string, sha: string, dir: string): Promise<void> {
+/**
+ * Exports commit `sha` of `repoDir` into `dir` (created): the whole commit, or only the folder
+ * `prefix` of it (repoDir's path inside the repository, "" at the top).
+ * @throws GateRefError when git or tar fails (e.g. the folder does not exist in that commit).
+ */
+async function exportCommit(repoDir: string, sha: string, prefix: string, dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  const archive = execa("git", ["archive", "--format=tar", sha], { cwd: repoDir, buffer: false });
+  const treeish = prefix === "" ? sha : `${sha}:${prefix.replace(/\/$/, "")}`;
+  const archive = execa("git", ["archive", "--format=tar", treeish], { cwd: repoDir, buffer: false });
   const extract = execa("tar", ["-x", "-f", "-", "-C", dir], { reject: false });
   archive.stdout?.pipe(extract.stdin as NodeJS.WritableStream);
   const [archived, extracted] = await Promise.allSettled([archive, extract]);
@@ -79,15 +86,30 @@ export async function exportGateTrees(
   if (inside.exitCode !== 0 || inside.stdout.trim() !== "true")
     throw new GateRefError(`${repoDir} is not a git repository: the gate compares two of its commits`);
   const [baseSha, headSha] = await Promise.all([commitOf(repoDir, baseRef), commitOf(repoDir, headRef)]);
+  const prefix = (await execa("git", ["rev-parse", "--show-prefix"], { cwd: repoDir })).stdout.trim();
   const merge = await execa("git", ["merge-base", baseSha, headSha], { cwd: repoDir, reject: false });
+  // --relative: paths relative to repoDir, and only files under it (a project in a subdirectory).
+  const diff = await execa("git", ["diff", "--name-only", "--relative", "-z", baseSha, headSha], {
+    cwd: repoDir,
+    reject: false,
+  });
+  if (diff.exitCode !== 0)
+    throw new GateRefError(`git diff ${baseSha.slice(0, 12)} ${headSha.slice(0, 12)} failed: ${diff.stderr}`);
+  const changedFiles = diff.stdout.split("\0").filter((f) => f !== "");
   const root = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-"));
   const dispose = () => rm(root, { recursive: true, force: true });
   try {
     const base = { ref: baseRef, sha: baseSha, dir: path.join(root, "base") };
     const head = { ref: headRef, sha: headSha, dir: path.join(root, "head") };
-    await exportCommit(repoDir, baseSha, base.dir);
-    await exportCommit(repoDir, headSha, head.dir);
-    return { base, head, mergeBase: merge.exitCode === 0 ? merge.stdout.trim() : null, dispose };
+    await exportCommit(repoDir, baseSha, prefix, base.dir);
+    await exportCommit(repoDir, headSha, prefix, head.dir);
+    return {
+      base,
+      head,
+      mergeBase: merge.exitCode === 0 ? merge.stdout.trim() : null,
+      changedFiles,
+      dispose,
+    };
   } catch (error) {
     await dispose();
     throw error;

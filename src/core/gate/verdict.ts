@@ -15,6 +15,7 @@
  * A/A a regression; requiring the whole CI past the threshold keeps the false-alarm rate at or below
  * α/2 when head and base are equal (the CI misses the truth on that side at most that often).
  */
+import picomatch from "picomatch";
 import type { Comparison } from "../types.ts";
 
 /** What the gate concludes. */
@@ -80,4 +81,21 @@ export function gateDecision(c: Comparison, thresholdPct: number): GateDecision 
     verdict: "inconclusive",
     reason: `${what}: the interval reaches past the ${limit} threshold without lying wholly beyond it, so neither a pass nor a regression is shown; more runs (repetitions.runs) or a quieter runner narrow it`,
   };
+}
+
+/**
+ * Why the gate need not measure: no file under the config's `paths` differs between base and head
+ * (docs, CI files, tests only), so the code a benchmark runs is the same. Null when something under
+ * `paths` changed.
+ * @param changedFiles paths relative to the project, POSIX separators.
+ * @param paths the config's `paths` globs (picomatch, as the patch policy reads them).
+ */
+export function gateSkipReason(changedFiles: readonly string[], paths: readonly string[]): string | null {
+  const inPaths = picomatch([...paths], { dot: true });
+  if (changedFiles.some((f) => inPaths(f))) return null;
+  const shown = changedFiles.slice(0, 5).join(", ");
+  const more = changedFiles.length > 5 ? ` and ${changedFiles.length - 5} more` : "";
+  return changedFiles.length === 0
+    ? "skipped: base and head have the same files, so there is nothing to measure"
+    : `skipped: no file under \`paths\` (${paths.join(", ")}) changed between base and head (changed: ${shown}${more}), so the code the benchmark runs is the same`;
 }

@@ -17,6 +17,7 @@ import { buildChildEnv } from "../exec/env.ts";
 import { resolveIsolation } from "../exec/isolation.ts";
 import { createLock } from "../exec/lock.ts";
 import type { ChangedLines } from "../focus/changed-lines.ts";
+import { gateSkipReason } from "../gate/verdict.ts";
 import { collectEnvSnapshot } from "../measure/env-snapshot.ts";
 import { probeInstructionCounter } from "../measure/instructions.ts";
 import { memoryForRun } from "../memory/for-run.ts";
@@ -52,7 +53,11 @@ export interface PerfloopOptions {
    * Mode gate (docs/gate.md): the two commits and their exported trees (src/core/gate/trees.ts).
    * `repoDir` still names the user's repository: its config, dependency folders and evidence.
    */
-  gate?: GateOptions & { trees: { base: string; head: string } };
+  gate?: GateOptions & {
+    trees: { base: string; head: string };
+    /** Files that differ between base and head (project-relative): none under `paths` = skip. */
+    changedFiles: string[];
+  };
   /** Who asked (the App and the Action fill this in; the CLI leaves the default). */
   request?: ResultsRequest;
   /** An OpenAI-compatible client; null = no model, knob tuning only. */
@@ -220,6 +225,8 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     return finish(ctx, { ...done, ...(stopped ?? outcome) });
   };
   try {
+    const skip = options.gate ? gateSkipReason(options.gate.changedFiles, options.config.paths) : null;
+    if (skip) return await end({ status: "passed", message: skip });
     const baseline = await prepareBaseline(ctx);
     if (!baseline.ok) return await end({ status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
