@@ -41,7 +41,7 @@ const E2E = [
   "test/gpu-sampler.test.ts",
   "test/exec.test.ts",
   "test/sandbox-*.test.ts",
-  "test/action/{bundle,cancel,hostile,pr,scan,evidence}.test.ts",
+  "test/action/{bundle,cancel,hostile,pr,scan,evidence,gate}.test.ts",
   "test/package.test.ts",
 ];
 

@@ -56,7 +56,9 @@ export async function prepareCheckout(
   if (sha === null) throw new Error("no commit to check out (inputs.ts guarantees one in mode pr)");
   const root = path.join(ctx.runnerTemp, "perfloop", inputs.requestId, "repo");
   await rm(root, { recursive: true, force: true });
-  await checkoutCommit(remote, root, sha, ctx.workflowSha ? [ctx.workflowSha] : []);
+  // Also fetched: the workflow's commit (the config is read there) and, in mode gate, the base.
+  const also = [ctx.workflowSha, inputs.base].filter((s): s is string => s !== null && s !== undefined);
+  await checkoutCommit(remote, root, sha, also);
 
   const configPath = path.posix.join(inputs.workingDirectory, inputs.config);
   const configSha = ctx.workflowSha ?? sha;

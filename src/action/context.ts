@@ -38,7 +38,7 @@ export interface ActionContext {
   /** GITHUB_EVENT_NAME, e.g. `workflow_dispatch`, `schedule`, `pull_request`. */
   eventName: string;
   /** From a `pull_request` / `pull_request_target` payload: the PR number and head SHA. */
-  eventPull: { number: number; headSha: string } | null;
+  eventPull: { number: number; headSha: string; baseSha?: string } | null;
   /** RUNNER_TEMP (emptied by the runner after each job), else the OS temp directory. */
   runnerTemp: string;
 }
@@ -69,6 +69,7 @@ const pullPayload = z.object({
   pull_request: z.object({
     number: z.number().int().positive(),
     head: z.object({ sha: z.string().regex(SHA) }),
+    base: z.object({ sha: z.string().regex(SHA) }).optional(),
   }),
 });
 
@@ -112,7 +113,11 @@ async function readEventPull(
   try {
     const payload = pullPayload.safeParse(JSON.parse(await readFile(file, "utf8")));
     return payload.success
-      ? { number: payload.data.pull_request.number, headSha: payload.data.pull_request.head.sha }
+      ? {
+          number: payload.data.pull_request.number,
+          headSha: payload.data.pull_request.head.sha,
+          ...(payload.data.pull_request.base ? { baseSha: payload.data.pull_request.base.sha } : {}),
+        }
       : null;
   } catch {
     return null;

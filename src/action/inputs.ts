@@ -13,6 +13,7 @@ export const INPUT_NAMES = [
   "mode",
   "pr",
   "sha",
+  "base",
   "request-id",
   "config",
   "working-directory",
@@ -45,11 +46,13 @@ export class InputError extends Error {
 
 /** The validated inputs, defaults filled in. Secrets are the empty string when not given. */
 export interface ActionInputs {
-  mode: "pr" | "scan";
+  mode: "pr" | "scan" | "gate";
   /** The pull request (mode pr; from the input or the event). */
   pr: number | null;
   /** The commit to optimize: mode pr the PR head; mode scan optional (default: the default branch's tip). */
   sha: string | null;
+  /** Mode gate: the commit the head is compared with (default: the event's PR base). */
+  base: string | null;
   /** `[A-Za-z0-9-]{1,64}`; names the artifact `perfloop-<request-id>`. */
   requestId: string;
   /** Config file path relative to `workingDirectory`. */
@@ -104,11 +107,16 @@ const relativePath = (fallback: string) =>
   });
 
 const schema = z.object({
-  mode: field("pr or scan", (t) => (t === "" ? "pr" : t === "pr" || t === "scan" ? t : undefined)),
+  mode: field("pr, scan or gate", (t) =>
+    t === "" ? "pr" : t === "pr" || t === "scan" || t === "gate" ? t : undefined,
+  ),
   pr: field("a pull request number", (t) =>
     t === "" ? null : /^\d{1,10}$/.test(t) && Number(t) > 0 ? Number(t) : undefined,
   ),
   sha: field("a full commit SHA (40 hex digits)", (t) =>
+    t === "" ? null : /^[0-9a-fA-F]{40}$/.test(t) ? t.toLowerCase() : undefined,
+  ),
+  base: field("a full commit SHA (40 hex digits)", (t) =>
     t === "" ? null : /^[0-9a-fA-F]{40}$/.test(t) ? t.toLowerCase() : undefined,
   ),
   "request-id": field("letters, digits and - (at most 64)", (t) =>
@@ -160,21 +168,34 @@ export function readInputs(getInput: (name: InputName) => string, context: Actio
   const v = parsed.data;
   const problems: string[] = [];
   const mode = v.mode;
-  const pr = mode === "pr" ? (v.pr ?? context.eventPull?.number ?? null) : null;
-  const sha = v.sha ?? (mode === "pr" && pr === context.eventPull?.number ? context.eventPull.headSha : null);
-  if (mode === "pr" && pr === null)
+  const onPull = mode === "pr" || mode === "gate";
+  const pr = onPull ? (v.pr ?? context.eventPull?.number ?? null) : null;
+  const fromEvent = onPull && pr === context.eventPull?.number ? context.eventPull : null;
+  const sha = v.sha ?? fromEvent?.headSha ?? null;
+  const base = mode === "gate" ? (v.base ?? fromEvent?.baseSha ?? null) : null;
+  if (onPull && pr === null)
     problems.push(
       "input `pr`: found nothing, expected the pull request number (the App passes it; a `pull_request` event provides it)",
     );
-  if (mode === "pr" && sha === null)
+  if (onPull && sha === null)
     problems.push(
-      "input `sha`: found nothing, expected the PR head commit to optimize (the App passes it; a `pull_request` event provides it)",
+      `input \`sha\`: found nothing, expected the PR head commit to ${mode === "gate" ? "gate" : "optimize"} (the App passes it; a \`pull_request\` event provides it)`,
     );
+  if (mode === "gate" && base === null)
+    problems.push(
+      "input `base`: found nothing, expected the commit to compare the head with (a `pull_request` event provides the PR's base)",
+    );
+  if (mode !== "gate" && v.base !== null)
+    problems.push(`input \`base\`: found ${JSON.stringify(raw.base)}, expected nothing outside mode gate`);
   if (mode === "scan" && v.pr !== null)
     problems.push(
       `input \`pr\`: found ${JSON.stringify(raw.pr)}, expected nothing in mode scan (a scan covers the default branch)`,
     );
   const publish = v.publish ?? (mode === "pr" ? "app" : "action");
+  if (mode === "gate" && publish === "app")
+    problems.push(
+      'input `publish`: found "app", expected action or none in mode gate (the gate publishes its own `perfloop gate` check run; the App does not run gates yet)',
+    );
   if (mode === "scan" && publish === "app")
     problems.push(
       'input `publish`: found "app", expected action or none in mode scan (the App publishes pull-request runs only; a scan keeps its tracking issue with `github-token`)',
@@ -186,12 +207,12 @@ export function readInputs(getInput: (name: InputName) => string, context: Actio
   if (problems.length > 0) throw new InputError(problems);
 
   const requestId =
-    v["request-id"] ??
-    `${mode === "scan" ? "scan" : "run"}-${context.runId ?? Date.now()}-${context.runAttempt}`;
+    v["request-id"] ?? `${mode === "pr" ? "run" : mode}-${context.runId ?? Date.now()}-${context.runAttempt}`;
   return {
     mode,
     pr,
     sha,
+    base,
     requestId,
     config: v.config,
     workingDirectory: v["working-directory"],

@@ -48,6 +48,8 @@ export interface LiveProgressTarget {
   requestedBy?: string | undefined;
   /** Where the checklist goes (see the file's comment); `pull-request` by default. */
   channel?: "pull-request" | "progress-check";
+  /** The check run's name on the `pull-request` channel: `perfloop` (default) or `perfloop gate`. */
+  checkName?: string;
   warn: (message: string) => void;
   /** The clock, ms, and the intervals (tests make them short). */
   now?: () => number;
@@ -78,7 +80,7 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
     const created = await createCheckRun(target.client, target.repo, {
       headSha: target.headSha,
       ...(toComment
-        ? { externalId: target.requestId }
+        ? { externalId: target.requestId, ...(target.checkName ? { name: target.checkName } : {}) }
         : { externalId: progressExternalId(target), name: PROGRESS_CHECK_NAME }),
       output: { title: "perfloop is running", summary: header },
       ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),

@@ -16,6 +16,7 @@ import { parseResults, type Results, type ResultsRequest } from "../core/evidenc
 import { createEvidenceWriter, type EvidenceWriter } from "../core/evidence/writer.ts";
 import type { ChangedLines } from "../core/focus/changed-lines.ts";
 import type { LoopEvent } from "../core/loop/events.ts";
+import type { PerfloopOptions } from "../core/loop/run.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import type { Checkout } from "./checkout.ts";
 import type { ActionContext } from "./context.ts";
@@ -49,6 +50,7 @@ export function modelApiKey(config: Config, inputs: ActionInputs, env: NodeJS.Pr
 export function actionRequest(inputs: ActionInputs, ctx: ActionContext, checkout: Checkout): ResultsRequest {
   return {
     trigger: inputs.mode === "scan" ? "schedule" : "workflow",
+    ...(inputs.base ? { baseSha: inputs.base } : {}),
     repository: ctx.repository,
     ...(inputs.pr !== null ? { pr: inputs.pr } : {}),
     headSha: checkout.sha,
@@ -127,6 +129,8 @@ export async function runLoop(args: {
   changedLines?: ChangedLines;
   /** Another receiver of the loop's events (live progress on the PR, live-progress.ts). */
   onEvent?: (event: LoopEvent) => void;
+  /** Mode gate: the two commits and their exported trees (src/core/gate/trees.ts). */
+  gate?: PerfloopOptions["gate"];
 }): Promise<LoopRun> {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
@@ -144,7 +148,8 @@ export async function runLoop(args: {
     returned = await args.deps.runLoop({
       repoDir: args.checkout.projectDir,
       outDir: inputs.out,
-      mode: "optimize",
+      mode: args.gate ? "gate" : "optimize",
+      ...(args.gate ? { gate: args.gate } : {}),
       config,
       request: actionRequest(inputs, args.ctx, args.checkout),
       model: model.client,

@@ -10,10 +10,12 @@
  * by a process left behind are overwritten or removed, with a warning).
  */
 import path from "node:path";
+import { GATE_CHECK_NAME } from "../contract/index.ts";
 import { ConfigError } from "../core/config/load.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
+import { exportGateTrees, type GateTrees } from "../core/gate/trees.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
 import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
@@ -152,6 +154,9 @@ async function deliver(
 function failureFor(results: Results): string | null {
   if (results.status === "error") return results.message;
   if (results.status === "baseline-failed") return `the unmodified code fails: ${results.message}`;
+  // The gate (docs/gate.md): a regressed or broken head fails the step too, not only its check run.
+  if (results.status === "regressed") return `performance regression: ${results.message}`;
+  if (results.status === "head-failed") return `the head fails: ${results.message}`;
   return null;
 }
 
@@ -163,6 +168,8 @@ function failureFor(results: Results): string | null {
 export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
   const { core } = deps;
   let checkout: Checkout | null = null;
+  // Mode gate: base and head exported from the checkout; removed with it.
+  let gateTrees: GateTrees | null = null;
   // The runner cancels a job with SIGINT, then SIGTERM, then SIGKILL (10 s in all): the loop kills
   // every sandbox and ends "cancelled", and the step still uploads the partial bundle, writes the
   // summary and closes the check run (src/core/exec/cancel.ts).
@@ -211,7 +218,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         core.warning(`perfloop: live progress is off: no GitHub client (${(error as Error).message})`);
       }
       live =
-        progressClient && inputs.mode === "pr" && inputs.pr !== null
+        progressClient && inputs.mode !== "scan" && inputs.pr !== null
           ? await startLiveProgress({
               client: progressClient,
               repo: { owner: ctx.owner, repo: ctx.repo },
@@ -219,9 +226,15 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
               headSha: current.sha,
               requestId: inputs.requestId,
               links,
+              ...(inputs.mode === "gate" ? { checkName: GATE_CHECK_NAME } : {}),
               ...(client ? { requestedBy: ctx.actor ?? undefined } : { channel: "progress-check" as const }), // the actor is the App; it names who asked
               warn: (message) => core.warning(message),
             })
+          : null;
+      // Mode gate: base and head exported side by side from the checkout (src/core/gate/trees.ts).
+      gateTrees =
+        inputs.mode === "gate" && inputs.base
+          ? await exportGateTrees(current.projectDir, inputs.base, current.sha)
           : null;
       const { results, evidence } = await runLoop({
         deps,
@@ -236,6 +249,16 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         signal: controller.signal,
         ...(changedLines ? { changedLines } : {}),
         ...(live ? { onEvent: live.onEvent } : {}),
+        ...(gateTrees
+          ? {
+              gate: {
+                base: { ref: gateTrees.base.ref, sha: gateTrees.base.sha },
+                head: { ref: gateTrees.head.ref, sha: gateTrees.head.sha },
+                trees: { base: gateTrees.base.dir, head: gateTrees.head.dir },
+                changedFiles: gateTrees.changedFiles,
+              },
+            }
+          : {}),
       }).finally(() => live?.stop());
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
@@ -276,6 +299,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
   } finally {
     // Once cancelled, later signals are ignored to the end: the step is finishing its delivery.
     if (!controller.signal.aborted) stopListening();
+    await gateTrees?.dispose();
     await removeCheckout(checkout);
   }
 }

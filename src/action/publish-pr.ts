@@ -24,6 +24,8 @@ export interface PullRequestRun {
   links: RunLinks;
   /** The check run live progress created (live-progress.ts), concluded by the publication; none = one is created. */
   checkRunIds?: number[];
+  /** The name of the check run created when there is none (mode gate: `perfloop gate`). */
+  checkName?: string;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function pullTarget(
     },
     links: run.links,
     checkRunIds: run.checkRunIds ?? [],
+    ...(run.checkName ? { checkName: run.checkName } : {}),
   };
 }
 

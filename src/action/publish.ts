@@ -3,7 +3,9 @@
  * pr (publish-pr.ts), to the tracking issue and follow-up PRs in mode scan (scan/). With `publish:
  * app` the App does it from the artifact, and with `none` nobody does.
  */
+
 import path from "node:path";
+import { GATE_CHECK_NAME } from "../contract/index.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
@@ -41,13 +43,14 @@ export interface PublishArgs {
 export async function publishRun(args: PublishArgs): Promise<void> {
   const { client, core, ctx, inputs, results, links } = args;
   const patch = results.final?.patchFile ? args.patch : null;
-  if (inputs.mode === "pr" && inputs.pr !== null) {
+  if (inputs.mode !== "scan" && inputs.pr !== null) {
     const run = {
       pr: inputs.pr,
       sha: args.checkout.sha,
       requestId: inputs.requestId,
       links,
       checkRunIds: args.checkRunIds ?? [],
+      ...(inputs.mode === "gate" ? { checkName: GATE_CHECK_NAME } : {}),
     };
     const outcome = await publishToPull(client, ctx, run, results, patch, inputs.draft, args.config);
     if (outcome.refused)
@@ -110,12 +113,19 @@ export async function publishRunFailure(
   links: RunLinks,
   checkRunIds: number[] = [],
 ): Promise<void> {
-  if (inputs.mode !== "pr" || inputs.pr === null || inputs.sha === null) return;
+  if (inputs.mode === "scan" || inputs.pr === null || inputs.sha === null) return;
   try {
     await publishPullFailure(
       client,
       ctx,
-      { pr: inputs.pr, sha: inputs.sha, requestId: inputs.requestId, links, checkRunIds },
+      {
+        pr: inputs.pr,
+        sha: inputs.sha,
+        requestId: inputs.requestId,
+        links,
+        checkRunIds,
+        ...(inputs.mode === "gate" ? { checkName: GATE_CHECK_NAME } : {}),
+      },
       reason,
     );
   } catch (error) {

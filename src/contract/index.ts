@@ -19,6 +19,7 @@ export {
 } from "./dispatch-inputs.ts";
 export {
   artifactName,
+  GATE_CHECK_NAME,
   PROGRESS_CHECK_NAME,
   parseProgressExternalId,
   parseRunName,

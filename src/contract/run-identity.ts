@@ -64,3 +64,6 @@ export function parseProgressExternalId(
   if (!m?.[1] || !m[2]) return null;
   return { pr: Number(m[1]), requestId: m[2] };
 }
+
+/** The check run of the performance gate (docs/gate.md): the one to make a required status check. */
+export const GATE_CHECK_NAME = "perfloop gate";

@@ -45,6 +45,8 @@ export interface PublishTarget {
   info: RequestInfo;
   links: RunLinks;
   checkRunIds: number[];
+  /** The name of a check run created when `checkRunIds` is empty (default `perfloop`; the gate's is `perfloop gate`). */
+  checkName?: string;
 }
 
 /**
@@ -223,6 +225,7 @@ async function conclude(
     const created = await createCheckRun(client, target.repo, {
       headSha: target.pull.headSha,
       externalId: target.info.requestId,
+      ...(target.checkName ? { name: target.checkName } : {}),
       output,
       ...(target.links.runUrl ? { detailsUrl: target.links.runUrl } : {}),
     });

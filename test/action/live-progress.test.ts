@@ -143,6 +143,31 @@ describe("live progress", () => {
     expect(last?.output?.summary).toContain("verdict and report are in the `perfloop` check run");
   });
 
+  it("mode gate: the check run is `perfloop gate`, created at the start so a required check is pending", async () => {
+    let created: Record<string, unknown> | undefined;
+    nock("https://api.github.com")
+      .post(`${REPO}/check-runs`)
+      .reply(201, { id: 57, status: "queued" })
+      .on("request", (_req: unknown, _i: unknown, body: string) => {
+        created = JSON.parse(body) as Record<string, unknown>;
+      });
+    const live = await startLiveProgress({
+      client,
+      repo: { owner: "o", repo: "r" },
+      pr: 7,
+      headSha: SHA,
+      requestId: "gate-1",
+      links: {},
+      checkName: "perfloop gate",
+      warn: () => {},
+      intervals: { minMs: 1_000_000, quietMs: 1_000_000 },
+    });
+    expect(live.checkRunId).toBe(57);
+    expect(created).toMatchObject({ name: "perfloop gate", external_id: "gate-1", head_sha: SHA });
+    nock.cleanAll(); // the first checklist write is not what this test is about
+    await live.stop().catch(() => {});
+  });
+
   it("warns and goes quiet when GitHub refuses the check run; never throws", async () => {
     nock("https://api.github.com")
       .post(`${REPO}/check-runs`)
