@@ -336,7 +336,7 @@ describe("mode pr", () => {
     expect(run.core.failures).toHaveLength(1);
     const message = run.core.failures[0] ?? "";
     expect(message).toMatch(/^perfloop's inputs are invalid:/);
-    expect(message).toContain('input `mode`: found "fast", expected pr or scan');
+    expect(message).toContain('input `mode`: found "fast", expected pr, scan or gate');
     expect(message).toContain('input `rounds`: found "many", expected an integer from 1 to 50');
     expect(message).toContain('input `target`: found "150%", expected a percentage above 0 and below 100');
     expect(message).toContain('input `publish`: found "github", expected app, action or none');
