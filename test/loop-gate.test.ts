@@ -63,10 +63,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(repo, { recursive: true, force: true }));
 
-async function gate(head: string) {
+async function gate(head: string, extra: string[] = []) {
   const out = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-out-"));
   const err = sink();
-  const code = await main(["gate", repo, "--base", base, "--head", head, "--out", out], {
+  const code = await main(["gate", repo, "--base", base, "--head", head, "--out", out, ...extra], {
     out: sink(),
     err,
     env: { PATH: process.env.PATH ?? "" },
@@ -99,6 +99,28 @@ describe("perfloop gate on two commits", () => {
     expect(run.results.status, run.results.message).not.toBe("regressed");
     expect(["passed", "inconclusive"]).toContain(run.results.status);
     expect(run.code).toBe(run.results.status === "passed" ? 0 : 4);
+    git("reset", "-q", "--hard", base);
+  });
+
+  it("--history: appends the head's line, and with five commits on this machine draws the trend", async () => {
+    await writeFile(path.join(repo, "lib.py"), LIB(300_000, "# history"));
+    git("commit", "-q", "-am", "history");
+    const head = git("rev-parse", "HEAD");
+    const file = path.join(repo, "..", `${path.basename(repo)}-history.jsonl`);
+    const first = await gate(head, ["--history", file]);
+    expect(first.err).toMatch(/history: .* \(1 line appended\)/);
+    const line = JSON.parse((await readFile(file, "utf8")).trim()) as Record<string, unknown>;
+    expect(line).toMatchObject({ commit: head, kind: "gate", metric: "CPU time" });
+    // Four earlier commits measured on this machine (same fingerprint), then the gate again.
+    const earlier = [1, 2, 3, 4].map((i) =>
+      JSON.stringify({ ...line, commit: i.toString(16).repeat(40), date: `2026-01-0${i}T00:00:00.000Z` }),
+    );
+    await writeFile(file, `${earlier.join("\n")}\n${JSON.stringify(line)}\n`);
+    const second = await gate(head, ["--history", file]);
+    expect(second.report).toMatch(/### Trend\n\n```mermaid\nxychart-beta/);
+    expect(second.report).toContain(`"${head.slice(0, 7)}"]`);
+    expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(6);
+    await rm(file, { force: true });
     git("reset", "-q", "--hard", base);
   });
 

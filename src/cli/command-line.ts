@@ -15,6 +15,7 @@ const RUN: Record<string, OptionSpec> = {
   out: { type: "string" },
   base: { type: "string" },
   json: { type: "boolean" },
+  history: { type: "string" },
 };
 
 /** The options each command takes (README.md, "CLI"). */
@@ -33,6 +34,13 @@ const OPTIONS: Record<CommandName, Record<string, OptionSpec>> = {
   gate: { ...RUN, head: { type: "string" } },
   init: { force: { type: "boolean" }, workflows: { type: "boolean" }, "no-profile": { type: "boolean" } },
   stats: { ...CONFIG, memory: { type: "string" }, json: { type: "boolean" } },
+  history: {
+    file: { type: "string" },
+    ref: { type: "string" },
+    svg: { type: "string" },
+    json: { type: "boolean" },
+    mermaid: { type: "boolean" },
+  },
 };
 
 /** Option values as parsed: strings or booleans by name. */

@@ -20,8 +20,10 @@ import { MemoryStoreError, openStoreForReading } from "../core/memory/store.ts";
 import { modelClientFor } from "../core/optimize/llm/client-for-config.ts";
 import { type OptionValues, readCommandLine } from "./command-line.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
+import { HistoryReadError, runHistory } from "./history.ts";
 import { InitError, runInit } from "./init.ts";
 import { createProgressPrinter } from "./progress.ts";
+import { appendRunHistory, readRunHistory } from "./run-history.ts";
 import { COMMAND_USAGE, OVERVIEW } from "./usage.ts";
 
 /** Where the CLI reads and writes (injectable for tests). */
@@ -64,6 +66,7 @@ export async function main(
   const repoDir = path.resolve(line.dir);
   if (command === "stats") return stats(repoDir, values, io);
   if (command === "init") return init(repoDir, values, io);
+  if (command === "history") return history(repoDir, values, io);
   let config: Config;
   try {
     config = applyOverrides(await loadConfig(repoDir, values.config), {
@@ -111,6 +114,10 @@ export async function main(
     io.err.write(`perfloop: --base ${values.base}: ${error.message}\n`);
     return EXIT.usage;
   }
+  // --history FILE: the run's line is appended there, the trend drawn from what it holds.
+  const pastRuns = values.history
+    ? await readRunHistory(values.history, trees?.head.sha ?? null, repoDir, io.err)
+    : undefined;
   const apiKey = config.model ? io.env[config.model.api_key_env] : undefined;
   const choice = command === "optimize" ? modelClientFor(config, apiKey) : null;
   if (choice?.note) io.err.write(`${choice.note}\n`);
@@ -136,6 +143,7 @@ export async function main(
       ...(apiKey ? { secrets: [apiKey] } : {}),
       ...(values.memory ? { memoryPath: path.resolve(values.memory) } : {}),
       ...(changedLines ? { changedLines } : {}),
+      ...(pastRuns ? { history: pastRuns } : {}),
       ...(trees
         ? {
             gate: {
@@ -168,6 +176,7 @@ export async function main(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
   );
   if (values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
+  if (values.history && pastRuns) await appendRunHistory(path.resolve(values.history), outDir, io.err);
   const stoppedBy = (controller.signal.reason as { signal?: string } | undefined)?.signal;
   if (results.status === "cancelled" && stoppedBy === "SIGTERM") return EXIT.terminated;
   return exitCodeFor(results.status, command);
@@ -200,6 +209,28 @@ async function init(repoDir: string, values: CliValues, io: CliIo): Promise<numb
   }
   io.err.write(`\nperfloop init: proving the config with \`perfloop profile ${repoDir}\`\n`);
   return main(["profile", repoDir], io);
+}
+
+/** `perfloop history` (history.ts): 2 when the history cannot be read. */
+async function history(repoDir: string, values: CliValues, io: CliIo): Promise<number> {
+  try {
+    return await runHistory(
+      {
+        dir: repoDir,
+        file: values.file,
+        ref: values.ref,
+        svgDir: values.svg,
+        json: values.json,
+        mermaid: values.mermaid,
+      },
+      io.out,
+      io.err,
+    );
+  } catch (error) {
+    if (!(error instanceof HistoryReadError)) throw error;
+    io.err.write(`perfloop: ${error.message}\n`);
+    return EXIT.usage;
+  }
 }
 
 /** `--out` left to its default, where it cannot be used; the message names the fix. */
@@ -244,6 +275,11 @@ interface CliValues {
   base?: string;
   memory?: string;
   head?: string;
+  history?: string;
+  file?: string;
+  ref?: string;
+  svg?: string;
+  mermaid?: boolean;
   json?: boolean;
   force?: boolean;
   workflows?: boolean;

@@ -4,7 +4,7 @@
  */
 
 /** The commands the CLI knows, in the order the overview lists them. */
-export const COMMAND_NAMES = ["optimize", "profile", "gate", "init", "stats"] as const;
+export const COMMAND_NAMES = ["optimize", "profile", "gate", "init", "history", "stats"] as const;
 /** One of {@link COMMAND_NAMES}. */
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
@@ -33,6 +33,7 @@ commands:
   profile    measure and explain only: the bottleneck verdict and the hot spots, no changes
   gate       did this branch make things slower? base against head, interleaved, with a CI
   init       detect the project and write a commented .github/perfloop.yml (then profile it)
+  history    the performance trend per benchmark and machine, with its change points
   stats      what the memory store learned: success rate, improvement slope, reuse, rollbacks
 
 Run \`perfloop <command> --help\` for a command's options; \`perfloop --version\` for the version.
@@ -42,7 +43,7 @@ ${EXIT_CODES}`;
 export const COMMAND_USAGE: Record<CommandName, string> = {
   optimize: `usage: perfloop optimize [dir] [--out DIR] [--rounds N] [--strategy auto|llm|tune]
                          [--model NAME] [--base-url URL] [--api-key-env VAR] [--apply] [--json]
-                         [--memory PATH] [--base REF] [--config PATH]
+                         [--memory PATH] [--base REF] [--config PATH] [--history FILE]
 
 Measures the project's benchmark, profiles it, decides why it is slow, has a model rewrite the hot
 code (or tunes the knobs the config declares), verifies every candidate and keeps only significant
@@ -59,9 +60,11 @@ ${OUT}
 ${BASE}
 ${MEMORY}
   --json         print results.json to stdout
+  --history FILE append this run's result to a JSON-lines history, and draw the trend in the report
+                 when FILE already holds earlier commits (perfloop history reads it)
 
 ${EXIT_CODES}`,
-  profile: `usage: perfloop profile [dir] [--out DIR] [--json] [--base REF] [--config PATH]
+  profile: `usage: perfloop profile [dir] [--out DIR] [--json] [--base REF] [--config PATH] [--history FILE]
 
 Set-up, tests, the baseline measurement with hardware signals, a profile, and the bottleneck
 verdict with its hot spots; no candidate is made.
@@ -70,9 +73,12 @@ ${DIR}
 ${OUT}
 ${BASE}
   --json         print results.json to stdout
+  --history FILE append this run's result to a JSON-lines history, and draw the trend in the report
+                 when FILE already holds earlier commits (perfloop history reads it)
 
 Exit codes: 0 profiled, 1 perfloop error, 2 usage/config error, 5 set-up/tests/benchmark fail.`,
   gate: `usage: perfloop gate [dir] --base REF [--head REF] [--out DIR] [--json] [--config PATH]
+                     [--history FILE]
 
 The performance gate (docs/gate.md): exports both commits from git, runs set-up and tests on each,
 then an interleaved A/B of the base (A) against the head (B) with the configured metric. The head
@@ -84,6 +90,8 @@ ${DIR}
   --head REF     the commit under test (default: HEAD; uncommitted changes are not included)
 ${OUT}
   --json         print results.json to stdout
+  --history FILE append this run's result to a JSON-lines history, and draw the trend in the report
+                 when FILE already holds earlier commits (perfloop history reads it)
 
 Exit codes: 0 passed, 1 perfloop error, 2 usage/config error, 4 inconclusive, 5 set-up, tests or
 benchmark fail on the base or the head, 6 the head regressed.`,
@@ -100,6 +108,20 @@ guessed, writes a commented .github/perfloop.yml, and runs \`perfloop profile\` 
 
 Exit codes: 0 written (and profiled), 1 perfloop error, 2 usage error or a file exists, 5 the new
 config's set-up, tests or benchmark fail.`,
+  history: `usage: perfloop history [dir] [--file PATH | --ref REF] [--svg DIR] [--json | --mermaid]
+
+The performance history (docs/gate.md, "History"): one series per benchmark, metric and machine,
+oldest first, with its change points — steps whose medians' 95% intervals do not overlap. Results
+from different machines are never compared.
+
+  dir            a clone of the repository (default: .)
+  --file PATH    read this JSON-lines file (what \`--history\` of gate, optimize and profile writes)
+  --ref REF      read history.jsonl at REF (default: origin/perfloop-data, where the Action keeps it)
+  --svg DIR      also write one SVG chart per series into DIR
+  --json         print the series as JSON
+  --mermaid      print mermaid xychart-beta blocks (GitHub renders them)
+
+Exit codes: 0 printed, 1 no record, 2 the history cannot be read.`,
   stats: `usage: perfloop stats [dir] [--memory PATH] [--json] [--config PATH]
 
 Prints, per repository in the memory store: success rate, improvement slope over runs, memory

@@ -28,6 +28,7 @@ import { writeFlowchart } from "./figures.ts";
 import { writeFlameGraphs } from "./flamegraphs.ts";
 import type { RunRecordings } from "./recordings.ts";
 import type { PerfloopOptions } from "./run.ts";
+import { writeTrend } from "./trend.ts";
 import { DEPENDENCY_DIRS, diffTrees } from "./workspace.ts";
 
 /** perfloop's version (package.json's), written into results.json and printed by `perfloop --version`. */
@@ -170,11 +171,18 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
   const utilization = baselineRuns[0] ? utilizationOf(baselineRuns[0]) : undefined;
   const flowchart = await writeFlowchart(ctx.evidence, results, { setup: ctx.config.setup ?? null });
   const profiles = await writeFlameGraphs(ctx, recordings.rounds); // figures/flamegraph-*.svg
+  const trend = options.history ? await writeTrend(ctx.evidence, results, options.history) : "";
   // Redactions so far (every file but report.md itself and later audit lines): the report says "at least".
   const redactions = ctx.evidence.redactions();
   await ctx.evidence.text(
     "report.md",
-    renderReport(results, { redactions, flowchart, profiles, ...(utilization ? { utilization } : {}) }),
+    renderReport(results, {
+      redactions,
+      flowchart,
+      profiles,
+      ...(trend ? { trend } : {}),
+      ...(utilization ? { utilization } : {}),
+    }),
   );
   if (options.apply && verified) await applyToRepo(ctx, recordings.changedFiles);
   await ctx.evidence.audit("finish", `${results.status}: ${results.message}`);

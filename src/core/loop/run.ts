@@ -33,6 +33,7 @@ import { type GateOptions, runGate } from "./gate.ts";
 import { newRecordings } from "./recordings.ts";
 import { optimizeRounds } from "./rounds.ts";
 import { createRunStop, finalReserveMs, stopOf } from "./stop.ts";
+import type { RunHistory } from "./trend.ts";
 import {
   createGateWorkspace,
   createWorkspace,
@@ -94,6 +95,11 @@ export interface PerfloopOptions {
    * is told which they are, and the report gives their share of the profile. Absent = no PR.
    */
   changedLines?: ChangedLines;
+  /**
+   * The repository's performance history and the commit this run measures (docs/gate.md,
+   * "History"): the run writes its history line, and the trend when earlier commits are there.
+   */
+  history?: RunHistory;
   /** Aborting it (the CLI and the Action do on SIGINT/SIGTERM) kills every command of the run and
    *  ends it with status `cancelled`; see src/core/loop/stop.ts. */
   signal?: AbortSignal;

@@ -50,6 +50,8 @@ export interface ReportOptions {
   redactions?: RedactionNote;
   /** Which of figures/flowchart.dot and .svg the bundle holds (src/core/loop/figures.ts): a link line after the rounds. */
   flowchart?: { dot: boolean; svg: boolean };
+  /** The trend section (src/core/loop/trend.ts), markdown already made safe; shown after the gate's growth. */
+  trend?: string;
   /** The flame graphs and speedscope files in the bundle (src/core/loop/flamegraphs.ts): a "Profiles" section after the hot spots. */
   profiles?: ProfileLinks;
 }
@@ -83,6 +85,7 @@ function sections(r: Results, opts: ReportOptions): Section[] {
     { text: tableSection(r), drop: 8 },
     { text: contentionLine(r), drop: 8 },
     { text: gateGrowthSection(r), drop: 6 },
+    { text: opts.trend ?? "", drop: 4 },
     { text: verdictSection(r), drop: 6 },
     { text: hotSpotSection(r), drop: 2 },
     { text: profilesSection(opts.profiles), drop: 2 },
