@@ -40,6 +40,7 @@ describe("scan history (stored in the issue, untrusted)", () => {
     direction: "lower",
     baseline: 1000,
     cvPct: 2,
+    ci: [980, 1020],
     improvementPct: null,
     bottleneck: "cpu-single-thread",
     hardware: "Xeon ×2",
@@ -71,20 +72,34 @@ describe("scan history (stored in the issue, untrusted)", () => {
     }
   });
 
-  it("words the trend: better, worse, noise, not comparable", () => {
+  it("words the trend: better, worse only where the medians' intervals part; noise; not comparable", () => {
     expect(trendWords(entry, undefined)).toBe("first scan");
-    expect(trendWords({ ...entry, baseline: 800 }, entry)).toBe("−20.0% (better)");
-    expect(trendWords({ ...entry, baseline: 1200 }, entry)).toBe("+20.0% (worse)");
-    expect(trendWords({ ...entry, baseline: 1010 }, entry)).toBe("+1.0%, within noise (CV 2.0%)");
+    expect(trendWords({ ...entry, baseline: 800, ci: [780, 820] }, entry)).toBe(
+      "−20.0% (better: the intervals do not overlap)",
+    );
+    expect(trendWords({ ...entry, baseline: 1200, ci: [1180, 1220] }, entry)).toBe(
+      "+20.0% (worse: the intervals do not overlap)",
+    );
+    // Two scans of one commit on a busy runner: a large move of the median inside wide intervals.
+    expect(trendWords({ ...entry, baseline: 1308, ci: [900, 1700] }, { ...entry, ci: [700, 1300] })).toBe(
+      "+30.8%, within the intervals (no change shown)",
+    );
+    expect(trendWords({ ...entry, baseline: 1010, ci: [990, 1030] }, entry)).toBe(
+      "+1.0%, within the intervals (no change shown)",
+    );
+    const { ci: _none, ...old } = entry;
+    expect(trendWords({ ...entry, baseline: 1200 }, old)).toBe(
+      "+20.0% (not judged: an earlier scan stored no interval)",
+    );
     expect(trendWords({ ...entry, hardware: "Epyc" }, entry)).toBe(
       "not comparable (metric or hardware changed)",
     );
     expect(
       trendWords(
-        { ...entry, direction: "higher", unit: "x" },
-        { ...entry, direction: "higher", unit: "x", baseline: 500 },
+        { ...entry, direction: "higher", unit: "x", ci: [990, 1010] },
+        { ...entry, direction: "higher", unit: "x", baseline: 500, ci: [490, 510] },
       ),
-    ).toBe("+100.0% (better)");
+    ).toBe("+100.0% (better: the intervals do not overlap)");
   });
 });
 

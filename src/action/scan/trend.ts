@@ -3,13 +3,16 @@
  * issue body as a hidden HTML comment `<!-- perfloop:scan-data {json} -->`. Anyone with write access
  * can edit an issue, so the stored text is untrusted: it is size-capped, parsed with a strict zod
  * schema (bounded strings, finite numbers), and ignored with a note when it does not validate.
- * The trend compares baseline medians of separate scans: indicative only (not an interleaved A/B),
- * and only between scans of the same metric on the same hardware.
+ * The trend compares baseline medians of separate scans, only between scans of the same metric on
+ * the same hardware, and calls a step a change only when the two medians' 95% intervals (the
+ * notches of src/core/history/record.ts) do not overlap — never because a median moved by more than
+ * the CV, which called two scans of one commit "+30.8% (worse)" on a busy runner.
  */
 
 import { z } from "zod";
 import type { Results } from "../../core/evidence/results-schema.ts";
 import { RESULTS_STATUSES } from "../../core/evidence/results-schema.ts";
+import { medianInterval } from "../../core/history/record.ts";
 import { codeSpan, escapeTableCell } from "../../core/report/escape.ts";
 import { formatPct, formatValue } from "../../core/report/format.ts";
 
@@ -33,6 +36,8 @@ const entrySchema = z.strictObject({
   baseline: finite.nullable(),
   /** The baseline's coefficient of variation, %. */
   cvPct: finite.nullable(),
+  /** 95% interval of the baseline's median (notch), in `unit`; absent in entries of older scans. */
+  ci: z.tuple([finite, finite]).optional(),
   /** The verified improvement of this scan's best state, %; null unless improved. */
   improvementPct: finite.nullable(),
   /** The top bottleneck category. */
@@ -65,6 +70,9 @@ export function scanEntry(results: Results, sha: string): ScanEntry {
     direction: results.benchmark.direction,
     baseline: stats && Number.isFinite(stats.median) ? stats.median : null,
     cvPct: stats && Number.isFinite(stats.cvPct) ? stats.cvPct : null,
+    ...(stats && Number.isFinite(stats.median) && Number.isFinite(stats.iqr)
+      ? { ci: medianInterval(stats) }
+      : {}),
     improvementPct:
       results.status === "improved" && results.final ? results.final.primary.improvementPct : null,
     bottleneck: results.verdicts[0]?.category ?? null,
@@ -112,8 +120,8 @@ function comparable(a: ScanEntry, b: ScanEntry): boolean {
 }
 
 /**
- * The change of `current`'s baseline against `previous`'s, in words: "+12.3% (worse)", "within
- * noise (CV 4.1%)", or why there is no comparison.
+ * The change of `current`'s baseline against `previous`'s, in words: "+12.3% (worse: the intervals
+ * do not overlap)", "+1.0%, within the intervals (no change shown)", or why there is no comparison.
  */
 export function trendWords(current: ScanEntry, previous: ScanEntry | undefined): string {
   if (!previous) return "first scan";
@@ -121,10 +129,12 @@ export function trendWords(current: ScanEntry, previous: ScanEntry | undefined):
   if (current.baseline === null || previous.baseline === null || previous.baseline === 0)
     return "not measured";
   const change = ((current.baseline - previous.baseline) / previous.baseline) * 100;
-  const noise = Math.max(current.cvPct ?? 0, previous.cvPct ?? 0);
-  if (Math.abs(change) <= noise) return `${formatPct(change)}, within noise (CV ${noise.toFixed(1)}%)`;
+  if (!current.ci || !previous.ci)
+    return `${formatPct(change)} (not judged: an earlier scan stored no interval)`;
+  const apart = current.ci[0] > previous.ci[1] || current.ci[1] < previous.ci[0];
+  if (!apart) return `${formatPct(change)}, within the intervals (no change shown)`;
   const better = current.direction === "lower" ? change < 0 : change > 0;
-  return `${formatPct(change)} (${better ? "better" : "worse"})`;
+  return `${formatPct(change)} (${better ? "better" : "worse"}: the intervals do not overlap)`;
 }
 
 /**
