@@ -131,6 +131,8 @@ export async function runLoop(args: {
   onEvent?: (event: LoopEvent) => void;
   /** Mode gate: the two commits and their exported trees (src/core/gate/trees.ts). */
   gate?: PerfloopOptions["gate"];
+  /** The repository's performance history (history.ts), for the trend in the report. */
+  history?: PerfloopOptions["history"];
 }): Promise<LoopRun> {
   const { core, config, inputs } = args;
   const model = modelClientFor(config, args.apiKey, {
@@ -150,6 +152,7 @@ export async function runLoop(args: {
       outDir: inputs.out,
       mode: args.gate ? "gate" : "optimize",
       ...(args.gate ? { gate: args.gate } : {}),
+      ...(args.history ? { history: args.history } : {}),
       config,
       request: actionRequest(inputs, args.ctx, args.checkout),
       model: model.client,

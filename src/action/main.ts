@@ -21,6 +21,7 @@ import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
 import { type ActionContext, readContext } from "./context.ts";
 import { type ActionCore, type ActionDeps, defaultDeps } from "./deps.ts";
+import { readActionHistory, saveActionHistory } from "./history.ts";
 import { type ActionInputs, readInputs } from "./inputs.ts";
 import { startLiveProgress } from "./live-progress.ts";
 import { actionConfig, modelApiKey, runLoop } from "./loop.ts";
@@ -236,6 +237,10 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         inputs.mode === "gate" && inputs.base
           ? await exportGateTrees(current.projectDir, inputs.base, current.sha)
           : null;
+      // A gate and a scan (the default branch) add to the performance history; with the token at hand.
+      const keepsHistory = client !== null && (inputs.mode === "gate" || inputs.mode === "scan");
+      const repoRef = { owner: ctx.owner, repo: ctx.repo };
+      const history = keepsHistory ? await readActionHistory(client, repoRef, current.sha, core) : undefined;
       const { results, evidence } = await runLoop({
         deps,
         secrets,
@@ -249,6 +254,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         signal: controller.signal,
         ...(changedLines ? { changedLines } : {}),
         ...(live ? { onEvent: live.onEvent } : {}),
+        ...(history ? { history } : {}),
         ...(gateTrees
           ? {
               gate: {
@@ -262,6 +268,8 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       }).finally(() => live?.stop());
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
+      if (keepsHistory && client)
+        await saveActionHistory(client, repoRef, evidence.files().get("history-record.json"), core);
       if (client)
         await inGroup(core, "perfloop ▸ publish", () =>
           publishRun({

@@ -28,6 +28,7 @@ export {
   describeRequestError,
   FollowUpStepError,
 } from "./github-errors.ts";
+export { appendHistoryStore, HISTORY_BRANCH, HISTORY_FILE, readHistoryStore } from "./history-store.ts";
 export * from "./limits.ts";
 export { phaseCheckOutput, type RequestInfo } from "./messages.ts";
 export { plainHeadline, plainText } from "./plain-text.ts";

@@ -58,6 +58,31 @@ afterAll(async () => {
   await rm(fx.root, { recursive: true, force: true });
 });
 
+/**
+ * The performance history on the data branch (src/publish/history-store.ts): no branch yet when read
+ * before the run; after it, the line is committed as the branch's root commit.
+ * @returns what was appended (the blob's text).
+ */
+function historyMocks(api: nock.Scope): { appended: string } {
+  const seen = { appended: "" };
+  api.get(`${PATH}/git/ref/heads%2Fperfloop-data`).times(3).reply(404, { message: "Not Found" });
+  api
+    .post(`${PATH}/git/blobs`)
+    .reply(201, { sha: "b".repeat(40) })
+    .on("request", (_req: unknown, _i: unknown, body: string) => {
+      if (body.includes('"encoding"')) seen.appended = (JSON.parse(body) as { content: string }).content;
+    });
+  api.post(`${PATH}/git/trees`).reply(201, { sha: "c".repeat(40) });
+  api
+    .post(
+      `${PATH}/git/commits`,
+      (b: { parents?: string[] }) => Array.isArray(b.parents) && b.parents.length === 0,
+    )
+    .reply(201, { sha: "d".repeat(40) });
+  api.post(`${PATH}/git/refs`, { ref: "refs/heads/perfloop-data", sha: "d".repeat(40) }).reply(201, {});
+  return seen;
+}
+
 async function runScan(runId: string, runLoop: typeof runPerfloop) {
   const inputs = { mode: "scan", rounds: "1", strategy: "llm", "api-key": API_KEY, "github-token": TOKEN };
   restore = setEnv(await stepEnv(fx, inputs, { GITHUB_RUN_ID: runId, GITHUB_EVENT_NAME: "schedule" }));
@@ -84,6 +109,7 @@ describe("mode scan", () => {
       return true;
     };
     const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
+    const history = historyMocks(api);
     api
       .get(`${PATH}/issues`)
       .query(ISSUES_QUERY)
@@ -111,6 +137,8 @@ describe("mode scan", () => {
       .reply(201, { number: 20, html_url: `https://github.com/${OWNER}/${REPO}/issues/20` });
 
     const run = await runScan("5001", runPerfloop);
+    // The scan's line went to the performance history, on the data branch's first commit.
+    expect(JSON.parse(history.appended.trim())).toMatchObject({ schema: "perfloop.history/v1", kind: "run" });
     expect(run.core.failures).toEqual([]);
     expect({ pending: api.pendingMocks(), unmatched }).toEqual({ pending: [], unmatched: [] });
     first.evidence = path.join(fx.runnerTemp, "perfloop", "scan-5001-1", "evidence");
@@ -158,6 +186,7 @@ describe("mode scan", () => {
     if (!first.evidence) throw new Error("needs the first scan");
     let body = "";
     const api = nock(API);
+    historyMocks(api);
     api
       .get(`${PATH}/issues`)
       .query(ISSUES_QUERY)
