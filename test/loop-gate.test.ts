@@ -124,6 +124,35 @@ describe("perfloop gate on two commits", () => {
     git("reset", "-q", "--hard", base);
   });
 
+  it("several benchmarks: one row each, and the gate regresses when one of them does", async () => {
+    // A second benchmark that times only the unchanged start-up, and one that runs the slow work.
+    await writeFile(
+      path.join(repo, ".github/perfloop.yml"),
+      `${CONFIG}benchmarks:\n  - {name: startup, command: "python3 -c pass", measure: cpu, threshold: 50%}\n  - {name: work-again, command: "python3 bench.py", measure: cpu}\n`,
+    );
+    git("commit", "-q", "-am", "two more benchmarks");
+    const withBenchmarks = git("rev-parse", "HEAD");
+    await writeFile(path.join(repo, "lib.py"), LIB(900_000));
+    git("commit", "-q", "-am", "slower");
+    const out = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-out-"));
+    const code = await main(["gate", repo, "--base", withBenchmarks, "--out", out], {
+      out: sink(),
+      err: sink(),
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    const results = parseResults(JSON.parse(await readFile(path.join(out, "results.json"), "utf8")));
+    const report = await readFile(path.join(out, "report.md"), "utf8");
+    await rm(out, { recursive: true, force: true });
+    expect(results.gate?.benchmarks?.map((b) => b.name)).toEqual(["benchmark", "startup", "work-again"]);
+    expect(results.gate?.benchmarks?.find((b) => b.name === "work-again")?.verdict).toBe("regressed");
+    expect(results.gate?.benchmarks?.find((b) => b.name === "startup")?.verdict).not.toBe("regressed");
+    expect(results.status).toBe("regressed");
+    expect(code).toBe(6);
+    expect(report).toMatch(/### Benchmarks\n\n\| benchmark \| metric \|/);
+    expect(report).toMatch(/\| startup \| CPU time \|.*\| 50% \|/);
+    git("reset", "-q", "--hard", base);
+  });
+
   it("skips, measuring nothing, when no file under `paths` changed", async () => {
     await writeFile(path.join(repo, "README.md"), "docs only\n");
     git("add", "README.md");

@@ -66,6 +66,24 @@ const benchmarkSchema = z.strictObject({
   measure: z.enum(["wall", "cpu", "instructions"]).default("wall"),
 });
 
+/**
+ * A further benchmark the performance gate measures besides `benchmark` (docs/gate.md, "Several
+ * benchmarks"): its own command, metric and threshold; the gate's table has one row per benchmark.
+ * Only `wall` or `cpu` (an instruction counter is probed for `benchmark` alone). The optimizer
+ * works on `benchmark` only.
+ */
+const extraBenchmarkSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.:-]{1,60}$/, "a name of 1–60 letters, digits, '_', '.', ':', '-'"),
+  command,
+  metric: metricSchema.optional(),
+  measure: z.enum(["wall", "cpu"]).default("wall"),
+  /** This benchmark's gate threshold (default `gate.threshold`). */
+  threshold: percent.refine((v) => v > 0 && v < 100, "a percentage above 0 and below 100").optional(),
+});
+
+/** At most this many further benchmarks: each is a whole interleaved A/B in every gate. */
+const MAX_EXTRA_BENCHMARKS = 10;
+
 const knobBase = {
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a name of letters, digits, '_', '.', '-'"),
   values: z
@@ -253,6 +271,11 @@ export const configSchema = z.strictObject({
   tune: z.array(knobSchema).max(MAX_KNOBS.knobs, `at most ${MAX_KNOBS.knobs} knobs`).default([]),
   sandbox: sandboxSchema.default(() => sandboxSchema.parse({})),
   gate: gateSchema.default(() => gateSchema.parse({})),
+  benchmarks: z
+    .array(extraBenchmarkSchema)
+    .max(MAX_EXTRA_BENCHMARKS, `at most ${MAX_EXTRA_BENCHMARKS} (each is a whole A/B in every gate)`)
+    .refine((list) => new Set(list.map((b) => b.name)).size === list.length, "names must be unique")
+    .default([]),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   memory: memorySchema.default(() => memorySchema.parse({})),
   /** Settings of the GitHub App (label, workflow, bots, forks…): opaque to the core and validated by

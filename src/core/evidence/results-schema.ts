@@ -219,6 +219,27 @@ const perfGateSchema = z.object({
   ciPct: z.tuple([z.number(), z.number()]),
   /** Functions whose self time grew most (a regressed head only), largest growth first. */
   grown: z.array(grownSchema),
+  /**
+   * With further benchmarks (config `benchmarks:`): one row per benchmark, `benchmark` first; the
+   * fields above are then the first's, `verdict` and `reason` the gate's as a whole.
+   */
+  benchmarks: z
+    .array(
+      z.object({
+        name: z.string(),
+        command: z.string(),
+        metric: z.string(),
+        unit: z.string(),
+        baseMedian: z.number(),
+        headMedian: z.number(),
+        thresholdPct: z.number(),
+        verdict: z.enum(["passed", "regressed", "inconclusive"]),
+        reason: z.string(),
+        changePct: z.number(),
+        ciPct: z.tuple([z.number(), z.number()]),
+      }),
+    )
+    .optional(),
 });
 
 /** Every value of results.json's `status`. */

@@ -1,12 +1,15 @@
 /**
  * The performance gate (docs/gate.md), after the base tree's baseline (baseline.ts: set-up, tests,
  * measurement, profile, verdict on the base): set-up and tests on the head, an interleaved A/B of
- * the base (A) against the head (B) with the configured metric, the gate's rule
- * (src/core/gate/verdict.ts), and for a regressed head its profile and the functions whose share
- * grew, marked when the pull request changed them.
+ * the base (A) against the head (B) with the configured metric — for `benchmark` and each of
+ * `benchmarks` — the gate's rule (src/core/gate/verdict.ts) on each, and for a regressed head its
+ * profile and the functions whose share grew, marked when the pull request changed them. The gate
+ * regresses when any benchmark does, is inconclusive when any is and none regressed, passes
+ * otherwise.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { Config } from "../config/schema.ts";
 import type { Results } from "../evidence/results-schema.ts";
 import { describeOutcome, succeeded } from "../exec/run-command.ts";
 import { focusHotSpots } from "../focus/rank.ts";
@@ -58,36 +61,109 @@ export async function runGate(
   if (!succeeded(test))
     return failed(`the tests fail on the head: ${describeOutcome(test)} (see head-test.log)`);
 
-  ctx.emit({ type: "phase", phase: "gate measurement", detail: "base (A) against head (B), interleaved" });
-  let comparisons: Comparison[];
+  let rows: GateRow[];
+  let primary: GateDecision;
   try {
-    const measurement = await measureSides(
-      ctx,
-      [side(ctx, "A", ctx.workspace.baseline, {}), side(ctx, "B", head, {})],
-      "gate",
-    );
-    comparisons = compareMeasurement(measurement, ctx.config, ctx.seed);
-    recordings.final = { comparisons, measurement };
+    const first = await measureBenchmark(ctx, "benchmark", ctx.config, ctx.config.gate.threshold, recordings);
+    primary = first.decision;
+    rows = [first.row];
+    // Further benchmarks (config `benchmarks:`), each its own A/B, metric and threshold.
+    for (const extra of ctx.config.benchmarks) {
+      const config: Config = {
+        ...ctx.config,
+        benchmark: {
+          ...ctx.config.benchmark,
+          command: extra.command,
+          metric: extra.metric,
+          measure: extra.measure,
+          output: "ignore",
+        },
+      };
+      rows.push(
+        (await measureBenchmark(ctx, extra.name, config, extra.threshold ?? ctx.config.gate.threshold)).row,
+      );
+    }
   } catch (error) {
     if ((error as Error).name !== "MeasurementError") throw error;
     return failed(`the benchmark fails on the head: ${(error as Error).message}`);
   }
-  const primary = comparisons[0] as Comparison;
-  const decision = gateDecision(primary, ctx.config.gate.threshold);
-  await ctx.evidence.audit(`gate ${decision.verdict}`, decision.reason);
-  const grown = decision.verdict === "regressed" ? await grownFunctions(ctx, baseline.hotSpots) : [];
-  const gate = { base: options.base, head: options.head, ...pick(decision), grown };
-  const status = decision.verdict === "inconclusive" ? "inconclusive" : decision.verdict;
-  return { status, message: `${words(decision)}: ${decision.reason}`, gate };
+  const verdict: GateDecision["verdict"] = rows.some((r) => r.verdict === "regressed")
+    ? "regressed"
+    : rows.some((r) => r.verdict === "inconclusive")
+      ? "inconclusive"
+      : "passed";
+  const worst = rows.find((r) => r.verdict === verdict) ?? rows[0];
+  const grown = verdict === "regressed" ? await grownFunctions(ctx, baseline.hotSpots) : [];
+  const reason = rows.length === 1 || !worst ? primary.reason : `${worst.name}: ${worst.reason}`;
+  const gate = {
+    base: options.base,
+    head: options.head,
+    ...pick(primary),
+    verdict,
+    reason,
+    grown,
+    ...(rows.length > 1 ? { benchmarks: rows } : {}),
+  };
+  return {
+    status: verdict,
+    message: `${words(verdict, worst?.thresholdPct ?? primary.thresholdPct)}: ${reason}`,
+    gate,
+  };
+}
+
+/** One benchmark's row of the gate's table (results.json `gate.benchmarks`). */
+type GateRow = NonNullable<NonNullable<Results["gate"]>["benchmarks"]>[number];
+
+/**
+ * The A/B of base against head for one benchmark (`config.benchmark`), and the gate's rule on its
+ * primary metric. The first benchmark's measurement is the run's final one (`recordings`).
+ * @throws MeasurementError when the benchmark fails on a side.
+ */
+async function measureBenchmark(
+  parent: LoopContext,
+  name: string,
+  config: Config,
+  thresholdPct: number,
+  recordings?: RunRecordings,
+): Promise<{ row: GateRow; decision: GateDecision }> {
+  const ctx = config === parent.config ? parent : { ...parent, config };
+  const label = name === "benchmark" ? "gate" : `gate ${name}`;
+  ctx.emit({
+    type: "phase",
+    phase: `${label} measurement`,
+    detail: "base (A) against head (B), interleaved",
+  });
+  const measurement = await measureSides(
+    ctx,
+    [side(ctx, "A", ctx.workspace.baseline, {}), side(ctx, "B", ctx.workspace.best, {})],
+    label,
+  );
+  const comparisons = compareMeasurement(measurement, config, ctx.seed);
+  if (recordings) recordings.final = { comparisons, measurement };
+  const c = comparisons[0] as Comparison;
+  const decision = gateDecision(c, thresholdPct);
+  await ctx.evidence.audit(`${label} ${decision.verdict}`, decision.reason);
+  return {
+    decision,
+    row: {
+      name,
+      command: config.benchmark.command,
+      metric: c.metric,
+      unit: c.unit,
+      baseMedian: c.a.median,
+      headMedian: c.b.median,
+      ...pick(decision),
+    },
+  };
 }
 
 function failed(message: string): GateOutcome {
   return { status: "head-failed", message, gate: null };
 }
 
-function words(d: GateDecision): string {
-  if (d.verdict === "passed") return `gate passed (threshold ${d.thresholdPct}%)`;
-  if (d.verdict === "regressed") return `performance regression past the ${d.thresholdPct}% threshold`;
+function words(verdict: GateDecision["verdict"], thresholdPct: number): string {
+  if (verdict === "passed") return "gate passed";
+  if (verdict === "regressed") return `performance regression past the ${thresholdPct}% threshold`;
   return "gate inconclusive";
 }
 

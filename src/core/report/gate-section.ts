@@ -5,7 +5,7 @@
  */
 import type { Results } from "../evidence/results-schema.ts";
 import { clipText, codeSpan, escapeInline } from "./escape.ts";
-import { formatPercent } from "./format.ts";
+import { formatPct, formatPercent } from "./format.ts";
 
 const MARK = { passed: "✅", regressed: "❌", inconclusive: "❔" } as const;
 
@@ -49,5 +49,28 @@ export function gateGrowthSection(r: Results): string {
     "",
     "To try a fix: comment `/optimize` on the pull request (the perfloop App), or run `perfloop optimize` on the head.",
   );
+  return lines.join("\n");
+}
+
+/**
+ * "### Benchmarks": with further benchmarks (config `benchmarks:`), the gate's one table, one row
+ * per benchmark: medians of base and head, the change and its 95% CI, the threshold, the verdict.
+ * "" with a single benchmark (the before/after table shows it).
+ */
+export function gateBenchmarksSection(r: Results): string {
+  const rows = r.gate?.benchmarks;
+  if (!rows || rows.length < 2) return "";
+  const value = (v: number, unit: string) =>
+    `${Number(v.toPrecision(4))}${unit ? ` ${escapeInline(clipText(unit, 20))}` : ""}`;
+  const lines = [
+    "### Benchmarks",
+    "",
+    "| benchmark | metric | base median | head median | change | 95% CI | threshold | verdict |",
+    "| :-- | :-- | --: | --: | --: | :-: | --: | :-- |",
+    ...rows.map(
+      (b) =>
+        `| ${escapeInline(clipText(b.name, 60))} | ${escapeInline(clipText(b.metric, 60))} | ${value(b.baseMedian, b.unit)} | ${value(b.headMedian, b.unit)} | ${formatPct(b.changePct)} | ${formatPct(b.ciPct[0])} … ${formatPct(b.ciPct[1])} | ${b.thresholdPct}% | ${MARK[b.verdict]} ${b.verdict} |`,
+    ),
+  ];
   return lines.join("\n");
 }

@@ -10,7 +10,7 @@ import { trajectoryChart, type Utilization, utilizationChart } from "./charts.ts
 import { contentionLine } from "./contention.ts";
 import { clipText, escapeInline } from "./escape.ts";
 import { flowchartLink } from "./flowchart.ts";
-import { gateGrowthSection } from "./gate-section.ts";
+import { gateBenchmarksSection, gateGrowthSection } from "./gate-section.ts";
 import { type ProfileLinks, profilesSection } from "./profiles.ts";
 import {
   footerSection,
@@ -84,6 +84,7 @@ function sections(r: Results, opts: ReportOptions): Section[] {
     { text: summarySection(r), drop: 0 },
     { text: tableSection(r), drop: 8 },
     { text: contentionLine(r), drop: 8 },
+    { text: gateBenchmarksSection(r), drop: 8 },
     { text: gateGrowthSection(r), drop: 6 },
     { text: opts.trend ?? "", drop: 4 },
     { text: verdictSection(r), drop: 6 },
