@@ -15,7 +15,7 @@ import { ConfigError } from "../core/config/load.ts";
 import type { Results } from "../core/evidence/results-schema.ts";
 import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
-import { exportGateTrees, type GateTrees } from "../core/gate/trees.ts";
+import { exportGateTrees, type GateTrees, gateOptionsOf } from "../core/gate/trees.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
 import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
@@ -255,16 +255,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         ...(changedLines ? { changedLines } : {}),
         ...(live ? { onEvent: live.onEvent } : {}),
         ...(history ? { history } : {}),
-        ...(gateTrees
-          ? {
-              gate: {
-                base: { ref: gateTrees.base.ref, sha: gateTrees.base.sha },
-                head: { ref: gateTrees.head.ref, sha: gateTrees.head.sha },
-                trees: { base: gateTrees.base.dir, head: gateTrees.head.dir },
-                changedFiles: gateTrees.changedFiles,
-              },
-            }
-          : {}),
+        ...(gateTrees ? { gate: gateOptionsOf(gateTrees) } : {}),
       }).finally(() => live?.stop());
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });

@@ -10,7 +10,7 @@ import { type Config, configSchema } from "../core/config/schema.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
 import { SandboxUnavailableError } from "../core/exec/isolation.ts";
 import { type ChangedLines, ChangedLinesError, changedLinesFromGit } from "../core/focus/changed-lines.ts";
-import { exportGateTrees, GateRefError, type GateTrees } from "../core/gate/trees.ts";
+import { exportGateTrees, GateRefError, type GateTrees, gateOptionsOf } from "../core/gate/trees.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
 import { InstructionsUnavailableError } from "../core/measure/instructions.ts";
@@ -144,16 +144,7 @@ export async function main(
       ...(values.memory ? { memoryPath: path.resolve(values.memory) } : {}),
       ...(changedLines ? { changedLines } : {}),
       ...(pastRuns ? { history: pastRuns } : {}),
-      ...(trees
-        ? {
-            gate: {
-              base: { ref: trees.base.ref, sha: trees.base.sha },
-              head: { ref: trees.head.ref, sha: trees.head.sha },
-              trees: { base: trees.base.dir, head: trees.head.dir },
-              changedFiles: trees.changedFiles,
-            },
-          }
-        : {}),
+      ...(trees ? { gate: gateOptionsOf(trees) } : {}),
     });
   } catch (error) {
     // memory.path leading out of the repository (memory/session.ts resolveStorePath), or no

@@ -115,3 +115,13 @@ export async function exportGateTrees(
     throw error;
   }
 }
+
+/** The gate's options for runPerfloop (src/core/loop/run.ts `PerfloopOptions.gate`) from exported trees. */
+export function gateOptionsOf(trees: GateTrees) {
+  return {
+    base: { ref: trees.base.ref, sha: trees.base.sha },
+    head: { ref: trees.head.ref, sha: trees.head.sha },
+    trees: { base: trees.base.dir, head: trees.head.dir },
+    changedFiles: trees.changedFiles,
+  };
+}

@@ -64,21 +64,57 @@ export async function createWorkspace(
   exclude: string[] = [],
   dependencyMode: Workspace["dependencyMode"] = "link",
 ): Promise<Workspace> {
+  return newWorkspace(repoDir, [{ from: repoDir, name: "baseline", exclude }], dependencyMode);
+}
+
+/**
+ * The workspace of a performance gate (docs/gate.md): `baseline/` is a copy of the base tree and
+ * `head/` (the best) a copy of the head tree, both exported from git; the dependency folders are
+ * the user's (`repoDir`'s), shown in both trees as in a normal run. Links leading out of either tree
+ * are not copied.
+ * @throws the fs error when a copy fails (nothing is left behind then).
+ */
+export async function createGateWorkspace(
+  repoDir: string,
+  trees: { base: string; head: string },
+  dependencyMode: Workspace["dependencyMode"] = "link",
+): Promise<Workspace> {
+  return newWorkspace(
+    repoDir,
+    [
+      { from: trees.base, name: "baseline", exclude: [] },
+      { from: trees.head, name: "head", exclude: [] },
+    ],
+    dependencyMode,
+  );
+}
+
+/**
+ * A scratch directory holding a copy of each tree; the first is `baseline`, the last the best.
+ * Dependency folders come from `repoDir`. Removed again when a copy fails.
+ */
+async function newWorkspace(
+  repoDir: string,
+  copies: Array<{ from: string; name: string; exclude: string[] }>,
+  dependencyMode: Workspace["dependencyMode"],
+): Promise<Workspace> {
   const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
+  const names = copies.map((c) => path.join(root, c.name));
   const workspace: Workspace = {
     root,
-    baseline: path.join(root, "baseline"),
-    best: path.join(root, "baseline"),
+    baseline: names[0] ?? path.join(root, "baseline"),
+    best: names.at(-1) ?? path.join(root, "baseline"),
     dependencies: [],
     dependencyMode,
     droppedLinks: [],
   };
   try {
     workspace.dependencies = await dependenciesOf(repoDir);
-    await copyTree(workspace, repoDir, workspace.baseline, {
-      exclude: exclude.map((p) => path.resolve(p)),
-      repoRoot: await realpath(repoDir),
-    });
+    for (const [i, copy] of copies.entries())
+      await copyTree(workspace, copy.from, names[i] as string, {
+        exclude: copy.exclude.map((p) => path.resolve(p)),
+        repoRoot: await realpath(copy.from),
+      });
   } catch (error) {
     await rm(root, { recursive: true, force: true });
     throw error;
@@ -94,44 +130,6 @@ async function dependenciesOf(repoDir: string): Promise<Dependency[]> {
     if (real !== null && (await lstat(real)).isDirectory()) found.push({ name, real });
   }
   return found;
-}
-
-/**
- * The workspace of a performance gate (docs/gate.md): `baseline/` is a copy of the base tree and
- * `head/` (the best) a copy of the head tree, both exported from git; the dependency folders are
- * the user's (`repoDir`'s), shown in both trees as in a normal run. Links leading out of either tree
- * are not copied.
- * @throws the fs error when a copy fails (nothing is left behind then).
- */
-export async function createGateWorkspace(
-  repoDir: string,
-  trees: { base: string; head: string },
-  dependencyMode: Workspace["dependencyMode"] = "link",
-): Promise<Workspace> {
-  const root = await mkdtemp(path.join(tmpdir(), "perfloop-"));
-  const workspace: Workspace = {
-    root,
-    baseline: path.join(root, "baseline"),
-    best: path.join(root, "head"),
-    dependencies: [],
-    dependencyMode,
-    droppedLinks: [],
-  };
-  try {
-    workspace.dependencies = await dependenciesOf(repoDir);
-    await copyTree(workspace, trees.base, workspace.baseline, {
-      exclude: [],
-      repoRoot: await realpath(trees.base),
-    });
-    await copyTree(workspace, trees.head, workspace.best, {
-      exclude: [],
-      repoRoot: await realpath(trees.head),
-    });
-  } catch (error) {
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
-  return workspace;
 }
 
 /** Copies `from` to a new sibling tree named `name` (used for best/ and candidates). */
