@@ -39,9 +39,9 @@ const GROWN_SHOWN = 10;
 
 /**
  * Runs the gate on `ctx.workspace.best` (the head) against `ctx.workspace.baseline` (the base).
- * @returns the outcome; user-code failures on the head are an outcome ("head-failed"), not a throw.
- * @throws CancelledError when the run is stopped; MeasurementError-free: a benchmark that fails on
- *   the head during the A/B ends as "head-failed".
+ * @returns the outcome; user-code failures on the head (set-up, tests, a benchmark that fails
+ *   during the A/B) are an outcome ("head-failed"), not a throw.
+ * @throws CancelledError when the run is stopped.
  */
 export async function runGate(
   ctx: LoopContext,
