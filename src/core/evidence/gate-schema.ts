@@ -27,7 +27,7 @@ export const perfGateSchema = z.object({
   /** Change of the primary metric from base to head, %, and its confidence interval, %. */
   changePct: z.number(),
   ciPct: z.tuple([z.number(), z.number()]),
-  /** Functions whose self time grew most (a regressed head only), largest growth first. */
+  /** Functions whose self time grew most (a regressed head only; share × median), largest growth first. */
   grown: z.array(grownSchema),
   /**
    * With further benchmarks (config `benchmarks:`): one row per benchmark, `benchmark` first; the

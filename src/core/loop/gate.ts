@@ -93,7 +93,15 @@ export async function runGate(
       ? "inconclusive"
       : "passed";
   const worst = rows.find((r) => r.verdict === verdict) ?? rows[0];
-  const grown = verdict === "regressed" ? await grownFunctions(ctx, baseline.hotSpots) : [];
+  const scale = recordings.final?.comparisons[0];
+  const grown =
+    verdict === "regressed"
+      ? await grownFunctions(
+          ctx,
+          baseline.hotSpots,
+          scale?.unit === "ms" ? [scale.a.median, scale.b.median] : [1, 1],
+        )
+      : [];
   const reason = rows.length === 1 || !worst ? primary.reason : `${worst.name}: ${worst.reason}`;
   const gate = {
     base: options.base,
@@ -180,10 +188,13 @@ function pick(d: GateDecision) {
 /**
  * The head's profile against the base's hot spots: the functions whose self time grew most, with
  * the pull request's changed functions marked (ctx.changedLines; null without one).
+ * @param medians the primary metric's medians of base and head when it is a time (ms), to weigh the
+ *   profiles' shares by; [1, 1] compares the shares alone.
  */
 async function grownFunctions(
   ctx: LoopContext,
   base: HotSpot[],
+  medians: [number, number],
 ): Promise<NonNullable<Results["gate"]>["grown"]> {
   ctx.emit({ type: "phase", phase: "profiling the head", detail: "which functions grew" });
   const head = await profileTree(ctx, ctx.workspace.best, {
@@ -203,6 +214,10 @@ async function grownFunctions(
           .map(key),
       )
     : null;
+  // Growth in estimated time per run (share × the side's median, ms): a function that holds 96% of
+  // both profiles but runs three times as long grew, which its share alone hardly shows.
+  const growth = (g: { baseSelfPct: number; headSelfPct: number }) =>
+    g.headSelfPct * medians[1] - g.baseSelfPct * medians[0];
   return head
     .map((h) => ({
       file: h.file,
@@ -212,7 +227,7 @@ async function grownFunctions(
       headSelfPct: h.selfPct,
       changed: changed ? changed.has(key(h)) : null,
     }))
-    .filter((g) => g.headSelfPct > g.baseSelfPct)
-    .sort((a, b) => b.headSelfPct - b.baseSelfPct - (a.headSelfPct - a.baseSelfPct))
+    .filter((g) => growth(g) > 0)
+    .sort((a, b) => growth(b) - growth(a))
     .slice(0, GROWN_SHOWN);
 }

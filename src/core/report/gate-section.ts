@@ -25,15 +25,16 @@ export function gateSummaryLine(r: Results): string | null {
 }
 
 /**
- * "### What grew": for a regressed head, the functions whose self time share grew most, base →
- * head, with ✎ on those the pull request changed; then how to try a fix. "" otherwise.
+ * "### What grew": for a regressed head, the functions whose self time grew most (their profile
+ * share weighed by each side's median, src/core/loop/gate.ts), with ✎ on those the pull request
+ * changed; then how to try a fix. "" otherwise.
  */
 export function gateGrowthSection(r: Results): string {
   if (r.gate?.verdict !== "regressed") return "";
   const lines = ["### What grew", ""];
   if (r.gate.grown.length === 0)
     lines.push(
-      "No function of the repository's own code grew its share of the profile (the time may be in libraries, start-up or waiting).",
+      "No function of the repository's own code grew (the time may be in libraries, start-up or waiting).",
     );
   else {
     lines.push(
