@@ -15,6 +15,20 @@ const client = new Octokit({ auth: "test-token", log: quiet, request: { retries:
 const REPO = "/repos/o/r";
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
+/** Starts live progress on PR 7 of o/r with short intervals; `over` sets the rest. */
+function start(over: Partial<Parameters<typeof startLiveProgress>[0]> & { requestId: string }) {
+  return startLiveProgress({
+    client,
+    repo: { owner: "o", repo: "r" },
+    pr: 7,
+    headSha: SHA,
+    links: {},
+    warn: () => {},
+    intervals: { minMs: 20, quietMs: 200 },
+    ...over,
+  });
+}
+
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
@@ -53,16 +67,11 @@ describe("live progress", () => {
       .reply(200, { id: 3, html_url: "https://github.com/o/r/pull/7#issuecomment-3" });
 
     const warnings: string[] = [];
-    const live = await startLiveProgress({
-      client,
-      repo: { owner: "o", repo: "r" },
-      pr: 7,
-      headSha: SHA,
+    const live = await start({
       requestId: "req-1",
       links: { runUrl: "https://github.com/o/r/actions/runs/9" },
       requestedBy: "octocat",
       warn: (m) => warnings.push(m),
-      intervals: { minMs: 20, quietMs: 200 },
     });
     expect(live.checkRunId).toBe(55);
     live.onEvent({ type: "phase", phase: "setup", detail: "make" });
@@ -112,16 +121,11 @@ describe("live progress", () => {
       .reply(200, {});
     // No comment requests are mocked: one would be unmatched and end in a warning.
     const warnings: string[] = [];
-    const live = await startLiveProgress({
-      client,
-      repo: { owner: "o", repo: "r" },
-      pr: 7,
-      headSha: SHA,
+    const live = await start({
       requestId: "req-2",
       links: { runUrl: "https://github.com/o/r/actions/runs/9" },
       channel: "progress-check",
       warn: (m) => warnings.push(m),
-      intervals: { minMs: 20, quietMs: 200 },
     });
     live.onEvent({ type: "phase", phase: "setup", detail: "make" });
     await sleep(80);
@@ -151,15 +155,9 @@ describe("live progress", () => {
       .on("request", (_req: unknown, _i: unknown, body: string) => {
         created = JSON.parse(body) as Record<string, unknown>;
       });
-    const live = await startLiveProgress({
-      client,
-      repo: { owner: "o", repo: "r" },
-      pr: 7,
-      headSha: SHA,
+    const live = await start({
       requestId: "gate-1",
-      links: {},
       checkName: "perfloop gate",
-      warn: () => {},
       intervals: { minMs: 1_000_000, quietMs: 1_000_000 },
     });
     expect(live.checkRunId).toBe(57);
@@ -173,13 +171,8 @@ describe("live progress", () => {
       .post(`${REPO}/check-runs`)
       .reply(403, { message: "Resource not accessible by integration" });
     const warnings: string[] = [];
-    const live = await startLiveProgress({
-      client,
-      repo: { owner: "o", repo: "r" },
-      pr: 7,
-      headSha: SHA,
+    const live = await start({
       requestId: "req-1",
-      links: {},
       warn: (m) => warnings.push(m),
       intervals: { minMs: 1, quietMs: 1 },
     });
