@@ -13,11 +13,14 @@ import {
   DISPATCH_INPUT_NAMES,
   dispatchInputs,
   dispatchInputsSchema,
+  GATE_CHECK_NAME,
+  GATE_DISPATCH_INPUTS,
   InvalidRequestError,
   PROGRESS_CHECK_NAME,
   parseProgressExternalId,
   parseRunName,
   progressExternalId,
+  REQUIRED_DISPATCH_INPUTS,
   RESULTS_SCHEMA,
   RUN_NAME_EXPRESSION,
   runName,
@@ -27,7 +30,18 @@ const SHA = "0123456789abcdef0123456789abcdef01234567";
 
 describe("the App ↔ runner contract", () => {
   it("pins the dispatch inputs, the run name, the artifact name and the results schema version", () => {
-    expect(DISPATCH_INPUT_NAMES).toEqual(["pr", "sha", "request-id", "rounds", "target", "strategy"]);
+    expect(DISPATCH_INPUT_NAMES).toEqual([
+      "pr",
+      "sha",
+      "request-id",
+      "rounds",
+      "target",
+      "strategy",
+      "mode",
+      "base",
+    ]);
+    expect(REQUIRED_DISPATCH_INPUTS).toEqual(["pr", "sha", "request-id"]);
+    expect(GATE_DISPATCH_INPUTS).toEqual(["mode", "base"]);
     expect(RUN_NAME_EXPRESSION).toBe(
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression
       "perfloop #${{ inputs.pr }} @ ${{ inputs.sha }} [${{ inputs.request-id }}]",
@@ -37,6 +51,7 @@ describe("the App ↔ runner contract", () => {
     expect(artifactName("req-1")).toBe("perfloop-req-1");
     expect(RESULTS_SCHEMA).toBe("perfloop.results/v1");
     expect(PROGRESS_CHECK_NAME).toBe("perfloop progress");
+    expect(GATE_CHECK_NAME).toBe("perfloop gate");
     expect(progressExternalId({ pr: 7, requestId: "req-1" })).toBe("7/req-1");
     expect(parseProgressExternalId("7/req-1")).toEqual({ pr: 7, requestId: "req-1" });
     for (const bad of ["req-1", "7/", "/req-1", "7/a b", "x/req-1", `7/${"a".repeat(65)}`])
@@ -54,6 +69,21 @@ describe("the App ↔ runner contract", () => {
       target: "",
       strategy: "llm",
     });
+    // A gate adds `mode` and `base`; an /optimize request never sends them (a workflow written
+    // before the gate does not declare them, and GitHub refuses undeclared inputs with 422).
+    expect(dispatchInputs({ pr: 7, headSha: SHA, requestId: "gate-1" }, {}, { base: SHA })).toEqual({
+      pr: "7",
+      sha: SHA,
+      "request-id": "gate-1",
+      rounds: "",
+      target: "",
+      strategy: "",
+      mode: "gate",
+      base: SHA,
+    });
+    expect(() => dispatchInputs({ pr: 7, headSha: SHA, requestId: "g" }, {}, { base: "main" })).toThrow(
+      /base SHA/,
+    );
     expect(() => dispatchInputs({ pr: 7, headSha: "HEAD", requestId: "req-1" }, {})).toThrow(
       InvalidRequestError,
     );

@@ -191,11 +191,9 @@ export function readInputs(getInput: (name: InputName) => string, context: Actio
     problems.push(
       `input \`pr\`: found ${JSON.stringify(raw.pr)}, expected nothing in mode scan (a scan covers the default branch)`,
     );
+  // Mode gate with `publish: app`: the App dispatched the gate and publishes its `perfloop gate`
+  // check run itself (docs/github-app.md), so the runner needs no write token.
   const publish = v.publish ?? (mode === "pr" ? "app" : "action");
-  if (mode === "gate" && publish === "app")
-    problems.push(
-      'input `publish`: found "app", expected action or none in mode gate (the gate publishes its own `perfloop gate` check run; the App does not run gates yet)',
-    );
   if (mode === "scan" && publish === "app")
     problems.push(
       'input `publish`: found "app", expected action or none in mode scan (the App publishes pull-request runs only; a scan keeps its tracking issue with `github-token`)',

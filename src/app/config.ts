@@ -18,7 +18,9 @@ export const DEFAULT_LABEL = "perfloop:optimize";
  * (file name under .github/workflows), `allow_bots` (bot logins allowed to trigger, e.g.
  * "renovate[bot]"), `allow_forks` (run fork PRs' code on the runner), `draft` (follow-up PRs as
  * drafts), `stale_after_hours` (a check run still active after this long no longer blocks new runs;
- * GitHub itself marks check runs stale after 14 days).
+ * GitHub itself marks check runs stale after 14 days), `gate` (opt-in: dispatch the performance
+ * gate, docs/gate.md, on every push to a pull request; off by default, as it uses the GPU runner
+ * on every push).
  */
 export const appConfigSchema = z.strictObject({
   label: z.string().trim().min(1).max(50).default(DEFAULT_LABEL),
@@ -36,6 +38,7 @@ export const appConfigSchema = z.strictObject({
     .positive()
     .max(24 * 14)
     .default(24),
+  gate: z.boolean().default(false),
 });
 
 /** The validated `app:` section, defaults filled in. */
@@ -59,7 +62,7 @@ export function defaultAppConfig(): AppConfig {
 
 /**
  * Splits the parsed file: `app:` validated with {@link appConfigSchema} (the only keys the App
- * acts on: label, workflow, allow_bots, allow_forks, draft, stale_after_hours), everything else
+ * acts on: label, workflow, allow_bots, allow_forks, draft, stale_after_hours, gate), everything else
  * passed through unvalidated to the runner as `core`.
  * @throws ConfigError for a missing file, a file that is not a mapping of keys, or an invalid
  *   `app:` section, one line per offending key in perfloop's words (`app.label`: found …, expected …).
@@ -107,7 +110,7 @@ export async function loadRepoConfig(read: () => Promise<unknown>): Promise<Repo
 
 /** What each `app:` key expects, in words (shown after "expected"). */
 const APP_EXPECTS: Record<string, string> = {
-  "": "a mapping of the keys label, workflow, allow_bots, allow_forks, draft, stale_after_hours",
+  "": "a mapping of the keys label, workflow, allow_bots, allow_forks, draft, stale_after_hours, gate",
   label: "a label name of 1 to 50 characters, like perfloop:optimize",
   workflow: "a workflow file name in .github/workflows, like perfloop.yml",
   allow_bots: "a list of bot logins, like [renovate[bot]]",
@@ -115,6 +118,7 @@ const APP_EXPECTS: Record<string, string> = {
   allow_forks: "true or false",
   draft: "true or false",
   stale_after_hours: "a number of hours above 0 and at most 336 (14 days)",
+  gate: "true or false",
 };
 
 /** The `app:` keys, for unknown-key messages. */

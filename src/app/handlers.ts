@@ -14,6 +14,7 @@ import { oncePerDelivery } from "./deliveries.ts";
 import { type MirrorTiming, startMirror } from "./progress-mirror.ts";
 import { fetchPull, pullFrom } from "./pull-request.ts";
 import { parseRunName } from "./request.ts";
+import { gateRefusal, loadGateConfig, startGate } from "./start-gate.ts";
 import type { AppDeps } from "./state.ts";
 import { handleTrigger } from "./trigger.ts";
 import { collectResults, followRun, type WorkflowRunInfo } from "./workflow-runs.ts";
@@ -45,8 +46,17 @@ function memoryOf(opts: HandlerOptions): AppMemory {
   return memory;
 }
 
+/** The pull_request actions that push a new head (or bring one back): each may start a gate. */
+type PushContext = Context<"pull_request.opened" | "pull_request.synchronize" | "pull_request.reopened">;
+
 type AnyContext = Context<
-  "issue_comment.created" | "pull_request.labeled" | "workflow_run" | "check_run.created"
+  | "issue_comment.created"
+  | "pull_request.labeled"
+  | "pull_request.opened"
+  | "pull_request.synchronize"
+  | "pull_request.reopened"
+  | "workflow_run"
+  | "check_run.created"
 >;
 
 /** The flows' dependencies for one event. */
@@ -115,6 +125,38 @@ export function onPullRequestLabeled(opts: HandlerOptions) {
         pull: async () => pullFrom(pr),
       });
       if (outcome !== "other-label") context.log.info({ requestId: context.id, outcome }, "label handled");
+    });
+  };
+}
+
+/**
+ * `pull_request` opened / synchronize / reopened: the performance gate (start-gate.ts), when the
+ * repository opted in with `app.gate: true`; a fork's PR only with `app.allow_forks`, a bot's only
+ * when it is in `app.allow_bots`. Refusals are silent (a push asked for nothing): logged only.
+ */
+export function onPullRequestPushed(opts: HandlerOptions) {
+  return async (context: PushContext): Promise<void> => {
+    const { pull_request: pr, sender, repository } = context.payload;
+    if (pr.state !== "open" || !/^[0-9a-f]{40}$/.test(pr.base.sha)) return;
+    await once(context, opts, async () => {
+      const config = await loadGateConfig(() => context.config(CONFIG_FILE));
+      const pull = pullFrom(pr);
+      // The PR's author decides (a bot's PR is gated only when allowed), not who pushed.
+      const author = { login: pr.user?.login ?? "", type: pr.user?.type ?? "" };
+      const refused = config === null ? "config" : gateRefusal(config.app, pull, author);
+      if (config === null || refused !== null) {
+        if (refused !== "off") context.log.info({ deliveryId: context.id, refused }, "no gate");
+        return;
+      }
+      const outcome = await startGate(depsOf(context, opts), {
+        pull,
+        baseSha: pr.base.sha,
+        deliveryId: context.id,
+        actor: sender.login,
+        config,
+        defaultBranch: repository.default_branch,
+      });
+      context.log.info({ deliveryId: context.id, pr: pr.number, outcome }, "gate handled");
     });
   };
 }

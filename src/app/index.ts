@@ -4,7 +4,13 @@
  */
 import type { Probot } from "probot";
 import { readEnvironment } from "./env.ts";
-import { onCheckRunCreated, onIssueComment, onPullRequestLabeled, onWorkflowRun } from "./handlers.ts";
+import {
+  onCheckRunCreated,
+  onIssueComment,
+  onPullRequestLabeled,
+  onPullRequestPushed,
+  onWorkflowRun,
+} from "./handlers.ts";
 
 /**
  * The Probot application function.
@@ -14,6 +20,11 @@ export default function perfloopApp(app: Probot): void {
   const env = readEnvironment(process.env);
   app.on("issue_comment.created", onIssueComment(env));
   app.on("pull_request.labeled", onPullRequestLabeled(env));
+  // The performance gate (opt-in, `app.gate`): every push to a pull request.
+  app.on(
+    ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"],
+    onPullRequestPushed(env),
+  );
   app.on(
     ["workflow_run.requested", "workflow_run.in_progress", "workflow_run.completed"],
     onWorkflowRun(env),

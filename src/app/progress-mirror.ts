@@ -13,10 +13,13 @@
  * (workflow-runs.ts stops it and waits for a write in flight before publishing the report, so the
  * report is never overwritten). The registry lives in this process only: after a restart, or on
  * another replica, the sticky comment shows the phase until the report replaces it.
+ * A gate's checklist (request id `gate-…`, gate-request.ts) goes into its `perfloop gate` check run
+ * only: a gate leaves the sticky comment alone until its report.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { clipText } from "../core/report/escape.ts";
 import { isActive, type PullTarget, publishPhase } from "../publish/index.ts";
+import { checkNameOf, isGateRequest, publishGatePhase } from "./gate-request.ts";
 import type { RunIdentity } from "./request.ts";
 import { recallRequest, toRequestInfo } from "./request-info.ts";
 import { type AppDeps, errorSummary, readCommitState } from "./state.ts";
@@ -124,27 +127,30 @@ export async function mirrorProgress(
     if (data.status === "completed") return "runner-finished";
     const checklist = cleanChecklist(data.output?.text);
     if (checklist === null || checklist === shown) continue;
-    const state = await readCommitState(deps, target.headSha, Number.POSITIVE_INFINITY);
+    const state = await readCommitState(
+      deps,
+      target.headSha,
+      Number.POSITIVE_INFINITY,
+      checkNameOf(target.requestId),
+    );
     const mine = state.all.filter((r) => r.externalId === target.requestId);
     const active = mine.filter(isActive);
     if (active.length === 0) return "request-ended";
     if (signal.aborted) return "stopped";
     const pull: PullTarget = { number: target.pr, headSha: target.headSha, headRef: "", isFork: false };
-    await publishPhase(
-      deps.client,
-      {
-        repo: deps.repo,
-        pull,
-        info: toRequestInfo(
-          target.requestId,
-          recallRequest(deps.memory?.requests, deps.repo, target.requestId, mine),
-        ),
-        links: data.details_url ? { runUrl: data.details_url } : {},
-        checkRunIds: active.map((r) => r.id),
-      },
-      "running",
-      checklist,
-    );
+    const phaseTarget = {
+      repo: deps.repo,
+      pull,
+      info: toRequestInfo(
+        target.requestId,
+        recallRequest(deps.memory?.requests, deps.repo, target.requestId, mine),
+      ),
+      links: data.details_url ? { runUrl: data.details_url } : {},
+      checkRunIds: active.map((r) => r.id),
+    };
+    if (isGateRequest(target.requestId))
+      await publishGatePhase(deps.client, phaseTarget, "running", checklist);
+    else await publishPhase(deps.client, phaseTarget, "running", checklist);
     shown = checklist;
   }
   return "time-limit";

@@ -46,13 +46,18 @@ export interface CommitState {
   stale: CheckRunInfo[];
 }
 
-/** Reads the check runs of `sha` and classifies them; stale ones are concluded `timed_out` (best effort). */
+/**
+ * Reads the check runs of `sha` named `checkName` (`perfloop` by default; a gate's are `perfloop
+ * gate`, see gate-request.ts: each name is its own state) and classifies them; stale ones are
+ * concluded `timed_out` (best effort).
+ */
 export async function readCommitState(
   deps: AppDeps,
   sha: string,
   staleAfterHours: number,
+  checkName?: string,
 ): Promise<CommitState> {
-  const all = await listPerfloopCheckRuns(deps.client, deps.repo, sha, deps.appId);
+  const all = await listPerfloopCheckRuns(deps.client, deps.repo, sha, deps.appId, checkName);
   const limit = deps.now() - staleAfterHours * 3_600_000;
   const stale = all.filter((r) => isActive(r) && r.startedAt !== null && Date.parse(r.startedAt) < limit);
   const active = all.filter((r) => isActive(r) && !stale.includes(r)).sort((a, b) => a.id - b.id);

@@ -4,6 +4,9 @@
  * collects the results bundle and publishes it, or reports why it cannot (failure, cancellation,
  * a missing, oversized, malformed or mismatched bundle). Events for requests that are no longer
  * active (redeliveries, cancelled requests) change nothing, so the handling is idempotent.
+ * A gate (request id `gate-…`, gate-request.ts) is followed through its `perfloop gate` check run:
+ * its phases touch only that check run (no sticky comment), and its results are published with no
+ * patch (a gate never opens a follow-up PR); the report goes into the sticky comment as usual.
  */
 import {
   isActive,
@@ -16,6 +19,7 @@ import {
 import { BundleError, fetchBundle } from "./artifact.ts";
 import type { RepoConfig } from "./config.ts";
 import { cancelWorkflowRun } from "./dispatch.ts";
+import { checkNameOf, isGateRequest, publishGatePhase } from "./gate-request.ts";
 import { isMirroring, stopMirror } from "./progress-mirror.ts";
 import { fetchPull } from "./pull-request.ts";
 import type { RunIdentity } from "./request.ts";
@@ -48,7 +52,7 @@ export async function followRun(
   run: WorkflowRunInfo,
   phase: "queued" | "running",
 ): Promise<void> {
-  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY);
+  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY, checkNameOf(id.requestId));
   const mine = state.all.filter((r) => r.externalId === id.requestId);
   const active = mine.filter(isActive);
   if (active.length === 0) {
@@ -61,18 +65,17 @@ export async function followRun(
   // The runner's live checklist is shown (progress-mirror.ts): a phase line would replace it.
   if (isMirroring(deps, deps.memory?.mirrors, id.requestId)) return;
   const pull: PullTarget = { number: id.pr, headSha: id.headSha, headRef: "", isFork: false };
-  await publishPhase(
-    deps.client,
-    {
-      repo: deps.repo,
-      pull,
-      // Who asked stays in the text: from the App's memory, else from the check run's summary.
-      info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, mine)),
-      links: { runUrl: run.htmlUrl },
-      checkRunIds: active.map((r) => r.id),
-    },
-    phase,
-  );
+  const target = {
+    repo: deps.repo,
+    pull,
+    // Who asked stays in the text: from the App's memory, else from the check run's summary.
+    info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, mine)),
+    links: { runUrl: run.htmlUrl },
+    checkRunIds: active.map((r) => r.id),
+  };
+  // A gate runs on every push: its phases stay in its check run, the comment waits for the report.
+  if (isGateRequest(id.requestId)) return publishGatePhase(deps.client, target, phase);
+  await publishPhase(deps.client, target, phase);
 }
 
 /** `completed`: collects and publishes. Returns what it did (for logs and tests). */
@@ -84,7 +87,8 @@ export async function collectResults(
 ): Promise<string> {
   // A live checklist written after the report would hide it: the mirror ends first.
   await stopMirror(deps, deps.memory?.mirrors, id.requestId);
-  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY);
+  const gate = isGateRequest(id.requestId);
+  const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY, checkNameOf(id.requestId));
   const active = state.active.filter((r) => r.externalId === id.requestId);
   if (active.length === 0) return "not-active";
   const pull = await pullTarget(deps, id);
@@ -145,7 +149,8 @@ export async function collectResults(
     bundle.results,
     // Without the config the patch policy cannot be checked with its `paths` and `protect`: the
     // results are shown, but no follow-up PR is opened (nothing is committed on a guess).
-    config ? bundle.patch : null,
+    config && !gate ? bundle.patch : null,
+    // A gate measures the head as it is: it never proposes a patch, whatever the bundle holds.
     // The config the run used, for the patch policy the bundle is checked against again.
     { draft: config?.app.draft ?? true, config: config?.core },
   );

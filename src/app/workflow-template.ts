@@ -1,7 +1,7 @@
 /**
  * The workflow a repository needs for the App to dispatch runs, shown in the reply to a missing or
- * disabled workflow and in docs/github-app.md. Its contract with the App: the six
- * `workflow_dispatch` inputs, the `run-name` (how results are matched to a request), and the
+ * disabled workflow and in docs/github-app.md. Its contract with the App: the
+ * `workflow_dispatch` inputs (`mode` and `base` only for a performance gate, `app.gate`), the `run-name` (how results are matched to a request), and the
  * artifact `perfloop-<request-id>` with `results.json` (and `final.patch`) at its root — which the
  * perfloop Action (action.yml) uploads itself. The fuller example, with scheduled scans and the
  * memory cache, is .github/workflows/perfloop.yml (docs/action.md).
@@ -39,12 +39,14 @@ jobs:
     runs-on: [self-hosted, gpu]
     timeout-minutes: 120
     steps:
-      # Checks the PR head out into a directory of its own, runs the loop, writes the job summary and
-      # uploads the evidence as the artifact perfloop-<request-id>.
+      # Checks the PR head out into a directory of its own, runs the loop (or, with mode gate, compares
+      # the head with base), writes the job summary and uploads the evidence as perfloop-<request-id>.
       - name: perfloop
         uses: perfloop/action@v1
         with:
 ${DISPATCH_INPUT_NAMES.map((name) => `          ${name}: \${{ inputs.${name} }}`).join("\n")}
+          # The App publishes (also a gate's \`perfloop gate\` check run): the job's token writes nothing else.
+          publish: app
           api-key: \${{ secrets.OPENAI_API_KEY }}
 `;
 }

@@ -4,6 +4,9 @@
  * the workflow template (which passes them through). All are strings, as GitHub requires; an empty
  * argument means "the config's value". test/contract.test.ts checks action.yml, the workflow
  * template and .github/workflows/perfloop.yml against it.
+ * `mode` and `base` are optional and sent only for a performance gate (docs/gate.md): GitHub refuses
+ * a dispatch with an input the workflow does not declare (422), so a workflow written before the
+ * gate keeps working for `/optimize` requests.
  */
 import { z } from "zod";
 import { DISPATCH_MAX_INPUTS, DISPATCH_MAX_PAYLOAD_CHARS } from "../publish/limits.ts";
@@ -26,6 +29,8 @@ export const DISPATCH_INPUTS = {
   rounds: "Rounds (empty: config)",
   target: "Target improvement, % (empty: config)",
   strategy: "auto, llm or tune (empty: config)",
+  mode: "pr or gate (empty: pr)",
+  base: "Commit the gate compares the head with (mode gate)",
 } as const;
 
 /** A dispatch input's name. */
@@ -36,6 +41,9 @@ export const DISPATCH_INPUT_NAMES = Object.keys(DISPATCH_INPUTS) as DispatchInpu
 
 /** Inputs that are required (the request's identity); the others may be empty. */
 export const REQUIRED_DISPATCH_INPUTS: readonly DispatchInputName[] = ["pr", "sha", "request-id"];
+
+/** Inputs sent only for a gate (absent from an `/optimize` dispatch, see above). */
+export const GATE_DISPATCH_INPUTS: readonly DispatchInputName[] = ["mode", "base"];
 
 /**
  * The inputs as GitHub carries them: every value a string in the shape the runner accepts. The same
@@ -48,6 +56,11 @@ export const dispatchInputsSchema = z.strictObject({
   rounds: z.string().regex(/^$|^([1-9]|[1-4]\d|50)$/, "empty or an integer from 1 to 50"),
   target: z.string().regex(/^$|^\d+(\.\d+)?$/, "empty or a percentage"),
   strategy: z.enum(["", "auto", "llm", "tune"]),
+  mode: z.enum(["", "pr", "gate"]).optional(),
+  base: z
+    .string()
+    .regex(/^$|^[0-9a-f]{40}$/, "empty or 40 hex digits")
+    .optional(),
 });
 
 /** The validated inputs. */
@@ -58,12 +71,18 @@ export class InvalidRequestError extends Error {
   override name = "InvalidRequestError";
 }
 
+/** A performance gate's extra: the commit the head is compared with (the PR's base, 40 hex digits). */
+export interface GateArgs {
+  base: string;
+}
+
 /**
- * The `workflow_dispatch` inputs of a request.
+ * The `workflow_dispatch` inputs of a request; with `gate`, also `mode: "gate"` and `base`.
+ * @returns `{ pr, sha, "request-id", rounds, target, strategy }` (strings), plus `{ mode, base }` for a gate.
  * @throws InvalidRequestError when an id or argument is malformed, or the inputs break GitHub's
  *   limits (25 inputs, 65,535 characters; src/publish/limits.ts).
  */
-export function dispatchInputs(id: RunIdentity, args: RunArgs): DispatchInputs {
+export function dispatchInputs(id: RunIdentity, args: RunArgs, gate?: GateArgs): DispatchInputs {
   const raw = {
     pr: Number.isInteger(id.pr) && id.pr >= 1 ? String(id.pr) : `invalid ${id.pr}`,
     sha: id.headSha,
@@ -71,13 +90,14 @@ export function dispatchInputs(id: RunIdentity, args: RunArgs): DispatchInputs {
     rounds: args.rounds === undefined ? "" : String(args.rounds),
     target: args.target === undefined ? "" : String(args.target),
     strategy: args.strategy ?? "",
+    ...(gate ? { mode: "gate", base: gate.base } : {}),
   };
   const parsed = dispatchInputsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? "input");
     throw new InvalidRequestError(
-      `malformed ${key === "sha" ? "head SHA" : key === "pr" ? "pull request number" : key === "request-id" ? "request id" : key} ${JSON.stringify(raw[key as keyof typeof raw])}: expected ${issue?.message ?? "a valid value"}`,
+      `malformed ${key === "sha" ? "head SHA" : key === "base" ? "base SHA" : key === "pr" ? "pull request number" : key === "request-id" ? "request id" : key} ${JSON.stringify(raw[key as keyof typeof raw])}: expected ${issue?.message ?? "a valid value"}`,
     );
   }
   if (

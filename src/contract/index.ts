@@ -13,6 +13,8 @@ export {
   type DispatchInputs,
   dispatchInputs,
   dispatchInputsSchema,
+  GATE_DISPATCH_INPUTS,
+  type GateArgs,
   InvalidRequestError,
   REQUIRED_DISPATCH_INPUTS,
   type RunArgs,

@@ -67,20 +67,24 @@ export function conclusionFor(status: Results["status"]): CheckConclusion {
 }
 
 /**
- * Lists the `perfloop` check runs on commit `sha`, every status, newest first as GitHub returns
- * them (`filter=all`: the default `latest` would hide all but one per name). At most 100 (one page).
+ * Lists the `perfloop` check runs (or those named `checkName`) on commit `sha`, every status, newest
+ * first as GitHub returns them (`filter=all`: the default `latest` would hide all but one per name).
+ * At most 100 (one page). One name at a time, so the gate's `perfloop gate` check runs and the
+ * `/optimize` requests' `perfloop` ones never block or alias each other.
  * @param appId when given, only check runs created by that GitHub App (others cannot be updated by us).
+ * @param checkName the check run name, `perfloop` by default (the gate's is `perfloop gate`).
  */
 export async function listPerfloopCheckRuns(
   client: GitHubClient,
   repo: RepoRef,
   sha: string,
   appId?: number,
+  checkName: string = CHECK_NAME,
 ): Promise<CheckRunInfo[]> {
   const { data } = await client.rest.checks.listForRef({
     ...repo,
     ref: sha,
-    check_name: CHECK_NAME,
+    check_name: checkName,
     filter: "all",
     per_page: 100,
     ...(appId ? { app_id: appId } : {}),

@@ -8,7 +8,7 @@
 import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { InputError, readInputs } from "../../src/action/inputs.ts";
+import { readInputs } from "../../src/action/inputs.ts";
 import { main } from "../../src/action/main.ts";
 import { parseResults } from "../../src/core/evidence/results-schema.ts";
 import { runPerfloop } from "../../src/core/loop/run.ts";
@@ -61,14 +61,18 @@ describe("mode gate", () => {
     );
   });
 
-  it("refuses a gate without a base, or with publish: app, naming the input", () => {
+  it("refuses a gate without a base, naming the input; takes publish: app (the App's gate)", () => {
     const ctx = { runnerTemp: "/tmp", eventPull: null, runId: "1", runAttempt: "1" } as never;
     const inputs = (over: Record<string, string>) => (name: string) =>
       ({ mode: "gate", pr: "7", sha: "a".repeat(40), ...over })[name] ?? "";
     expect(() => readInputs(inputs({}), ctx)).toThrow(
       /input `base`: found nothing, expected the commit to compare/,
     );
-    expect(() => readInputs(inputs({ base: "b".repeat(40), publish: "app" }), ctx)).toThrow(InputError);
+    expect(readInputs(inputs({ base: "b".repeat(40), publish: "app" }), ctx)).toMatchObject({
+      mode: "gate",
+      base: "b".repeat(40),
+      publish: "app",
+    });
     expect(() => readInputs(inputs({ mode: "pr", base: "b".repeat(40) }), ctx)).toThrow(
       /input `base`: .* expected nothing outside mode gate/,
     );

@@ -179,7 +179,8 @@ describe("workflows", () => {
   it("the example workflow: the App's inputs and run-name, a schedule, least permissions, only real Action inputs", async () => {
     const wf = await workflow("perfloop.yml");
     const template = parseYaml(workflowTemplate()) as Awaited<ReturnType<typeof workflow>>;
-    const sent = dispatchInputs({ pr: 1, headSha: SHA, requestId: "id-1" }, {});
+    // A gate's dispatch sends every input (an /optimize one leaves `mode` and `base` out).
+    const sent = dispatchInputs({ pr: 1, headSha: SHA, requestId: "id-1" }, {}, { base: SHA });
     const actionInputs = new Set<string>(INPUT_NAMES);
     for (const w of [wf, template]) {
       expect(w["run-name"]).toBe(APP_RUN_NAME);

@@ -42,6 +42,7 @@ describe("splitConfig", () => {
       allow_forks: false,
       draft: true,
       stale_after_hours: 24,
+      gate: false,
     });
     expect(c).toEqual(core);
     expect(splitConfig({ ...core, app: { allow_bots: ["renovate[bot]"], draft: false } }).app).toMatchObject({
@@ -68,7 +69,7 @@ describe("splitConfig", () => {
       expect.arrayContaining([
         '`app.label`: found "", expected a label name of 1 to 50 characters, like perfloop:optimize',
         '`app.workflow`: found "../x.yml", expected a workflow file name in .github/workflows, like perfloop.yml',
-        "unknown key `lable` (did you mean `label`?) in `app`: the keys are label, workflow, allow_bots, allow_forks, draft, stale_after_hours",
+        "unknown key `lable` (did you mean `label`?) in `app`: the keys are label, workflow, allow_bots, allow_forks, draft, stale_after_hours, gate",
         '`app.allow_forks`: found "yes", expected true or false',
         "`app.stale_after_hours`: found 0, expected a number of hours above 0 and at most 336 (14 days)",
       ]),
@@ -77,7 +78,7 @@ describe("splitConfig", () => {
       '`app.allow_bots.1`: found "not a login", expected a bot login like renovate[bot]',
     ]);
     expect(problems({ ...core, app: "yes" })).toEqual([
-      '`app`: found "yes", expected a mapping of the keys label, workflow, allow_bots, allow_forks, draft, stale_after_hours',
+      '`app`: found "yes", expected a mapping of the keys label, workflow, allow_bots, allow_forks, draft, stale_after_hours, gate',
     ]);
     expect(problems(["test"])[0]).toBe(
       'the file must be a YAML mapping of keys (like `test: pytest -q`), not ["test"]',
