@@ -237,10 +237,13 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
         inputs.mode === "gate" && inputs.base
           ? await exportGateTrees(current.projectDir, inputs.base, current.sha)
           : null;
-      // A gate and a scan (the default branch) add to the performance history; with the token at hand.
-      const keepsHistory = client !== null && (inputs.mode === "gate" || inputs.mode === "scan");
+      // A gate and a scan (the default branch) add to the performance history. The trend needs
+      // only a read (any token); the line is appended here with `publish: action`, by the App with
+      // `publish: app` (its runner holds no write token).
+      const keepsHistory = inputs.mode === "gate" || inputs.mode === "scan";
       const repoRef = { owner: ctx.owner, repo: ctx.repo };
-      const history = keepsHistory ? await readActionHistory(client, repoRef, current.sha, core) : undefined;
+      const reader = keepsHistory ? (client ?? progressClient) : null;
+      const history = reader ? await readActionHistory(reader, repoRef, current.sha, core) : undefined;
       const { results, evidence } = await runLoop({
         deps,
         secrets,

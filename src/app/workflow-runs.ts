@@ -8,7 +8,10 @@
  * its phases touch only that check run (no sticky comment), and its results are published with no
  * patch (a gate never opens a follow-up PR); the report goes into the sticky comment as usual.
  */
+import type { Results } from "../core/evidence/results-schema.ts";
+import { historyRecordOf } from "../core/history/record.ts";
 import {
+  appendHistoryStore,
   isActive,
   type PullTarget,
   publishCancelled,
@@ -163,7 +166,21 @@ export async function collectResults(
     { requestId: id.requestId, conclusion: outcome.conclusion, followUp: outcome.followUp?.status ?? "none" },
     "results published",
   );
+  // A gate's head joins the performance history (docs/gate.md, "History"): the runner of an App
+  // run holds no write token, so the App appends the line, computed from the validated results.
+  if (gate) await appendGateHistory(deps, bundle.results, id);
   return `published-${outcome.conclusion}`;
+}
+
+/** Appends a gate's line to the history on `perfloop-data`; a failure is logged, never thrown. */
+async function appendGateHistory(deps: AppDeps, results: Results, id: RunIdentity): Promise<void> {
+  const record = historyRecordOf(results, id.headSha);
+  if (!record) return;
+  try {
+    await appendHistoryStore(deps.client, deps.repo, [record]);
+  } catch (error) {
+    deps.log.warn({ requestId: id.requestId, err: errorSummary(error) }, "performance history not appended");
+  }
 }
 
 /** The pull request as it is now (branch, fork), with the head SHA that was optimized. */

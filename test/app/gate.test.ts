@@ -249,11 +249,26 @@ describe("workflow_run of a gate", () => {
         return true;
       })
       .reply(201, { id: 78, html_url: "u" });
+    // The head's line joins the performance history: no data branch yet, so a root commit.
+    let appended = "";
+    scope.get(`${REPO}/git/ref/heads%2Fperfloop-data`).times(2).reply(404, { message: "Not Found" });
+    scope
+      .post(`${REPO}/git/blobs`, (b: { content: string }) => {
+        appended = b.content;
+        return true;
+      })
+      .reply(201, { sha: "b".repeat(40) });
+    scope.post(`${REPO}/git/trees`).reply(201, { sha: "c".repeat(40) });
+    scope
+      .post(`${REPO}/git/commits`, (b: { parents: string[] }) => b.parents.length === 0)
+      .reply(201, { sha: "d".repeat(40) });
+    scope.post(`${REPO}/git/refs`, { ref: "refs/heads/perfloop-data", sha: "d".repeat(40) }).reply(201, {});
     const payload = fixture("workflow_run.completed.json");
     payload.workflow_run.display_title = title;
     await probot.receive({ id: "a1b2c3d4-0000-11f1-8000-000000000009", name: "workflow_run", payload });
     expect(end.body).toMatchObject({ status: "completed", conclusion: "success" });
     expect(sticky).toContain(GATE_ID);
+    expect(JSON.parse(appended.trim())).toMatchObject({ commit: HEAD, kind: "gate", pr: 2 });
   });
 });
 
