@@ -153,6 +153,37 @@ describe("perfloop gate on two commits", () => {
     git("reset", "-q", "--hard", base);
   });
 
+  it("answers inconclusive (exit 4), never regressed or passed, when the noise is too high for the threshold", async () => {
+    // A benchmark whose wall time is mostly a random sleep: its CV is far above max_cv (10%).
+    await writeFile(
+      path.join(repo, "noisy.py"),
+      "import random, time\ntime.sleep(random.uniform(0, 0.06))\n",
+    );
+    await writeFile(
+      path.join(repo, ".github/perfloop.yml"),
+      CONFIG.replace("command: python3 bench.py", "command: python3 noisy.py")
+        .replace("measure: cpu", "measure: wall")
+        .replace("max_cv: 100%", "max_cv: 10%"),
+    );
+    git("add", ".");
+    git("commit", "-q", "-m", "noisy benchmark");
+    const noisyBase = git("rev-parse", "HEAD");
+    await writeFile(path.join(repo, "lib.py"), LIB(300_000, "# noisy"));
+    git("commit", "-q", "-am", "comment");
+    const out = await mkdtemp(path.join(os.tmpdir(), "perfloop-gate-out-"));
+    const code = await main(["gate", repo, "--base", noisyBase, "--out", out], {
+      out: sink(),
+      err: sink(),
+      env: { PATH: process.env.PATH ?? "" },
+    });
+    const results = parseResults(JSON.parse(await readFile(path.join(out, "results.json"), "utf8")));
+    await rm(out, { recursive: true, force: true });
+    expect(results.status, results.message).toBe("inconclusive");
+    expect(results.gate?.reason).toMatch(/CV .*> 10% limit/);
+    expect(code).toBe(4);
+    git("reset", "-q", "--hard", base);
+  });
+
   it("skips, measuring nothing, when no file under `paths` changed", async () => {
     await writeFile(path.join(repo, "README.md"), "docs only\n");
     git("add", "README.md");
