@@ -12,7 +12,9 @@ import type { Results } from "../core/evidence/results-schema.ts";
 import { historyRecordOf } from "../core/history/record.ts";
 import {
   appendHistoryStore,
+  type CheckRunInfo,
   isActive,
+  type PublishTarget,
   type PullTarget,
   publishCancelled,
   publishFailure,
@@ -68,14 +70,7 @@ export async function followRun(
   // The runner's live checklist is shown (progress-mirror.ts): a phase line would replace it.
   if (isMirroring(deps, deps.memory?.mirrors, id.requestId)) return;
   const pull: PullTarget = { number: id.pr, headSha: id.headSha, headRef: "", isFork: false };
-  const target = {
-    repo: deps.repo,
-    pull,
-    // Who asked stays in the text: from the App's memory, else from the check run's summary.
-    info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, mine)),
-    links: { runUrl: run.htmlUrl },
-    checkRunIds: active.map((r) => r.id),
-  };
+  const target = requestTarget(deps, id, pull, mine, active, run.htmlUrl);
   // A gate runs on every push: its phases stay in its check run, the comment waits for the report.
   if (isGateRequest(id.requestId)) return publishGatePhase(deps.client, target, phase);
   await publishPhase(deps.client, target, phase);
@@ -94,14 +89,7 @@ export async function collectResults(
   const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY, checkNameOf(id.requestId));
   const active = state.active.filter((r) => r.externalId === id.requestId);
   if (active.length === 0) return "not-active";
-  const pull = await pullTarget(deps, id);
-  const target = {
-    repo: deps.repo,
-    pull,
-    info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, active)),
-    links: { runUrl: run.htmlUrl },
-    checkRunIds: active.map((r) => r.id),
-  };
+  const target = requestTarget(deps, id, await pullTarget(deps, id), active, active, run.htmlUrl);
 
   let config: RepoConfig | null = null;
   try {
@@ -181,6 +169,27 @@ async function appendGateHistory(deps: AppDeps, results: Results, id: RunIdentit
   } catch (error) {
     deps.log.warn({ requestId: id.requestId, err: errorSummary(error) }, "performance history not appended");
   }
+}
+
+/**
+ * Where a request's phase or results go: its active check runs, the run's link, and who asked —
+ * from the App's memory, else from one of `known`'s summaries ("requested by …").
+ */
+function requestTarget(
+  deps: AppDeps,
+  id: RunIdentity,
+  pull: PullTarget,
+  known: CheckRunInfo[],
+  active: CheckRunInfo[],
+  runUrl: string,
+): PublishTarget {
+  return {
+    repo: deps.repo,
+    pull,
+    info: toRequestInfo(id.requestId, recallRequest(deps.memory?.requests, deps.repo, id.requestId, known)),
+    links: { runUrl },
+    checkRunIds: active.map((r) => r.id),
+  };
 }
 
 /** The pull request as it is now (branch, fork), with the head SHA that was optimized. */
