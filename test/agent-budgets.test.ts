@@ -4,24 +4,19 @@
  * Workbench (the real sandboxed one runs in test/loop-agent.test.ts).
  */
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAgent } from "../src/core/optimize/llm/agent.ts";
 import { type ScriptedReply, scriptModel } from "./helpers/example.ts";
 import {
   makeWorkspace,
   options,
   recordingWorkbench,
-  removeWorkspaces,
+  sessionHooks,
   toolNames,
   toolOutputs,
 } from "./helpers/session.ts";
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  nock.enableNetConnect();
-  await removeWorkspaces();
-});
+sessionHooks();
 
 describe("budgets", () => {
   it("stops the execution tools once their wall-time budget is spent, without calling the workbench", async () => {

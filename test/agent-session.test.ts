@@ -9,7 +9,7 @@ import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAgent, type SessionLogEntry } from "../src/core/optimize/llm/agent.ts";
 import { MODEL_URL, scriptModel } from "./helpers/example.ts";
 import {
@@ -24,18 +24,13 @@ import {
   exists,
   makeWorkspace,
   options,
-  removeWorkspaces,
+  sessionHooks,
   TESTS,
   TOTAL_DONE,
   toolOutputs,
 } from "./helpers/session.ts";
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  nock.enableNetConnect();
-  await removeWorkspaces();
-});
+sessionHooks();
 
 describe("a rewrite session's workspace", () => {
   it("accumulates edits: diff shows both, submit hands over the final text and a git diff; start/ is untouched", async () => {

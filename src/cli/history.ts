@@ -8,8 +8,9 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { type HistoryRecord, parseHistory } from "../core/history/record.ts";
-import { type Trend, trendMermaid, trendOf } from "../core/history/trend.ts";
+import { type Trend, trendMermaid, trendsOf } from "../core/history/trend.ts";
 import { trendSvg } from "../core/history/trend-svg.ts";
+import { formatPct } from "../core/report/format.ts";
 
 /** Where the history comes from and where figures go. */
 export interface HistoryOptions {
@@ -24,13 +25,6 @@ export interface HistoryOptions {
 /** A history that cannot be read; the message names the source and the fix. */
 export class HistoryReadError extends Error {
   override name = "HistoryReadError";
-}
-
-/** Every series of `records` (benchmark × metric × machine), each oldest first. */
-export function trendsOf(records: readonly HistoryRecord[]): Trend[] {
-  const keys = new Map<string, HistoryRecord>();
-  for (const r of records) keys.set(`${r.benchmark}\0${r.metric}\0${r.machine}`, r);
-  return [...keys.values()].flatMap((k) => trendOf(records, k) ?? []);
 }
 
 /**
@@ -56,11 +50,6 @@ export async function loadHistory(
   return { ...parseHistory(shown.stdout), source: `${ref}:history.jsonl` };
 }
 
-/** Signed % with one decimal. */
-function pct(x: number): string {
-  return `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(1)}%`;
-}
-
 /** A series as text for a terminal: header, the newest points, the change points. */
 export function formatTrend(t: Trend, shown = 20): string {
   const unit = t.unit ? ` ${t.unit}` : "";
@@ -80,7 +69,7 @@ export function formatTrend(t: Trend, shown = 20): string {
       : t.changes
           .map(
             (c) =>
-              `  ${c.direction === "worse" ? "▲ worse" : "▼ better"} at ${c.to.slice(0, 12)}: ${pct(c.changePct)}`,
+              `  ${c.direction === "worse" ? "▲ worse" : "▼ better"} at ${c.to.slice(0, 12)}: ${formatPct(c.changePct)}`,
           )
           .join("\n"),
   );

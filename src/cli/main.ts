@@ -167,7 +167,8 @@ export async function main(
     `\n${results.status}: ${results.message}\nstopped: ${results.stopReason}\nevidence: ${outDir} (report.md, results.json${results.final?.patchFile ? ", final.patch" : ""})\n`,
   );
   if (values.json) io.out.write(`${JSON.stringify(results, null, 2)}\n`);
-  if (values.history && pastRuns) await appendRunHistory(path.resolve(values.history), outDir, io.err);
+  if (values.history && pastRuns)
+    await appendRunHistory(path.resolve(values.history), results, pastRuns, io.err);
   const stoppedBy = (controller.signal.reason as { signal?: string } | undefined)?.signal;
   if (results.status === "cancelled" && stoppedBy === "SIGTERM") return EXIT.terminated;
   return exitCodeFor(results.status, command);

@@ -6,7 +6,8 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { appendHistory, parseHistory } from "../core/history/record.ts";
+import type { Results } from "../core/evidence/results-schema.ts";
+import { appendHistory, historyRecordOf, parseHistory } from "../core/history/record.ts";
 import type { RunHistory } from "../core/loop/trend.ts";
 
 /**
@@ -42,20 +43,20 @@ async function cleanHeadCommit(dir: string): Promise<string | null> {
   return head.stdout.trim();
 }
 
-/** Appends the bundle's history-record.json (when the run wrote one) to the history file. */
+/** Appends the run's line (the one its bundle's history-record.json holds) to the history file. */
 export async function appendRunHistory(
   file: string,
-  outDir: string,
+  results: Results,
+  history: RunHistory,
   err: NodeJS.WritableStream,
 ): Promise<void> {
-  const record = await readFile(path.join(outDir, "history-record.json"), "utf8").catch(() => null);
+  const record = historyRecordOf(results, history.commit);
   if (record === null) {
     err.write("perfloop: --history: this run measured nothing to record\n");
     return;
   }
-  const { records } = parseHistory(record.replace(/\n/g, " "));
   const before = await readFile(file, "utf8").catch(() => "");
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, appendHistory(before, records));
-  err.write(`history: ${file} (${records.length} line appended)\n`);
+  await writeFile(file, appendHistory(before, [record]));
+  err.write(`history: ${file} (1 line appended)\n`);
 }

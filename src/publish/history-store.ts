@@ -19,24 +19,29 @@ const APPEND_ATTEMPTS = 3;
  * @throws RequestError for other failures (401/403: the token cannot read contents).
  */
 export async function readHistoryStore(client: GitHubClient, repo: RepoRef): Promise<HistoryRecord[]> {
-  const text = await readText(client, repo);
-  return text === null ? [] : parseHistory(text).records;
+  const branch = await readBranch(client, repo);
+  return branch === null ? [] : parseHistory(branch.text).records;
 }
 
-async function readText(client: GitHubClient, repo: RepoRef): Promise<string | null> {
+/** The branch's head commit and the file's text (empty without the file); null without the branch. */
+async function readBranch(
+  client: GitHubClient,
+  repo: RepoRef,
+): Promise<{ head: string; text: string } | null> {
+  let head: string;
   try {
-    const ref = await client.rest.git.getRef({ ...repo, ref: `heads/${HISTORY_BRANCH}` });
-    const commit = await client.rest.git.getCommit({ ...repo, commit_sha: ref.data.object.sha });
-    const tree = await client.rest.git.getTree({ ...repo, tree_sha: commit.data.tree.sha });
-    const entry = tree.data.tree.find((e) => e.path === HISTORY_FILE && e.type === "blob");
-    if (!entry?.sha) return "";
-    // Blobs, not the contents API: they are read whole up to 100 MB (contents stops at 1 MB).
-    const blob = await client.rest.git.getBlob({ ...repo, file_sha: entry.sha });
-    return Buffer.from(blob.data.content, "base64").toString("utf8");
+    head = (await client.rest.git.getRef({ ...repo, ref: `heads/${HISTORY_BRANCH}` })).data.object.sha;
   } catch (error) {
     if ((error as { status?: number }).status === 404) return null;
     throw error;
   }
+  const commit = await client.rest.git.getCommit({ ...repo, commit_sha: head });
+  const tree = await client.rest.git.getTree({ ...repo, tree_sha: commit.data.tree.sha });
+  const entry = tree.data.tree.find((e) => e.path === HISTORY_FILE && e.type === "blob");
+  if (!entry?.sha) return { head, text: "" };
+  // Blobs, not the contents API: they are read whole up to 100 MB (contents stops at 1 MB).
+  const blob = await client.rest.git.getBlob({ ...repo, file_sha: entry.sha });
+  return { head, text: Buffer.from(blob.data.content, "base64").toString("utf8") };
 }
 
 /**
@@ -52,13 +57,9 @@ export async function appendHistoryStore(
 ): Promise<string> {
   let lastError: unknown;
   for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-    let parent: string | null = null;
-    try {
-      parent = (await client.rest.git.getRef({ ...repo, ref: `heads/${HISTORY_BRANCH}` })).data.object.sha;
-    } catch (error) {
-      if ((error as { status?: number }).status !== 404) throw error;
-    }
-    const text = appendHistory((await readText(client, repo)) ?? "", records);
+    const branch = await readBranch(client, repo);
+    const parent = branch?.head ?? null;
+    const text = appendHistory(branch?.text ?? "", records);
     const blob = await client.rest.git.createBlob({ ...repo, content: text, encoding: "utf-8" });
     const tree = await client.rest.git.createTree({
       ...repo,

@@ -65,7 +65,7 @@ afterAll(async () => {
  */
 function historyMocks(api: nock.Scope): { appended: string } {
   const seen = { appended: "" };
-  api.get(`${PATH}/git/ref/heads%2Fperfloop-data`).times(3).reply(404, { message: "Not Found" });
+  api.get(`${PATH}/git/ref/heads%2Fperfloop-data`).times(2).reply(404, { message: "Not Found" });
   api
     .post(`${PATH}/git/blobs`)
     .reply(201, { sha: "b".repeat(40) })

@@ -4,7 +4,7 @@
  * Every expected API call must happen, and no other.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseResults } from "../../src/core/evidence/results-schema.ts";
 import { COMMENT_MAX_CHARS } from "../../src/publish/index.ts";
 import {
@@ -12,12 +12,10 @@ import {
   CHECKS_QUERY,
   checkRun,
   checkRuns,
+  eachTestProbot,
   fixture,
   HEAD,
-  leftovers,
-  makeProbot,
   REPO,
-  resetNock,
   zip,
 } from "./helpers.ts";
 import { artifact, completed as deliver, finish, RUN_URL, results, start } from "./results-mocks.ts";
@@ -26,12 +24,8 @@ let probot: Probot;
 const completed = (conclusion?: string, edit?: Parameters<typeof deliver>[2]) =>
   deliver(probot, conclusion, edit);
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 describe("workflow_run.completed: bundles and redeliveries", () => {

@@ -5,20 +5,18 @@
  * made: an extra dispatch or comment fails the test.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { accepted, by, DELIVERY, comment as deliver, dispatchPath } from "./comment-mocks.ts";
 import {
   api,
   CHECKS_QUERY,
   checkRun,
   checkRuns,
+  eachTestProbot,
   fixture,
   HEAD,
-  leftovers,
-  makeProbot,
   mockConfig,
   REPO,
-  resetNock,
 } from "./helpers.ts";
 
 let probot: Probot;
@@ -30,12 +28,8 @@ const ACTIVE = checkRuns(
   checkRun(480, { external_id: "other-request", status: "in_progress", details_url: RUN_111 }),
 );
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 /** The state reads of `n` requests made while request "other-request" is active. */

@@ -4,31 +4,16 @@
  * and `cancel`. Every expected API call is mocked and must happen, and no other request may be made.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { accepted, answerCapture, DELIVERY, comment as deliver, replyCapture } from "./comment-mocks.ts";
-import {
-  api,
-  CHECKS_QUERY,
-  checkRun,
-  checkRuns,
-  fixture,
-  HEAD,
-  leftovers,
-  makeProbot,
-  REPO,
-  resetNock,
-} from "./helpers.ts";
+import { api, CHECKS_QUERY, checkRun, checkRuns, eachTestProbot, fixture, HEAD, REPO } from "./helpers.ts";
 
 let probot: Probot;
 const comment = (body: string, edit?: Parameters<typeof deliver>[2], id?: string) =>
   deliver(probot, body, edit, id);
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 describe("/optimize against the check-run state", () => {

@@ -3,20 +3,10 @@
  * expected API call is mocked and must happen, and no other request may be made.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/app/command.ts";
 import { accepted, DELIVERY, comment as deliver, dispatchPath, replyCapture } from "./comment-mocks.ts";
-import {
-  api,
-  CHECKS_QUERY,
-  checkRun,
-  checkRuns,
-  HEAD,
-  leftovers,
-  makeProbot,
-  REPO,
-  resetNock,
-} from "./helpers.ts";
+import { api, CHECKS_QUERY, checkRun, checkRuns, eachTestProbot, HEAD, REPO } from "./helpers.ts";
 
 let probot: Probot;
 const comment = (body: string, edit?: Parameters<typeof deliver>[2], id?: string) =>
@@ -24,12 +14,8 @@ const comment = (body: string, edit?: Parameters<typeof deliver>[2], id?: string
 
 const RUN_URL = "https://github.com/Codertocat/Hello-World/actions/runs/30433642";
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 /** Starts a run with arguments (request DELIVERY, check run 501), as a maintainer would. */

@@ -4,31 +4,16 @@
  * happen, and no other request may be made.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { accepted, DELIVERY, comment as deliver, dispatchPath, replyCapture } from "./comment-mocks.ts";
-import {
-  api,
-  CHECKS_QUERY,
-  checkRuns,
-  fixture,
-  HEAD,
-  leftovers,
-  makeProbot,
-  mockConfig,
-  REPO,
-  resetNock,
-} from "./helpers.ts";
+import { api, CHECKS_QUERY, checkRuns, eachTestProbot, fixture, HEAD, mockConfig, REPO } from "./helpers.ts";
 
 let probot: Probot;
 const comment = (body: string, edit?: Parameters<typeof deliver>[2], id?: string) =>
   deliver(probot, body, edit, id);
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 describe("/optimize comment", () => {

@@ -10,21 +10,20 @@
 
 import nock from "nock";
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createAppMemory } from "../../src/app/app-memory.ts";
 import { onCheckRunCreated } from "../../src/app/handlers.ts";
 import {
   api,
   checkRun,
   checkRuns,
+  eachTestProbot,
   fixture,
   fixtureText,
   HEAD,
-  leftovers,
   makeProbot,
   mockConfig,
   REPO,
-  resetNock,
   zip,
 } from "./helpers.ts";
 import { BLOB_HOST, RUN_URL, results } from "./results-mocks.ts";
@@ -37,12 +36,8 @@ const GATE_ON = `${fixtureText("perfloop.yml")}  gate: true\n`;
 
 let probot: Probot;
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 async function pushed(edit: (p: ReturnType<typeof fixture>) => void = () => {}, id = DELIVERY) {
@@ -251,7 +246,7 @@ describe("workflow_run of a gate", () => {
       .reply(201, { id: 78, html_url: "u" });
     // The head's line joins the performance history: no data branch yet, so a root commit.
     let appended = "";
-    scope.get(`${REPO}/git/ref/heads%2Fperfloop-data`).times(2).reply(404, { message: "Not Found" });
+    scope.get(`${REPO}/git/ref/heads%2Fperfloop-data`).reply(404, { message: "Not Found" });
     scope
       .post(`${REPO}/git/blobs`, (b: { content: string }) => {
         appended = b.content;

@@ -9,6 +9,7 @@ import path from "node:path";
 import { crc32, deflateRawSync } from "node:zlib";
 import nock from "nock";
 import { type ApplicationFunction, Probot, ProbotOctokit } from "probot";
+import { afterEach, beforeEach, expect } from "vitest";
 import perfloopApp from "../../src/app/index.ts";
 
 export const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/github");
@@ -62,6 +63,20 @@ export function resetNock(): void {
   nock.cleanAll();
   nock.disableNetConnect();
   unmatched.length = 0;
+}
+
+/**
+ * The App tests' per-test set-up: nock reset and a fresh Probot (perfloop, or `app`) before each
+ * test, handed to `use`; after each, every mock used and nothing else requested.
+ */
+export function eachTestProbot(use: (probot: Probot) => void, app?: ApplicationFunction): void {
+  beforeEach(() => {
+    resetNock();
+    use(makeProbot(app));
+  });
+  afterEach(() => {
+    expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+  });
 }
 
 /** Asserts every mock was used and nothing else was requested; returns the leftovers for the message. */

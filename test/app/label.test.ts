@@ -2,30 +2,24 @@
  * The label trigger through `probot.receive` with GitHub's pull_request.labeled payload shape.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   api,
   CHECKS_QUERY,
   checkRun,
   checkRuns,
+  eachTestProbot,
   fixture,
   HEAD,
-  leftovers,
-  makeProbot,
   mockConfig,
   REPO,
-  resetNock,
 } from "./helpers.ts";
 
 const DELIVERY = "5e6f7a80-3b4c-11f1-8d9e-0a1b2c3d4e5f";
 let probot: Probot;
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 async function labeled(name: string, edit: (p: ReturnType<typeof fixture>) => void = () => {}) {

@@ -4,32 +4,17 @@
  * cancelled. Every expected API call must happen, and no other.
  */
 import type { Probot } from "probot";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseResults } from "../../src/core/evidence/results-schema.ts";
-import {
-  api,
-  fixture,
-  fixtureText,
-  HEAD,
-  leftovers,
-  makeProbot,
-  REPO,
-  REQUEST_ID,
-  resetNock,
-  zip,
-} from "./helpers.ts";
+import { api, eachTestProbot, fixture, fixtureText, HEAD, REPO, REQUEST_ID, zip } from "./helpers.ts";
 import { artifact, completed as deliver, finish, RUN_URL, results, start } from "./results-mocks.ts";
 
 let probot: Probot;
 const completed = (conclusion?: string, edit?: Parameters<typeof deliver>[2]) =>
   deliver(probot, conclusion, edit);
 
-beforeEach(() => {
-  resetNock();
-  probot = makeProbot();
-});
-afterEach(() => {
-  expect(leftovers()).toEqual({ pending: [], unmatched: [] });
+eachTestProbot((p) => {
+  probot = p;
 });
 
 describe("fixtures", () => {

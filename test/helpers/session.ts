@@ -8,6 +8,8 @@ import { cp, lstat, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import {
   type AgentOptions,
   type AgentOutcome,
@@ -54,44 +56,33 @@ class AppTest(unittest.TestCase):
         self.assertEqual(count_words("a b a"), {"a": 2, "b": 1})
 `;
 
-/** 5 changed lines (4 removed, 1 added). */
-export const EDIT_TOTAL = `*** Begin Patch
-*** Update File: src/app.py
-@@ def total(values):
+const TOTAL_HUNK = `@@ def total(values):
 -    result = 0
 -    for v in values:
 -        result += v
 -    return result
-+    return sum(values)
-*** End Patch`;
++    return sum(values)`;
+
+const SQUARES_HUNK = `@@ def squares(n):
+-    out = []
+-    for i in range(n):
+-        out.append(i * i)
+-    return out
++    return [i * i for i in range(n)]`;
+
+/** An apply_patch patch of src/app.py with `hunks`. */
+function patchOf(hunks: string): string {
+  return `*** Begin Patch\n*** Update File: src/app.py\n${hunks}\n*** End Patch`;
+}
+
+/** 5 changed lines (4 removed, 1 added). */
+export const EDIT_TOTAL = patchOf(TOTAL_HUNK);
 
 /** 5 changed lines, on another function of the same file. */
-export const EDIT_SQUARES = `*** Begin Patch
-*** Update File: src/app.py
-@@ def squares(n):
--    out = []
--    for i in range(n):
--        out.append(i * i)
--    return out
-+    return [i * i for i in range(n)]
-*** End Patch`;
+export const EDIT_SQUARES = patchOf(SQUARES_HUNK);
 
 /** Both edits in one patch: 10 changed lines. */
-export const EDIT_BOTH = `*** Begin Patch
-*** Update File: src/app.py
-@@ def total(values):
--    result = 0
--    for v in values:
--        result += v
--    return result
-+    return sum(values)
-@@ def squares(n):
--    out = []
--    for i in range(n):
--        out.append(i * i)
--    return out
-+    return [i * i for i in range(n)]
-*** End Patch`;
+export const EDIT_BOTH = patchOf(`${TOTAL_HUNK}\n${SQUARES_HUNK}`);
 
 /** 4 removed + 8 added = 12 changed lines: under the cap of 20 alone, over it after EDIT_BOTH. */
 export const EDIT_WORDS_BIG = `*** Begin Patch
@@ -224,3 +215,13 @@ export const toolNames = (body: ReceivedBody | undefined): string[] =>
   ((body as unknown as { tools?: Array<{ function: { name: string } }> } | undefined)?.tools ?? []).map(
     (t) => t.function.name,
   );
+
+/** The session tests' hooks: no network, mocks cleared after each test, workspaces removed at the end. */
+export function sessionHooks(): void {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => nock.cleanAll());
+  afterAll(async () => {
+    nock.enableNetConnect();
+    await removeWorkspaces();
+  });
+}

@@ -16,6 +16,7 @@
  * α/2 when head and base are equal (the CI misses the truth on that side at most that often).
  */
 import picomatch from "picomatch";
+import { formatPct } from "../report/format.ts";
 import type { Comparison } from "../types.ts";
 
 /** What the gate concludes. */
@@ -34,12 +35,6 @@ export interface GateDecision {
   thresholdPct: number;
 }
 
-/** Signed % with one decimal and a real minus sign: "+12.3%", "−4.1%". */
-function pct(x: number): string {
-  const text = Math.abs(x).toFixed(1);
-  return Number(text) === 0 ? "0.0%" : `${x < 0 ? "−" : "+"}${text}%`;
-}
-
 /**
  * Applies the gate's rule to `c`, the base (A) against head (B) comparison of the primary metric.
  * @param thresholdPct the largest slowdown that passes, % (> 0).
@@ -54,8 +49,8 @@ export function gateDecision(c: Comparison, thresholdPct: number): GateDecision 
   // The interval of the slowdown in the metric's worse direction, %: positive = worse.
   const worse: [number, number] = lower ? ciPct : [-ciPct[1], -ciPct[0]];
   const alpha = c.alpha ?? 0.01;
-  const interval = `${Math.round(c.confidence * 100)}% CI ${pct(ciPct[0])} … ${pct(ciPct[1])}`;
-  const what = `${c.metric} ${pct(changePct)} (${interval}, p = ${c.pValue < 1e-4 ? c.pValue.toExponential(1) : +c.pValue.toPrecision(2)}, n = ${c.a.n}+${c.b.n})`;
+  const interval = `${Math.round(c.confidence * 100)}% CI ${formatPct(ciPct[0])} … ${formatPct(ciPct[1])}`;
+  const what = `${c.metric} ${formatPct(changePct)} (${interval}, p = ${c.pValue < 1e-4 ? c.pValue.toExponential(1) : +c.pValue.toPrecision(2)}, n = ${c.a.n}+${c.b.n})`;
   const base = { changePct, ciPct, thresholdPct };
   const limit = `${lower ? "+" : "−"}${thresholdPct}%`;
   if (c.verdict === "inconclusive" && /CV|compromised|contention/i.test(c.reason))

@@ -3,27 +3,12 @@
  * a line, each median's 95% interval as a vertical bar, change points (trend.ts) as triangles, the
  * short commit hashes on the x axis. No script; every text is XML-escaped.
  */
-import type { Trend } from "./trend.ts";
+import { escapeXml } from "../report/flamegraph.ts";
+import { short, type Trend } from "./trend.ts";
 
 const WIDTH = 900;
 const HEIGHT = 320;
 const MARGIN = { left: 70, right: 20, top: 40, bottom: 60 };
-
-/** Text for XML: &, <, >, quotes escaped; characters XML cannot hold removed. */
-function xml(text: string): string {
-  return text
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
-}
-
-/** A number with 3 significant digits. */
-function short(x: number): string {
-  return String(Number(x.toPrecision(3)));
-}
 
 /** The SVG document of `t` (at least one point). */
 export function trendSvg(t: Trend): string {
@@ -41,23 +26,23 @@ export function trendSvg(t: Trend): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
-    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${xml(`${t.metric}${t.unit ? ` (${t.unit})` : ""}: median per commit, ${t.direction} is better`)}</text>`,
-    `<text x="${WIDTH / 2}" y="32" text-anchor="middle" fill="#57606a">${xml(`${t.machineName} · bars: 95% interval of the median · ▲ worse / ▼ better: intervals apart`)}</text>`,
+    `<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(`${t.metric}${t.unit ? ` (${t.unit})` : ""}: median per commit, ${t.direction} is better`)}</text>`,
+    `<text x="${WIDTH / 2}" y="32" text-anchor="middle" fill="#57606a">${escapeXml(`${t.machineName} · bars: 95% interval of the median · ▲ worse / ▼ better: intervals apart`)}</text>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top + plotH}" x2="${MARGIN.left + plotW}" y2="${MARGIN.top + plotH}" stroke="#8c959f"/>`,
     `<line x1="${MARGIN.left}" y1="${MARGIN.top}" x2="${MARGIN.left}" y2="${MARGIN.top + plotH}" stroke="#8c959f"/>`,
   ];
   for (const v of [yMin, (yMin + yMax) / 2, yMax])
     parts.push(
-      `<text x="${MARGIN.left - 6}" y="${f(y(v) + 4)}" text-anchor="end" fill="#57606a">${xml(short(v))}</text>`,
+      `<text x="${MARGIN.left - 6}" y="${f(y(v) + 4)}" text-anchor="end" fill="#57606a">${escapeXml(short(v))}</text>`,
     );
   parts.push(
     `<polyline fill="none" stroke="#0969da" stroke-width="2" points="${t.points.map((p, i) => `${f(x(i))},${f(y(p.median))}`).join(" ")}"/>`,
   );
   t.points.forEach((p, i) => {
     parts.push(
-      `<line x1="${f(x(i))}" y1="${f(y(p.ci[0]))}" x2="${f(x(i))}" y2="${f(y(p.ci[1]))}" stroke="#54aeff" stroke-width="3"><title>${xml(`${p.commit.slice(0, 12)} ${p.date}: median ${short(p.median)}, 95% interval ${short(p.ci[0])} … ${short(p.ci[1])}, n = ${p.n}`)}</title></line>`,
+      `<line x1="${f(x(i))}" y1="${f(y(p.ci[0]))}" x2="${f(x(i))}" y2="${f(y(p.ci[1]))}" stroke="#54aeff" stroke-width="3"><title>${escapeXml(`${p.commit.slice(0, 12)} ${p.date}: median ${short(p.median)}, 95% interval ${short(p.ci[0])} … ${short(p.ci[1])}, n = ${p.n}`)}</title></line>`,
       `<circle cx="${f(x(i))}" cy="${f(y(p.median))}" r="3" fill="#0969da"/>`,
-      `<text transform="translate(${f(x(i))},${MARGIN.top + plotH + 12}) rotate(45)" fill="#24292f">${xml(p.commit.slice(0, 7))}</text>`,
+      `<text transform="translate(${f(x(i))},${MARGIN.top + plotH + 12}) rotate(45)" fill="#24292f">${escapeXml(p.commit.slice(0, 7))}</text>`,
     );
   });
   for (const c of t.changes) {
@@ -70,7 +55,7 @@ export function trendSvg(t: Trend): string {
       ? `${f(x(i) - 6)},${f(top)} ${f(x(i) + 6)},${f(top)} ${f(x(i))},${f(top - 10)}`
       : `${f(x(i) - 6)},${f(top - 10)} ${f(x(i) + 6)},${f(top - 10)} ${f(x(i))},${f(top)}`;
     parts.push(
-      `<polygon points="${shape}" fill="${worse ? "#cf222e" : "#1a7f37"}"><title>${xml(`${worse ? "worse" : "better"} at ${c.to.slice(0, 7)}: ${c.changePct.toFixed(1)}%`)}</title></polygon>`,
+      `<polygon points="${shape}" fill="${worse ? "#cf222e" : "#1a7f37"}"><title>${escapeXml(`${worse ? "worse" : "better"} at ${c.to.slice(0, 7)}: ${c.changePct.toFixed(1)}%`)}</title></polygon>`,
     );
   }
   parts.push("</svg>");

@@ -6,6 +6,7 @@
  * notches are "strong evidence that the medians differ" (McGill, Tukey & Larsen 1978) — never
  * because one median moved by more than the noise.
  */
+import { formatPct } from "../report/format.ts";
 import type { HistoryRecord } from "./record.ts";
 
 /** A point of a series: the commit's latest record. */
@@ -74,6 +75,13 @@ export function trendOf(
   };
 }
 
+/** Every series of `records` (benchmark × metric × machine), each oldest first. */
+export function trendsOf(records: readonly HistoryRecord[]): Trend[] {
+  const keys = new Map<string, HistoryRecord>();
+  for (const r of records) keys.set(`${r.benchmark}\0${r.metric}\0${r.machine}`, r);
+  return [...keys.values()].flatMap((k) => trendOf(records, k) ?? []);
+}
+
 /** Steps between consecutive points whose intervals do not overlap. */
 export function changePoints(points: readonly TrendPoint[], direction: "lower" | "higher"): ChangePoint[] {
   const changes: ChangePoint[] = [];
@@ -89,13 +97,8 @@ export function changePoints(points: readonly TrendPoint[], direction: "lower" |
   return changes;
 }
 
-/** Signed % with one decimal and a real minus sign. */
-function pct(x: number): string {
-  return `${x < 0 ? "−" : "+"}${Math.abs(x).toFixed(1)}%`;
-}
-
 /** A number with 3 significant digits for an axis or a label. */
-function short(x: number): string {
+export function short(x: number): string {
   return String(Number(x.toPrecision(3)));
 }
 
@@ -121,7 +124,7 @@ export function trendMermaid(t: Trend): string {
   ];
   const marks = t.changes.map(
     (c) =>
-      `- ${c.direction === "worse" ? "▲ worse" : "▼ better"} at \`${c.to.slice(0, 7)}\` (after \`${c.from.slice(0, 7)}\`): ${pct(c.changePct)}, the two medians' 95% intervals do not overlap`,
+      `- ${c.direction === "worse" ? "▲ worse" : "▼ better"} at \`${c.to.slice(0, 7)}\` (after \`${c.from.slice(0, 7)}\`): ${formatPct(c.changePct)}, the two medians' 95% intervals do not overlap`,
   );
   return [
     ...chart,

@@ -25,6 +25,22 @@ const MEASURES = {
   instructions: { metric: "instructions", unit: "instructions" },
 } as const;
 
+/** Each measure's value of one run (CPU time kept above 0 so ratios stay finite). */
+const MEASURE_VALUES: Record<Config["benchmark"]["measure"], (r: RunRecord) => number | null> = {
+  wall: (r) => r.wallMs,
+  cpu: (r) => Math.max(r.cpuMs, 0.001),
+  instructions: (r) => r.instructions ?? null,
+};
+
+/**
+ * The primary metric's value of one run: the program's metric if declared, else what
+ * `benchmark.measure` names (null when the run lacks it). The one choice every comparison and
+ * screen makes.
+ */
+export function primaryValue(config: Config): (r: RunRecord) => number | null {
+  return config.benchmark.metric ? (r) => r.metric : MEASURE_VALUES[config.benchmark.measure];
+}
+
 /**
  * The primary metric's name, unit and direction: the program's metric if declared, else what
  * `benchmark.measure` names (wall time, CPU time or instructions; lower is better).
@@ -69,14 +85,19 @@ export function metricRationale(config: Config, counterNote?: string): string {
  * @throws Error when the declared metric or the instruction count is missing from a run;
  *   StatsInputError (from stats.ts) when a side has no counted runs.
  */
-export function compareMeasurement(measurement: Measurement, config: Config, seed = 1): Comparison[] {
+export function compareMeasurement(
+  measurement: Measurement,
+  config: Config,
+  seed = 1,
+  alpha = config.statistics.alpha,
+): Comparison[] {
   const a = countedRuns(measurement, "A");
   const b = countedRuns(measurement, "B");
   const gpu = gpuCompromise(measurement.gpu);
-  const bias = b.length > 0 ? contentionBias(a, b, config.statistics.alpha) : [];
+  const bias = b.length > 0 ? contentionBias(a, b, alpha) : [];
   const stats = config.statistics;
   const common = {
-    alpha: stats.alpha,
+    alpha,
     confidence: stats.confidence,
     maxCvPct: stats.max_cv,
     minImprovementPct: config.min_improvement,
@@ -108,16 +129,11 @@ export function compareMeasurement(measurement: Measurement, config: Config, see
   };
   const lower = { direction: "lower" as const };
   const byMeasure: Record<Config["benchmark"]["measure"], Comparison | null> = {
-    wall: compare((r) => r.wallMs, { ...MEASURES.wall, ...lower }, true, "wall time was recorded in"),
-    cpu: compare(
-      (r) => Math.max(r.cpuMs, 0.001),
-      { ...MEASURES.cpu, ...lower },
-      true,
-      "CPU time was recorded in",
-    ),
+    wall: compare(MEASURE_VALUES.wall, { ...MEASURES.wall, ...lower }, true, "wall time was recorded in"),
+    cpu: compare(MEASURE_VALUES.cpu, { ...MEASURES.cpu, ...lower }, true, "CPU time was recorded in"),
     instructions: a.some((r) => r.instructions != null)
       ? compare(
-          (r) => r.instructions ?? null,
+          MEASURE_VALUES.instructions,
           { ...MEASURES.instructions, ...lower },
           false,
           "the instruction counter reported a count in",

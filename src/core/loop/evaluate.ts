@@ -169,11 +169,7 @@ export async function measureCandidate(
   if (difference) return rejected("output", difference, { ...extra, measurement });
   let comparisons: Comparison[];
   try {
-    const config =
-      alpha === ctx.config.statistics.alpha
-        ? ctx.config
-        : { ...ctx.config, statistics: { ...ctx.config.statistics, alpha } };
-    comparisons = compareMeasurement(measurement, config, seed);
+    comparisons = compareMeasurement(measurement, ctx.config, seed, alpha);
   } catch (error) {
     // e.g. the candidate stopped printing the declared metric.
     return rejected("output", (error as Error).message, { ...extra, measurement });

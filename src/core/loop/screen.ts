@@ -8,9 +8,8 @@
  */
 import { CancelledError } from "../exec/cancel.ts";
 import { countedRuns, MeasurementError } from "../measure/protocol.ts";
-import type { RunRecord } from "../measure/run-once.ts";
 import { summarize } from "../measure/stats.ts";
-import { type BenchOutput, outputDifference, outputOf, primaryMetric } from "./compare.ts";
+import { type BenchOutput, outputDifference, outputOf, primaryMetric, primaryValue } from "./compare.ts";
 import { type LoopContext, measureSides, side, TreeChangedError } from "./context.ts";
 
 /** Runs a side below which a screen gives no spread (a CV of one or two runs says nothing). */
@@ -105,7 +104,7 @@ export function screen(
       ctx.config,
       ctx.config.sandbox.output_limit,
     );
-    const value = primaryValue(ctx);
+    const value = primaryValue(ctx.config);
     const av = a.map(value).filter((v): v is number => v !== null);
     const bv = b.map(value).filter((v): v is number => v !== null);
     if (av.length === 0 || bv.length === 0)
@@ -155,12 +154,4 @@ export function describeScreen(s: ScreenResult): string {
     ? `; OUTPUT DIFFERS: ${s.outputDifference}`
     : "; output matches the baseline's";
   return `screen (${s.runs} runs a side, interleaved; not the verdict): ${s.metric} median A ${fmt(a.median)}, B ${fmt(b.median)}, B/A ${(s.ratio as number).toFixed(3)} (${change >= 0 ? `${change.toFixed(1)}% better` : `${(-change).toFixed(1)}% worse`}), ${noise}${output}`;
-}
-
-function primaryValue(ctx: LoopContext): (r: RunRecord) => number | null {
-  if (ctx.config.benchmark.metric) return (r) => r.metric;
-  const measure = ctx.config.benchmark.measure;
-  if (measure === "cpu") return (r) => r.cpuMs;
-  if (measure === "instructions") return (r) => r.instructions ?? null;
-  return (r) => r.wallMs;
 }
