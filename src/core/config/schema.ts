@@ -235,6 +235,27 @@ const gateSchema = z.strictObject({
   threshold: percent.refine((v) => v > 0 && v < 100, "a percentage above 0 and below 100").default(10),
 });
 
+/**
+ * The profiling run's PyTorch trace (README, "GPU programs"). `torch: auto` records a
+ * `torch.profiler` trace, in a profiling run of its own, when a profiled Python process imported
+ * torch; `off` never does. `torch_step` names the program's step function (`package.module:function`
+ * or `package.module:Class.method`, as imported: not `__main__`) to bound the trace to a window of
+ * steps: `torch_skip` warm-up calls unrecorded, then `torch_steps` recorded. Without it the trace
+ * runs from the import of torch to exit.
+ */
+const profileSchema = z.strictObject({
+  torch: z.enum(["auto", "off"]).default("auto"),
+  torch_step: z
+    .string()
+    .regex(
+      /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)?$/,
+      'the step function as "package.module:function" or "package.module:Class.method"',
+    )
+    .optional(),
+  torch_steps: z.number().int().min(1).max(1000).default(5),
+  torch_skip: z.number().int().min(0).max(1000).default(1),
+});
+
 const memorySchema = z.strictObject({
   enabled: z.boolean().default(true),
   /**
@@ -278,6 +299,7 @@ export const configSchema = z.strictObject({
     .default([]),
   limits: limitsSchema.default(() => limitsSchema.parse({})),
   memory: memorySchema.default(() => memorySchema.parse({})),
+  profile: profileSchema.default(() => profileSchema.parse({})),
   /** Settings of the GitHub App (label, workflow, bots, forks…): opaque to the core and validated by
    *  the App itself (docs/github-app.md), so the CLI and the Action accept a file that has them. */
   app: z.record(z.string(), z.unknown()).optional(),
@@ -295,6 +317,8 @@ export type SandboxConfig = z.infer<typeof sandboxSchema>;
 export type ResourceLimitsConfig = z.infer<typeof resourceLimitsSchema>;
 /** The memory settings. */
 export type MemoryConfig = z.infer<typeof memorySchema>;
+/** The profiling run's PyTorch trace settings. */
+export type ProfileConfig = z.infer<typeof profileSchema>;
 /** The program metric read from stdout. */
 export type MetricConfig = z.infer<typeof metricSchema>;
 

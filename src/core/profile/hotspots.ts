@@ -51,7 +51,7 @@ function realpathOr(file: string): string {
  * (THIRD_PARTY_DIRS, or `lib/pythonX.Y/`, the standard library of a virtualenv/conda env kept in
  * the repository).
  */
-function repoPathResolver(repoRoot: string): (file: string) => string | null {
+export function repoPathResolver(repoRoot: string): (file: string) => string | null {
   const root = realpathOr(path.resolve(repoRoot));
   const cache = new Map<string, string | null>();
   return (file) => {
