@@ -3,6 +3,7 @@
  * schema (`evidence/results-schema.ts`) validates the ones that cross to the App and the Action.
  * Units are in the field names or docstrings: ms, bytes, %, W, °C, MHz.
  */
+import type { TorchFacts } from "./profile/torch-facts.ts";
 
 /** One reading of the measured process tree by the `/proc` sampler (`measure/proc-sampler.ts`). */
 export interface ProcSample {
@@ -104,6 +105,9 @@ export const BOTTLENECK_CATEGORIES = [
   "gpu-launch-bound",
   "gpu-memory",
   "gpu-compute",
+  "gpu-transfer",
+  "gpu-sync",
+  "gpu-bandwidth",
   "throttled",
 ] as const;
 
@@ -135,6 +139,9 @@ export interface SignalSummary {
   hotSpots: HotSpot[];
   /** How contended the CPUs were during the runs; null when no run had a run-queue reading. */
   contention: ContentionSignals | null;
+  /** The facts of the profiling run's PyTorch trace (README, "GPU programs"); absent or null when
+   *  no trace was recorded. */
+  torch?: TorchFacts | null;
 }
 
 /**

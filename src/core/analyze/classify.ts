@@ -15,6 +15,7 @@
 import type { SignalSummary, Verdict } from "../types.ts";
 import { gpuRules, throttledRule } from "./gpu-rules.ts";
 import * as T from "./thresholds.ts";
+import { torchRules, withTorchHost } from "./torch-rules.ts";
 import { makeVerdict, margin, type RuleContext, round, sampleFactor } from "./verdict.ts";
 
 /** The thresholds, re-exported so callers and tests can name them from the classifier. */
@@ -215,7 +216,9 @@ function hostMemory(ctx: Ctx): Verdict[] {
  * Every bottleneck category of docs/design.md ("Bottleneck categories and thresholds") whose rule fires on `s` (thresholds in `thresholds.ts`;
  * each rule, its share and its confidence are documented at its function): throttled,
  * cpu-single-thread | cpu-parallel, waiting, disk-io, host-memory, gpu-starved,
- * gpu-launch-bound | gpu-compute, gpu-memory. Confidence is 0.5 at a threshold rising to 1 well past
+ * gpu-launch-bound | gpu-compute, gpu-memory, and from a PyTorch trace (torch-rules.ts) gpu-transfer,
+ * gpu-sync, gpu-bandwidth and trace-based gpu-starved / gpu-launch-bound / gpu-compute, which
+ * replace the nvidia-smi verdict of the same category. Confidence is 0.5 at a threshold rising to 1 well past
  * it, × a sample-count factor (fewer than 10 expected samples lowers it). Sorted: `throttled` first whatever its share (it
  * invalidates the other verdicts' numbers), then by sharePct descending, then confidence descending.
  * Several verdicts may fire at once (e.g. a growing RSS in a CPU-bound loop). Returns [] when no rule
@@ -240,12 +243,17 @@ export function classify(s: SignalSummary): Verdict[] {
     ioRate: (s.readBytes + s.writeBytes) / (s.wallMs / 1000),
     hostF: sampleFactor(s.wallMs / T.SAMPLE_PERIOD_MS),
   };
+  // A rule read from the PyTorch trace sees kernels and gaps; nvidia-smi's means of the same
+  // category only guess at them, so the trace's verdict replaces theirs.
+  const traced = torchRules(ctx);
+  const tracedCategories = new Set(traced.map((v) => v.category));
   const all = [
     ...throttledRule(ctx),
-    ...cpuRules(ctx),
+    ...cpuRules(ctx).map((v) => withTorchHost(v, s.torch)),
     ...waitingAndDisk(ctx),
     ...hostMemory(ctx),
-    ...gpuRules(ctx),
+    ...gpuRules(ctx).filter((v) => !tracedCategories.has(v.category)),
+    ...traced,
   ].map((v) => withContention(s, v));
   return all.sort(
     (a, b) =>

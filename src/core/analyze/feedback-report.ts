@@ -3,7 +3,9 @@
  * verdicts with their rule, numbers, confidence, share and Amdahl bound, the remedies handed to the
  * optimizer, the signals they were computed from, and the profiler's hot spots.
  */
+
 import { markdownTable } from "markdown-table";
+import { torchSection } from "../report/torch-section.ts";
 import type { HotSpot, SignalSummary, Verdict } from "../types.ts";
 import { AMDAHL_CAP } from "./thresholds.ts";
 
@@ -190,5 +192,6 @@ export function renderFeedbackReport(s: SignalSummary, verdicts: readonly Verdic
     "",
     hotSpotTable(s.hotSpots),
     "",
+    ...(s.torch ? [torchSection(s.torch).replace(/^### /, "## "), ""] : []),
   ].join("\n");
 }

@@ -16,6 +16,13 @@ export const BASE_REMEDIES: Readonly<Record<BottleneckCategory, readonly string[
   "gpu-launch-bound": ["fuse", "CUDA graphs", "`torch.compile`"],
   "gpu-memory": ["mixed precision", "checkpointing", "smaller batches"],
   "gpu-compute": ["lower precision / tensor cores", "less work"],
+  "gpu-transfer": ["pinned memory + `non_blocking=True`", "keep data on the GPU", "fewer, larger copies"],
+  "gpu-sync": [
+    "remove `.item()` / `.cpu()` / `synchronize()` from the loop",
+    "accumulate on the GPU",
+    "CUDA events",
+  ],
+  "gpu-bandwidth": ["fusion (`torch.compile`)", "lower precision (fewer bytes)", "fewer passes over memory"],
   throttled: ["none: the measurement is compromised; re-run"],
 };
 
@@ -35,6 +42,9 @@ const HINT: Readonly<Record<BottleneckCategory, { by: "self" | "cumulative"; ver
   "gpu-launch-bound": { by: "cumulative", verb: "fuse the kernels launched from" },
   "gpu-memory": { by: "cumulative", verb: "shrink the tensors held by" },
   "gpu-compute": { by: "cumulative", verb: "reduce the GPU work driven by" },
+  "gpu-transfer": { by: "cumulative", verb: "move the copies out of" },
+  "gpu-sync": { by: "cumulative", verb: "remove the host syncs in" },
+  "gpu-bandwidth": { by: "cumulative", verb: "fuse the memory-bound kernels launched from" },
   throttled: null,
 };
 

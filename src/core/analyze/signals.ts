@@ -3,8 +3,10 @@
  * and the GPU traces) into the `SignalSummary` the bottleneck classifier reads (docs/design.md, "Hardware
  * signals" and "Bottleneck categories and thresholds"). Pure arithmetic: no I/O, no clock.
  */
+
 import { runContention } from "../measure/contention.ts";
 import { median } from "../measure/stats.ts";
+import type { TorchFacts } from "../profile/torch-facts.ts";
 import type {
   ContentionSignals,
   GpuSample,
@@ -40,6 +42,8 @@ export interface SignalInput {
   memTotalBytes: number;
   /** Hot spots from the separate profiling run (passed through). */
   hotSpots: HotSpot[];
+  /** Facts of the PyTorch trace run (passed through); absent or null without one. */
+  torch?: TorchFacts | null;
 }
 
 /** Thrown when the input cannot be summarized (no runs, non-finite or negative times). */
@@ -220,5 +224,6 @@ export function summarizeSignals(input: SignalInput): SignalSummary {
     gpu: summarizeGpu(input.gpu),
     hotSpots: input.hotSpots,
     contention: summarizeContention(runs),
+    ...(input.torch ? { torch: input.torch } : {}),
   };
 }

@@ -3,9 +3,11 @@
  * Both ends validate it with this schema; a bundle that does not parse is reported, never trusted.
  * Bump {@link RESULTS_SCHEMA} on any breaking change.
  */
+
 import { z } from "zod";
 import { BOTTLENECK_CATEGORIES } from "../types.ts";
 import { perfGateSchema } from "./gate-schema.ts";
+import { torchFactsSchema } from "./torch-schema.ts";
 
 /** The schema id written into every results.json. */
 export const RESULTS_SCHEMA = "perfloop.results/v1";
@@ -284,6 +286,8 @@ export const resultsSchema = z.object({
   }),
   verdicts: z.array(verdictSchema),
   hotSpots: z.array(hotSpotSchema),
+  /** The baseline's PyTorch trace facts (README, "GPU programs"); absent without a trace. */
+  torch: torchFactsSchema.optional(),
   baseline: z
     .object({
       wallMs: sampleStats,

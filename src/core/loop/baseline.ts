@@ -13,7 +13,7 @@ import type { HotSpot, SignalSummary, Verdict } from "../types.ts";
 import type { BehaviourReference } from "./behaviour.ts";
 import { commandLog, type LoopContext, measureSides, runStep, side } from "./context.ts";
 import type { BaselineFocus } from "./focus.ts";
-import { profileTree } from "./profile-run.ts";
+import { profileTreeAndTorch } from "./profile-run.ts";
 
 /** The baseline, ready for optimization. */
 export interface Baseline {
@@ -86,7 +86,10 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
     phase: "profiling",
     detail: "a separate run, so profiler overhead never reaches the timings",
   });
-  const hotSpots = await profileTree(ctx, tree, { log: "profile.log", json: "hot_spots.json" });
+  const { hotSpots, torch } = await profileTreeAndTorch(ctx, tree, {
+    log: "profile.log",
+    json: "hot_spots.json",
+  });
   const runs = countedRuns(measurement, "A");
   const signals = summarizeSignals({
     runs,
@@ -94,6 +97,7 @@ export async function prepareBaseline(ctx: LoopContext): Promise<Baseline | Base
     cores: os.availableParallelism(),
     memTotalBytes: os.totalmem(),
     hotSpots,
+    torch,
   });
   const verdicts = classify(signals);
   await ctx.evidence.text("feedback_report.md", renderFeedbackReport(signals, verdicts));

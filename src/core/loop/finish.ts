@@ -89,6 +89,7 @@ export async function finish(ctx: LoopContext, input: FinishInput): Promise<Resu
     environment: input.environment,
     verdicts: recordings.baseline?.verdicts ?? [],
     hotSpots: recordings.baseline?.hotSpots ?? [],
+    ...(recordings.baseline?.signals.torch ? { torch: recordings.baseline.signals.torch } : {}),
     baseline: baselineRuns.length > 0 ? baselineStats(baselineRuns) : null,
     rounds: recordings.rounds,
     final: recordings.final

@@ -12,10 +12,12 @@ import path from "node:path";
 import { CancelledError } from "../exec/cancel.ts";
 import { checkPatchPolicy } from "../patch/policy.ts";
 import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
-import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
+import { SITECUSTOMIZE_DIR as PROFILER_DIR, pythonImportedTorch } from "../profile/python.ts";
+import type { TorchFacts } from "../profile/torch-facts.ts";
 import type { HotSpot } from "../types.ts";
 import { commandLog, type LoopContext, patchPolicyOf, runInTree } from "./context.ts";
 import { keepProfiles, profilesFolderFor } from "./profile-files.ts";
+import { traceTorch } from "./torch-trace-run.ts";
 
 /** Where a profiling run writes its evidence (bundle-relative names); the raw profiles go to the
  *  folder next to `log` (profile-files.ts `profilesFolderFor`). */
@@ -36,6 +38,40 @@ export async function profileTree(
   evidence: ProfileEvidence,
   env: Record<string, string> = {},
 ): Promise<HotSpot[]> {
+  return (await profileRun(ctx, tree, evidence, env)).hotSpots;
+}
+
+/** The hot spots of a profiling run and, when a PyTorch trace was recorded, its facts. */
+export interface ProfiledTree {
+  hotSpots: HotSpot[];
+  torch: TorchFacts | null;
+}
+
+/**
+ * profileTree, then — when a profiled Python process imported torch and `profile.torch` is `auto`
+ * — the PyTorch trace run (torch-trace-run.ts), its files in the raw profiles' folder.
+ * @throws CancelledError when the run is stopped.
+ */
+export async function profileTreeAndTorch(
+  ctx: LoopContext,
+  tree: string,
+  evidence: ProfileEvidence,
+  env: Record<string, string> = {},
+): Promise<ProfiledTree> {
+  const run = await profileRun(ctx, tree, evidence, env);
+  const torch =
+    run.importedTorch && ctx.config.profile.torch === "auto"
+      ? await traceTorch(ctx, tree, profilesFolderFor(evidence.log), env)
+      : null;
+  return { hotSpots: run.hotSpots, torch };
+}
+
+async function profileRun(
+  ctx: LoopContext,
+  tree: string,
+  evidence: ProfileEvidence,
+  env: Record<string, string>,
+): Promise<{ hotSpots: HotSpot[]; importedTorch: boolean }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-profile-"));
   try {
     const result = await runInTree(ctx, ctx.config.benchmark.command, tree, {
@@ -47,6 +83,7 @@ export async function profileTree(
     await ctx.evidence.text(evidence.log, commandLog(result));
     // Before the hot spots: a malformed profile costs them, not the files of the others.
     await keepProfiles(ctx, dir, tree, profilesFolderFor(evidence.log));
+    const importedTorch = await pythonImportedTorch(dir);
     const hotSpots = await editableOnly(ctx, tree, await readHotSpots(dir, tree));
     await ctx.evidence.json(evidence.json, hotSpots);
     if (hotSpots.length === 0)
@@ -55,12 +92,12 @@ export async function profileTree(
         message:
           "profiling found no hot spot in the repository's own Python or Node code that a candidate may edit",
       });
-    return hotSpots;
+    return { hotSpots, importedTorch };
   } catch (error) {
     if (error instanceof CancelledError) throw error;
     ctx.emit({ type: "note", message: `profiling failed: ${(error as Error).message}` });
     await ctx.evidence.audit("profiling failed", (error as Error).message);
-    return [];
+    return { hotSpots: [], importedTorch: false };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -47,6 +47,35 @@ export function pythonProfileEnv(
   };
 }
 
+/** The `profile` config keys the PyTorch trace run reads (config/schema.ts). */
+export interface TorchTraceSettings {
+  torch_step?: string | undefined;
+  torch_steps: number;
+  torch_skip: number;
+}
+
+/**
+ * Environment for the PyTorch trace run: perfloop's `sitecustomize` directory first on
+ * `PYTHONPATH` (as pythonProfileEnv), `PERFLOOP_TORCH_DIR` set to the absolute `traceDir`, and the
+ * step window (`PERFLOOP_TORCH_STEP`, `_STEPS`, `_SKIP`) when a step function is configured. No
+ * `PERFLOOP_PROFILE_DIR`: cProfile stays off in this run (profile/python/_perfloop_torch.py says why).
+ * `baseEnv` is not modified.
+ */
+export function torchTraceEnv(
+  baseEnv: Record<string, string>,
+  traceDir: string,
+  settings: TorchTraceSettings,
+): Record<string, string> {
+  const { PERFLOOP_PROFILE_DIR: _, ...rest } = pythonProfileEnv(baseEnv, traceDir);
+  const env: Record<string, string> = { ...rest, PERFLOOP_TORCH_DIR: path.resolve(traceDir) };
+  if (settings.torch_step) {
+    env.PERFLOOP_TORCH_STEP = settings.torch_step;
+    env.PERFLOOP_TORCH_STEPS = String(settings.torch_steps);
+    env.PERFLOOP_TORCH_SKIP = String(settings.torch_skip);
+  }
+  return env;
+}
+
 const PyFunctionSchema = z.object({
   file: z.string(),
   line: z.number().int(),
@@ -128,4 +157,29 @@ export async function readPythonProfiles(profileDir: string): Promise<RawFunctio
     }
   }
   return out;
+}
+
+/**
+ * Whether any Python process profiled into `profileDir` had imported `torch` by its exit (the
+ * `torch` field of `py-*.json`; files of hooks older than the field count as no). Files that cannot
+ * be read or parsed count as no: this only decides whether a PyTorch trace is worth a run.
+ */
+export async function pythonImportedTorch(profileDir: string): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(profileDir);
+  } catch {
+    return false;
+  }
+  for (const name of names.filter((n) => /^py-.*\.json$/.test(n))) {
+    try {
+      const doc = JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? "null") as {
+        torch?: unknown;
+      } | null;
+      if (doc?.torch === true) return true;
+    } catch {
+      // an unreadable profile is reported by readPythonProfiles
+    }
+  }
+  return false;
 }

@@ -67,7 +67,10 @@ export function copyFacts(trace: TorchTrace): CopyFact[] {
 
 /** Synchronizing calls by name, longest total stall first. */
 export function syncFacts(trace: TorchTrace, siteOf: (e: TraceEvent) => CallSite | null): SyncFact[] {
-  const byName = new Map<string, { count: number; us: number; sites: Map<string, { site: CallSite; count: number; us: number }> }>();
+  const byName = new Map<
+    string,
+    { count: number; us: number; sites: Map<string, { site: CallSite; count: number; us: number }> }
+  >();
   for (const r of trace.runtime) {
     if (!SYNC_CALLS.has(r.name)) continue;
     const s = byName.get(r.name) ?? { count: 0, us: 0, sites: new Map() };

@@ -4,8 +4,8 @@
  * HTA's idle-time categories, host↔device copies, and host synchronizations. Pure: a parsed trace
  * and the tree's root in, numbers out. Times in ms unless a name says µs; shares in %.
  */
-import { copyFacts, type CopyFact, syncFacts, type SyncFact } from "./torch-copies.ts";
-import { gpuTimeline, type GpuTimeline } from "./torch-gpu.ts";
+import { type CopyFact, copyFacts, type SyncFact, syncFacts } from "./torch-copies.ts";
+import { type GpuTimeline, gpuTimeline } from "./torch-gpu.ts";
 import { type KernelFact, kernelFacts } from "./torch-kernels.ts";
 import { type OperatorFact, operatorFacts, type ScalarReads } from "./torch-ops.ts";
 import { siteResolver } from "./torch-sites.ts";

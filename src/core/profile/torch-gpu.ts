@@ -65,7 +65,10 @@ const LAUNCHES = /^(cudaLaunchKernel|cudaLaunchKernelExC?|cuLaunchKernel(Ex)?|cu
  * the trace holds no GPU event.
  * @param siteOf the call-site resolver (torch-sites.ts).
  */
-export function gpuTimeline(trace: TorchTrace, siteOf: (e: TraceEvent) => CallSite | null): GpuTimeline | null {
+export function gpuTimeline(
+  trace: TorchTrace,
+  siteOf: (e: TraceEvent) => CallSite | null,
+): GpuTimeline | null {
   const everything = [...trace.kernels, ...trace.copies, ...trace.memsets];
   if (everything.length === 0) return null;
   const firstDevice = numberArg(everything[0] as TraceEvent, "device");
@@ -88,7 +91,8 @@ export function gpuTimeline(trace: TorchTrace, siteOf: (e: TraceEvent) => CallSi
       const launch = corr === null ? undefined : launchOf.get(corr);
       const gapUs = e.ts - end;
       const kind = launch && launch.ts > end ? "host-wait" : gapUs < KERNEL_WAIT_US ? "kernel-wait" : "other";
-      idle[kind === "host-wait" ? "hostWaitMs" : kind === "kernel-wait" ? "kernelWaitMs" : "otherMs"] += gapUs / 1000;
+      idle[kind === "host-wait" ? "hostWaitMs" : kind === "kernel-wait" ? "kernelWaitMs" : "otherMs"] +=
+        gapUs / 1000;
       gaps.push({
         startMs: (end - origin) / 1000,
         durMs: gapUs / 1000,
@@ -122,15 +126,15 @@ export function gpuTimeline(trace: TorchTrace, siteOf: (e: TraceEvent) => CallSi
     launchCount: launches.length,
     launchMedianUs: launches.length ? median(launches.map((l) => l.dur)) : 0,
     gaps: longest.slice(0, LISTED_GAPS).map(({ startUs: _s, endUs: _e, ...g }) => g),
-    hostDuringIdle: hostWork(
-      trace,
-      longest.filter((g) => g.kind === "host-wait").slice(0, EXAMINED_GAPS),
-    ),
+    hostDuringIdle: hostWork(trace, longest.filter((g) => g.kind === "host-wait").slice(0, EXAMINED_GAPS)),
   };
 }
 
 /** Host events overlapping the gaps, by name, ms of overlap; the 5 largest. */
-function hostWork(trace: TorchTrace, gaps: { startUs: number; endUs: number }[]): { name: string; ms: number }[] {
+function hostWork(
+  trace: TorchTrace,
+  gaps: { startUs: number; endUs: number }[],
+): { name: string; ms: number }[] {
   if (gaps.length === 0) return [];
   // Operators and annotations (DataLoader's `__next__`, record_function ranges); not Python frames,
   // whose outer ones (`<module>`, main) span every gap.

@@ -49,7 +49,8 @@ export function kernelFacts(
   // Each kernel's launching operator; an operator's FLOPs and bytes are split over its kernels.
   const launched = new Map<TraceEvent, { op: OpInfo; launch: TraceEvent }>();
   const opKernelUs = new Map<string, number>();
-  const opKey = (launch: TraceEvent, op: OpInfo): string => `${launch.pid}/${launch.tid}/${op.name}/${op.start}`;
+  const opKey = (launch: TraceEvent, op: OpInfo): string =>
+    `${launch.pid}/${launch.tid}/${op.name}/${op.start}`;
   for (const k of trace.kernels) {
     const corr = numberArg(k, "correlation");
     const launch = corr === null ? undefined : launchOf.get(corr);
@@ -59,7 +60,13 @@ export function kernelFacts(
     opKernelUs.set(opKey(launch, op), (opKernelUs.get(opKey(launch, op)) ?? 0) + k.dur);
   }
   let allUs = 0;
-  type Acc = { durs: number[]; us: number; flops: number | null; bytes: number | null; ops: Map<string, [OpInfo, number]> };
+  type Acc = {
+    durs: number[];
+    us: number;
+    flops: number | null;
+    bytes: number | null;
+    ops: Map<string, [OpInfo, number]>;
+  };
   const byName = new Map<string, Acc>();
   for (const k of trace.kernels) {
     allUs += k.dur;

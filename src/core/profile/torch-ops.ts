@@ -58,7 +58,12 @@ export interface OperatorSummary {
   opOf: (e: TraceEvent) => OpInfo | null;
 }
 
-const SCALAR_READS = new Set(["aten::item", "aten::_local_scalar_dense"]);
+/**
+ * `Tensor.item()` is `aten::item`, which calls `aten::_local_scalar_dense`; other reads
+ * (`bool(t)`, `int(t)`) call the latter directly. Nesting cannot tell them apart in traces with 1 µs
+ * resolution, so `aten::item` is counted when the trace has it, else `aten::_local_scalar_dense`.
+ */
+const SCALAR_READS = ["aten::item", "aten::_local_scalar_dense"];
 
 /** Bytes per element of PyTorch's `Input type` names (c10 ScalarType names as the profiler writes them). */
 const DTYPE_BYTES: Record<string, number> = {
@@ -132,9 +137,16 @@ export function operatorFacts(
       stack.push(op);
     }
   }
+  const readName = trace.ops.some((o) => o.name === SCALAR_READS[0]) ? SCALAR_READS[0] : SCALAR_READS[1];
   const byName = new Map<
     string,
-    { calls: number; self: number; total: number; shapes: Map<string, number>; sites: Map<string, [CallSite, number]> }
+    {
+      calls: number;
+      self: number;
+      total: number;
+      shapes: Map<string, number>;
+      sites: Map<string, [CallSite, number]>;
+    }
   >();
   const reads = new Map<string, { site: CallSite; count: number }>();
   let readCount = 0;
@@ -159,9 +171,7 @@ export function operatorFacts(
       s.sites.set(key, [site, (prev?.[1] ?? 0) + self]);
     }
     byName.set(op.name, s);
-    // Count the outer read only: aten::item calls aten::_local_scalar_dense.
-    const parentIsRead = !topLevel.has(op) && op.name === "aten::_local_scalar_dense";
-    if (SCALAR_READS.has(op.name) && !parentIsRead) {
+    if (op.name === readName) {
       readCount++;
       if (site) {
         const key = `${site.file}:${site.line}:${site.function}`;
@@ -195,9 +205,17 @@ export function operatorFacts(
       const op = threadOps ? innermostEnclosing(threadOps, e) : null;
       if (!op) return null;
       let flops: number | null = null;
-      for (let o: TraceEvent | undefined = op; o && flops === null; o = parentOf.get(o)) flops = numberArg(o, "flops");
+      for (let o: TraceEvent | undefined = op; o && flops === null; o = parentOf.get(o))
+        flops = numberArg(o, "flops");
       const bytes = inputBytes(op);
-      return { name: op.name, start: op.ts, site: siteOf(op), flops, inputBytes: bytes.total, largestInputBytes: bytes.largest };
+      return {
+        name: op.name,
+        start: op.ts,
+        site: siteOf(op),
+        flops,
+        inputBytes: bytes.total,
+        largestInputBytes: bytes.largest,
+      };
     },
   };
 }

@@ -6,6 +6,7 @@
  * stack"]` (`frame;frame;…`, innermost first: older Kineto traces and perfloop's legacy recorder).
  * Lines are the function's first line, as PyTorch's stack records give them.
  */
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { repoPathResolver } from "./hotspots.ts";
 import { endOf, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
@@ -21,14 +22,21 @@ const FRAME = /^(.*)\((\d+)\): (.+)$/;
 
 /**
  * A frame name (`path/to/file.py(12): function`) as a call site of the repository under `root`, or
- * null for frames outside it (the standard library, site-packages, `<built-in …>`). Relative paths
- * are taken from `root` (the benchmark runs there).
+ * null for frames outside it (the standard library, site-packages, `<built-in …>`). A relative path
+ * is taken from `root` (the benchmark runs there) only when that file exists: some distributions
+ * compile their packages with relative file names (Debian's torch: `torch/nn/modules/linear.py`).
  */
-export function frameSite(frame: string, toRepo: (file: string) => string | null, root: string): CallSite | null {
+export function frameSite(
+  frame: string,
+  toRepo: (file: string) => string | null,
+  root: string,
+): CallSite | null {
   const m = FRAME.exec(frame.trim());
   if (!m?.[1] || !m[3]) return null;
   if (m[1].startsWith("<")) return null;
-  const file = toRepo(path.resolve(root, m[1]));
+  const absolute = path.resolve(root, m[1]);
+  if (!path.isAbsolute(m[1]) && !existsSync(absolute)) return null;
+  const file = toRepo(absolute);
   return file === null ? null : { file, line: Number(m[2]), function: m[3] };
 }
 

@@ -159,7 +159,11 @@ function readDevices(value: unknown): TraceDevice[] {
   for (const item of value) {
     const d = deviceSchema.safeParse(item);
     if (!d.success || d.data.name === undefined) continue;
-    out.push({ id: d.data.id ?? out.length, name: d.data.name, totalGlobalMem: d.data.totalGlobalMem ?? null });
+    out.push({
+      id: d.data.id ?? out.length,
+      name: d.data.name,
+      totalGlobalMem: d.data.totalGlobalMem ?? null,
+    });
   }
   return out;
 }

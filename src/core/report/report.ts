@@ -26,6 +26,7 @@ import {
   titleSection,
   verdictSection,
 } from "./sections.ts";
+import { torchSection } from "./torch-section.ts";
 
 export type { Utilization } from "./charts.ts";
 
@@ -89,6 +90,7 @@ function sections(r: Results, opts: ReportOptions): Section[] {
     { text: opts.trend ?? "", drop: 4 },
     { text: verdictSection(r), drop: 6 },
     { text: hotSpotSection(r), drop: 2 },
+    { text: torchSection(r.torch), drop: 2 },
     { text: profilesSection(opts.profiles), drop: 2 },
     { text: recommendationSection(r), drop: 7 },
     { text: trajectory ? `### Trajectory\n\n${trajectory}` : "", drop: 4 },

@@ -25,6 +25,8 @@ What it records:
     ``args["Call stack"]`` innermost frame first, as Kineto traces of torch 1.8–1.10 had it),
     marked ``"perfloopRecorder": "legacy"``.
 * A process forked from a traced one writes nothing (it holds the parent's profiler state).
+* The legacy layout keeps at most 300,000 events (the earliest); a Kineto export is written whole,
+  and perfloop refuses to read one over 512 MiB: name a step function for long programs.
 
 Nothing here raises into the user's program: every error is swallowed, and the program then runs
 without a trace.
@@ -155,9 +157,12 @@ def _wrap_step(module, attribute):
 
 
 def _absolute(filename, cwd):
+    # Only a file that exists there: some distributions compile their packages with relative
+    # co_filenames (Debian's torch: "torch/nn/modules/linear.py"), which are not the program's.
     if not filename or filename.startswith("<") or os.path.isabs(filename) or not cwd:
         return filename
-    return os.path.normpath(os.path.join(cwd, filename))
+    candidate = os.path.normpath(os.path.join(cwd, filename))
+    return candidate if os.path.isfile(candidate) else filename
 
 
 def _legacy_frame(frame, cwd):
@@ -168,10 +173,15 @@ def _legacy_frame(frame, cwd):
     return _absolute(head, cwd) + sep + rest
 
 
+_MAX_LEGACY_EVENTS = 300000
+
+
 def _legacy_doc(prof, pid, cwd):
-    """The legacy profiler's events in Kineto's trace layout (times in µs, as Kineto's)."""
+    """The legacy profiler's events in Kineto's trace layout (times in µs, as Kineto's), at most
+    ``_MAX_LEGACY_EVENTS`` (the earliest; the cut is said in ``perfloopNote``)."""
     events = []
-    for evt in prof.function_events:
+    all_events = prof.function_events
+    for evt in all_events[:_MAX_LEGACY_EVENTS]:
         args = {"External id": evt.id}
         if evt.input_shapes:
             args["Input Dims"] = evt.input_shapes
@@ -194,12 +204,10 @@ def _legacy_doc(prof, pid, cwd):
         )
     import torch
 
-    return {
-        "schemaVersion": 1,
-        "perfloopRecorder": "legacy",
-        "perfloopNote": "torch %s without Kineto: the legacy autograd profiler's CPU operators" % torch.__version__,
-        "traceEvents": events,
-    }
+    note = "torch %s without Kineto: the legacy autograd profiler's CPU operators" % torch.__version__
+    if len(all_events) > len(events):
+        note += "; the first %d of %d events" % (len(events), len(all_events))
+    return {"schemaVersion": 1, "perfloopRecorder": "legacy", "perfloopNote": note, "traceEvents": events}
 
 
 def _write(pid):

@@ -1,0 +1,126 @@
+/**
+ * The PyTorch trace run (README, "GPU programs"): when the profiling run saw a Python process import
+ * torch (and `profile.torch` is `auto`), the benchmark runs once more, in the sandbox, with
+ * `torch.profiler` on and cProfile off (profile/python/_perfloop_torch.py says why), never as one of
+ * the timed runs. The trace goes to the bundle as a Chrome/Perfetto trace JSON (open it in
+ * https://ui.perfetto.dev or chrome://tracing), its facts to `torch_facts.json`; the facts feed the
+ * GPU rules (analyze/torch-rules.ts).
+ *
+ * Bounds: a trace over MAX_KEPT_TRACE_BYTES is kept cut to its first events by time (a valid trace,
+ * marked `perfloopNote`), under the bundle's 4 MiB text ceiling; the facts are always computed from
+ * the whole trace. At most MAX_TRACES processes' traces are kept (the largest); the facts are those
+ * of the process with the most events.
+ */
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CancelledError } from "../exec/cancel.ts";
+import { PROFILE_READ, readInside } from "../fs/inside.ts";
+import { SITECUSTOMIZE_DIR, torchTraceEnv } from "../profile/python.ts";
+import { type TorchFacts, torchFacts } from "../profile/torch-facts.ts";
+import { parseTorchTrace } from "../profile/torch-trace.ts";
+import { commandLog, type LoopContext, runInTree } from "./context.ts";
+
+/** A kept trace is cut above this many bytes (3.5 MiB, under the 4 MiB text ceiling of cap.ts). */
+export const MAX_KEPT_TRACE_BYTES = 3.5 * 2 ** 20;
+/** At most this many processes' traces are kept. */
+export const MAX_TRACES = 4;
+
+/**
+ * Records and reads the PyTorch trace of the benchmark in `tree`; writes `<folder>/torch-trace.log`,
+ * `<folder>/torch-<pid>.pt.trace.json` and `<folder>/torch_facts.json`. A failure costs the trace
+ * (null and a note), never the run.
+ * @param env environment additions of the tree's state (accepted env knobs).
+ * @throws CancelledError when the run is stopped.
+ */
+export async function traceTorch(
+  ctx: LoopContext,
+  tree: string,
+  folder: string,
+  env: Record<string, string> = {},
+): Promise<TorchFacts | null> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-torch-"));
+  try {
+    ctx.emit({
+      type: "phase",
+      phase: "PyTorch trace",
+      detail: "torch.profiler in a run of its own (cProfile off)",
+    });
+    const result = await runInTree(ctx, ctx.config.benchmark.command, tree, {
+      env: torchTraceEnv({ ...ctx.baseEnv, ...env }, dir, ctx.config.profile),
+      access: "ro",
+      timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // the profiler slows programs down
+      extra: { writable: [dir], readOnly: [SITECUSTOMIZE_DIR] },
+    });
+    await ctx.evidence.text(`${folder}/torch-trace.log`, commandLog(result));
+    const names = (await readdir(dir)).filter((n) => /^torch-\d+(-\d+)?\.json$/.test(n));
+    if (names.length === 0) {
+      note(ctx, `the PyTorch trace run wrote no trace (see ${folder}/torch-trace.log)`);
+      return null;
+    }
+    const read = [];
+    for (const name of names) {
+      const text = (await readInside(dir, name, PROFILE_READ)) ?? "";
+      const kept = `${folder}/${name.replace(/\.json$/, ".pt.trace.json")}`;
+      const trace = parseTorchTrace(text, name);
+      const size = trace.ops.length + trace.kernels.length + trace.runtime.length;
+      read.push({ text, kept, size, facts: torchFacts(trace, tree, kept) });
+    }
+    read.sort((a, b) => b.size - a.size);
+    for (const r of read.slice(0, MAX_TRACES)) await ctx.evidence.text(r.kept, boundedTrace(r.text));
+    if (read.length > MAX_TRACES)
+      note(
+        ctx,
+        `${read.length - MAX_TRACES} of ${read.length} PyTorch traces (the smallest) are not in ${folder}/`,
+      );
+    const facts = (read[0] as (typeof read)[number]).facts;
+    await ctx.evidence.json(`${folder}/torch_facts.json`, facts);
+    return facts;
+  } catch (error) {
+    if (error instanceof CancelledError) throw error;
+    const hint = ctx.config.profile.torch_step
+      ? ""
+      : " (a long run makes a large trace: name the program's step function in profile.torch_step to trace a window of steps)";
+    note(ctx, `the PyTorch trace failed: ${(error as Error).message}${hint}`);
+    await ctx.evidence.audit("PyTorch trace failed", (error as Error).message);
+    return null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function note(ctx: LoopContext, message: string): void {
+  ctx.emit({ type: "note", message });
+}
+
+/**
+ * `text` when it fits MAX_KEPT_TRACE_BYTES; else the same trace with its complete events cut to the
+ * earliest that fit (metadata events kept), marked with `perfloopNote` saying how many were kept
+ * and up to when. Always valid JSON when `text` is.
+ */
+export function boundedTrace(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_KEPT_TRACE_BYTES) return text;
+  const doc = JSON.parse(text) as Record<string, unknown> | unknown[];
+  const root: Record<string, unknown> = Array.isArray(doc) ? { traceEvents: doc } : doc;
+  const events = Array.isArray(root.traceEvents) ? (root.traceEvents as Record<string, unknown>[]) : [];
+  const ts = (e: Record<string, unknown>): number =>
+    typeof e.ts === "number" ? e.ts : Number.NEGATIVE_INFINITY;
+  const sorted = [...events].sort((a, b) => ts(a) - ts(b));
+  const { traceEvents: _, ...rest } = root;
+  let budget = MAX_KEPT_TRACE_BYTES - Buffer.byteLength(JSON.stringify(rest)) - 512;
+  const kept: Record<string, unknown>[] = [];
+  for (const e of sorted) {
+    const size = Buffer.byteLength(JSON.stringify(e)) + 1;
+    if (size > budget) break;
+    budget -= size;
+    kept.push(e);
+  }
+  const until = kept.length ? ts(kept[kept.length - 1] as Record<string, unknown>) : 0;
+  const first = sorted.find((e) => Number.isFinite(ts(e)));
+  const span = first ? (until - ts(first)) / 1000 : 0;
+  return JSON.stringify({
+    ...rest,
+    perfloopNote: `cut to fit the bundle: ${kept.length} of ${events.length} events, the first ${span.toFixed(1)} ms; perfloop's facts (torch_facts.json) are of the whole trace`,
+    traceEvents: kept,
+  });
+}
