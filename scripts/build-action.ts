@@ -10,6 +10,7 @@
  *   dist/python/sitecustomize.py   the Python profiler (`new URL("./python/", …)` in src/core/profile/python.ts)
  *   dist/python/_perfloop_capture.py, _perfloop_fingerprint.py   behaviour capture, loaded by sitecustomize.py
  *   dist/python/_perfloop_exit.py   writing each process's record at exit, loaded by the profiler and the capture
+ *   dist/python/_perfloop_torch.py   the PyTorch trace hook, loaded by sitecustomize.py
  *   dist/licenses.txt      the licenses of the bundled packages
  * Deterministic: dist/ is emptied first, inputs are the lockfile's packages, no timestamps or
  * absolute paths are written, and package lists are sorted.
@@ -30,6 +31,7 @@ const RUNTIME_FILES: ReadonlyArray<[string, string]> = [
   ["src/core/profile/python/_perfloop_capture.py", "python/_perfloop_capture.py"],
   ["src/core/profile/python/_perfloop_fingerprint.py", "python/_perfloop_fingerprint.py"],
   ["src/core/profile/python/_perfloop_exit.py", "python/_perfloop_exit.py"],
+  ["src/core/profile/python/_perfloop_torch.py", "python/_perfloop_torch.py"],
 ];
 
 /** Builds the bundle into `outDir` (emptied first). */

@@ -7,10 +7,12 @@ both, so ``site`` imports this module in each of them before the program starts.
 * A ``cProfile.Profile`` is enabled right away (wall-clock timer, cProfile's default).
 * At exit the profile is written to ``<PERFLOOP_PROFILE_DIR>/py-<pid>.json`` (or
   ``py-<pid>-<ns>.json`` if that name is taken, e.g. after pid reuse) as
-  ``{"pid", "argv", "total_s", "functions": [{"file", "line", "function", "calls",
+  ``{"pid", "argv", "total_s", "torch", "functions": [{"file", "line", "function", "calls",
   "primitive_calls", "tottime_s", "cumtime_s", "callers"}]}``: one entry per key of ``pstats``'
   ``stats`` dict (``calls`` = ``nc``, ``primitive_calls`` = ``cc``, seconds), ``total_s`` the
-  sum of ``tottime_s`` (a profile holding nan or infinity is not written). ``callers`` is the
+  sum of ``tottime_s`` (a profile holding nan or infinity is not written), ``torch`` whether the
+  process had imported ``torch`` by then (perfloop then records a PyTorch trace in a run of its
+  own). ``callers`` is the
   entry's ``pstats`` callers dict as a list of ``[caller_index, calls, primitive_calls,
   tottime_s, cumtime_s]``: ``caller_index`` is the caller's position in ``functions``, and the
   times are this function's own (``tottime_s``) and cumulative (``cumtime_s``) time in the calls
@@ -59,6 +61,10 @@ the path cannot chain to each other forever) and, if found, executes it as
 ``sys.modules["sitecustomize"]``, exactly as ``site`` would have; its errors propagate to
 ``site``, which reports them as it always does. This module stays importable as
 ``_perfloop_sitecustomize``.
+
+PyTorch trace: when ``PERFLOOP_TORCH_DIR`` is set and ``PERFLOOP_PROFILE_DIR`` is not, the first
+copy of this hook loads ``_perfloop_torch.py`` from its own directory and calls its ``install()``
+(its docstring has the details): a ``torch.profiler`` trace per process, written at exit.
 
 Behaviour capture: when ``PERFLOOP_CAPTURE_DIR`` is set (see ``src/core/behaviour/capture.ts``),
 the first copy of this hook also loads ``_perfloop_capture.py`` from its own directory (as module
@@ -174,7 +180,13 @@ def _write_record(pid):
             }
         )
     argv = list(getattr(sys, "orig_argv", None) or sys.argv or [])
-    doc = {"pid": pid, "argv": [str(a) for a in argv], "total_s": total, "functions": functions}
+    doc = {
+        "pid": pid,
+        "argv": [str(a) for a in argv],
+        "total_s": total,
+        "torch": "torch" in sys.modules,
+        "functions": functions,
+    }
     _exit.write_json_atomic(_out_dir, "py", pid, doc)
 
 
@@ -264,6 +276,15 @@ _wanted = os.environ.get("PERFLOOP_PROFILE_DIR")
 if _first is sys.modules[__name__] and _wanted and not _run_under_other_profiler():
     try:
         _setup(os.environ["PERFLOOP_PROFILE_DIR"])
+    except Exception:
+        pass
+
+
+if _first is sys.modules[__name__] and os.environ.get("PERFLOOP_TORCH_DIR") and not _wanted:
+    try:
+        _load_sibling("_perfloop_torch").install(
+            os.environ["PERFLOOP_TORCH_DIR"], _load_sibling("_perfloop_exit")
+        )
     except Exception:
         pass
 

@@ -54,7 +54,7 @@ export interface GpuTimeline {
   /** The longest gaps. */
   gaps: IdleGap[];
   /** What the host ran during the longest host-wait gaps: event names by overlapping time, ms
-   *  (nested operators each count; annotations such as DataLoader's `__next__` included). */
+   *  (top-level operators, and annotations such as DataLoader's `__next__`). */
   hostDuringIdle: { name: string; ms: number }[];
 }
 
@@ -136,9 +136,17 @@ function hostWork(
   gaps: { startUs: number; endUs: number }[],
 ): { name: string; ms: number }[] {
   if (gaps.length === 0) return [];
-  // Operators and annotations (DataLoader's `__next__`, record_function ranges); not Python frames,
-  // whose outer ones (`<module>`, main) span every gap.
-  const host = [...trace.annotations, ...trace.ops].filter((e) => !e.name.startsWith("ProfilerStep"));
+  // Top-level operators (what the program called, not what they call) and annotations (DataLoader's
+  // `__next__`, record_function ranges); not Python frames, whose outer ones span every gap.
+  const topLevel: TraceEvent[] = [];
+  const openUntil = new Map<string, number>();
+  for (const op of trace.ops) {
+    const thread = `${op.pid}/${op.tid}`;
+    if (op.ts < (openUntil.get(thread) ?? Number.NEGATIVE_INFINITY)) continue;
+    topLevel.push(op);
+    openUntil.set(thread, endOf(op));
+  }
+  const host = [...trace.annotations, ...topLevel].filter((e) => !e.name.startsWith("ProfilerStep"));
   const byName = new Map<string, number>();
   for (const e of host) {
     for (const g of gaps) {

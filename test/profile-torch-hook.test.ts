@@ -1,0 +1,114 @@
+/**
+ * perfloop's PyTorch trace hook (src/core/profile/python/_perfloop_torch.py), run for real with the
+ * machine's torch (found as examples/mlpeval/python.sh finds it; the README's commands install
+ * Debian's python3-torch). Outside the sandbox: these test the hook, test/loop-torch.test.ts the run.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pythonProfileEnv, SITECUSTOMIZE_DIR, torchTraceEnv } from "../src/core/profile/python.ts";
+import { torchFacts } from "../src/core/profile/torch-facts.ts";
+import { parseTorchTrace } from "../src/core/profile/torch-trace.ts";
+
+const run = promisify(execFile);
+const PYTHON_SH = path.resolve(import.meta.dirname, "../examples/mlpeval/python.sh");
+
+const STEP = `import torch
+
+
+def step(x, w):
+    return ((x @ w).relu().sum()).item()
+`;
+const MAIN = `import torch
+from work.steps import step
+
+x = torch.ones(8, 16)
+w = torch.ones(16, 4)
+print(sum(step(x, w) for _ in range(10)))
+`;
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "perfloop-torch-hook-"));
+  await mkdir(path.join(dir, "work"));
+  await writeFile(path.join(dir, "work/__init__.py"), "");
+  await writeFile(path.join(dir, "work/steps.py"), STEP);
+  await writeFile(path.join(dir, "work/main.py"), MAIN);
+  await writeFile(path.join(dir, "plain.py"), "print(sum(range(10)))\n");
+});
+afterAll(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
+
+async function python(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await run("sh", [PYTHON_SH, ...args], { cwd: dir, env: { ...process.env, ...env } });
+  return stdout;
+}
+
+async function traces(out: string): Promise<string[]> {
+  return (await readdir(out).catch(() => [] as string[])).filter((n) => /^torch-\d+\.json$/.test(n));
+}
+
+describe("the PyTorch trace hook", () => {
+  it("records from the import of torch to exit, the program's output unchanged, its frames in the call stacks", async () => {
+    const out = path.join(dir, "all");
+    const stdout = await python(
+      ["-m", "work.main"],
+      torchTraceEnv({}, out, { torch_steps: 5, torch_skip: 1 }),
+    );
+    expect(stdout.trim()).toBe("5120.0"); // 10 steps × 8·4 entries of 16
+    const [name] = await traces(out);
+    expect(name).toBeDefined();
+    const facts = torchFacts(
+      parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
+      dir,
+      "t",
+    );
+    expect(facts.scalarReads.count).toBe(10);
+    expect(facts.scalarReads.sites[0]?.site).toEqual({ file: "work/steps.py", line: 4, function: "step" });
+    expect(facts.operators.map((o) => o.name)).toContain("aten::relu");
+  }, 60_000);
+
+  it("with a step function, records only the window: skip 2 calls, then 3", async () => {
+    const out = path.join(dir, "window");
+    await python(
+      ["-m", "work.main"],
+      torchTraceEnv({}, out, { torch_step: "work.steps:step", torch_steps: 3, torch_skip: 2 }),
+    );
+    const [name] = await traces(out);
+    const facts = torchFacts(
+      parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
+      dir,
+      "t",
+    );
+    expect(facts.scalarReads.count).toBe(3);
+  }, 60_000);
+
+  it("writes nothing for a program that never imports torch", async () => {
+    const out = path.join(dir, "plain");
+    expect(
+      (await python(["plain.py"], torchTraceEnv({}, out, { torch_steps: 5, torch_skip: 1 }))).trim(),
+    ).toBe("45");
+    expect(await traces(out)).toEqual([]);
+  }, 60_000);
+
+  it("stays off in the cProfile run, which records that torch was imported", async () => {
+    const out = path.join(dir, "cprofile");
+    const env = { ...pythonProfileEnv({}, out), PERFLOOP_TORCH_DIR: out };
+    await python(["-m", "work.main"], env);
+    expect(await traces(out)).toEqual([]);
+    const py = (await readdir(out)).filter((n) => n.startsWith("py-"));
+    const docs = await Promise.all(
+      py.map(async (n) => JSON.parse(await readFile(path.join(out, n), "utf8"))),
+    );
+    expect(docs.some((d) => d.torch === true)).toBe(true);
+  }, 60_000);
+
+  it("leaves PYTHONPATH's other entries after its own, and no cProfile directory in the trace run", () => {
+    const env = torchTraceEnv({ PYTHONPATH: "/a" }, "/tmp/t", { torch_steps: 5, torch_skip: 1 });
+    expect(env.PYTHONPATH).toBe(`${SITECUSTOMIZE_DIR}${path.delimiter}/a`);
+    expect(env.PERFLOOP_PROFILE_DIR).toBeUndefined();
+    expect(env.PERFLOOP_TORCH_STEP).toBeUndefined();
+  });
+});
