@@ -153,7 +153,10 @@ describe("on constructed traces", () => {
     const f = facts(launches(50, 100, 30, sync));
     const v = find(classify(withTrace(f)), "gpu-sync");
     expect(v?.numbers).toMatchObject({ syncCount: 50, scalarReads: 50 });
-    expect(v?.sharePct).toBeCloseTo((100 * 50 * 35) / (f.windowMs * 1000), 0);
+    expect(f.syncMs).toBeCloseTo(50 * 0.035, 6);
+    // The share is the GPU idle in the gaps where a sync returned, not the whole blocked time.
+    expect(v?.sharePct).toBeCloseTo((100 * (f.gpu?.idleAfterSyncMs ?? 0)) / f.windowMs, 0);
+    expect(f.gpu?.idleAfterSyncMs).toBeGreaterThan(0);
     // First after the hot-spot hint (none here): the line to change.
     expect(v?.remedies[0]).toContain(
       "remove the per-step sync in mlpeval/evaluate.py:26 evaluate_batch (50 calls",

@@ -24,6 +24,9 @@ import { makeVerdict, margin, type RuleContext, round } from "./verdict.ts";
 
 const ms = (x: number): string => `${round(x, x < 10 ? 2 : 1)} ms`;
 const us = (x: number): string => `${round(x, 1)} µs`;
+/** How a rule names the trace it read. */
+const source = (t: TorchFacts): string =>
+  t.recorder === "nsys" ? "Nsight Systems trace" : "torch.profiler trace";
 const shortName = (name: string): string => (name.length > 80 ? `${name.slice(0, 79)}…` : name);
 
 /** The verdicts the trace supports; [] without a trace or without GPU events in it. */
@@ -54,7 +57,7 @@ function idleRules(ctx: RuleContext, t: TorchFacts): Verdict[] {
     g.gapMedianUs < T.LAUNCH_GAP_US
   ) {
     const rule =
-      `torch.profiler trace: ${g.kernelCount} kernels with a median of ${us(g.kernelMedianUs)} (< ${T.SHORT_KERNEL_US} µs) ` +
+      `${source(t)}: ${g.kernelCount} kernels with a median of ${us(g.kernelMedianUs)} (< ${T.SHORT_KERNEL_US} µs) ` +
       `and the GPU idle ${round(g.idlePct, 1)}% of its active span (≥ ${T.TRACE_IDLE_MIN_PCT}%) in gaps of a median ` +
       `${us(g.gapMedianUs)} (< ${T.LAUNCH_GAP_US} µs): the host launches as fast as it can and each kernel is too short ` +
       'to cover its launch (NVIDIA, "Getting Started with CUDA Graphs")';
@@ -78,7 +81,7 @@ function idleRules(ctx: RuleContext, t: TorchFacts): Verdict[] {
   const host = g.hostDuringIdle.slice(0, 3).map((h) => `${shortName(h.name)} (${ms(h.ms)})`);
   const gap = g.gaps[0];
   const rule =
-    `torch.profiler trace: the GPU was idle ${round(g.idlePct, 1)}% of its active span (≥ ${T.TRACE_IDLE_MIN_PCT}%), ` +
+    `${source(t)}: the GPU was idle ${round(g.idlePct, 1)}% of its active span (≥ ${T.TRACE_IDLE_MIN_PCT}%), ` +
     `${round(100 * hostWaitFrac, 0)}% of it host wait (≥ ${100 * T.HOST_WAIT_MIN_FRAC}%: the launch after the gap ` +
     "started after the GPU went idle; HTA's idle-time breakdown): the GPU waits for the host";
   const extra = [
@@ -111,7 +114,7 @@ function transferRule(ctx: RuleContext, t: TorchFacts): Verdict[] {
   };
   for (const c of t.copies) numbers[`${c.kind}Bytes`] = c.bytes;
   const rule =
-    `torch.profiler trace: host↔device copies took ${ms(copyMs)}, ${round(100 * share, 1)}% of the traced window ` +
+    `${source(t)}: host↔device copies took ${ms(copyMs)}, ${round(100 * share, 1)}% of the traced window ` +
     `(≥ ${100 * T.TRANSFER_MIN_SHARE}%; HTA counts them as non-compute GPU time); ${round(numbers.pageablePct ?? 0, 0)}% of the bytes from pageable memory`;
   const extra = [
     ...(pageable > 0
@@ -126,15 +129,25 @@ function transferRule(ctx: RuleContext, t: TorchFacts): Verdict[] {
   ];
 }
 
+/**
+ * gpu-sync: the host blocked ≥ SYNC_MIN_SHARE of the window in ≥ SYNC_MIN_CALLS synchronizing
+ * calls. Share: with GPU events, the GPU's idle time in the gaps during which a sync returned (after
+ * a sync the device is empty until the host launches again; that is what removing the syncs can
+ * win, not the whole blocked time, during which the GPU may be busy); without, the blocked time.
+ */
 function syncRule(ctx: RuleContext, t: TorchFacts): Verdict[] {
   const count = t.syncs.reduce((s, x) => s + x.count, 0);
-  const share = t.syncMs / t.windowMs;
-  if (share < T.SYNC_MIN_SHARE || count < T.SYNC_MIN_CALLS) return [];
+  const blocked = t.syncMs / t.windowMs;
+  if (blocked < T.SYNC_MIN_SHARE || count < T.SYNC_MIN_CALLS) return [];
   const top = t.syncs[0];
   const site = top?.sites[0];
+  const idleAfter = t.gpu ? t.gpu.idleAfterSyncMs : null;
   const rule =
-    `torch.profiler trace: the host was blocked ${ms(t.syncMs)} (${round(100 * share, 1)}% of the traced window, ≥ ` +
-    `${100 * T.SYNC_MIN_SHARE}%) in ${count} synchronizing CUDA calls (≥ ${T.SYNC_MIN_CALLS}), most in ${top?.name}`;
+    `${source(t)}: the host was blocked ${ms(t.syncMs)} (${round(100 * blocked, 1)}% of the traced window, ≥ ` +
+    `${100 * T.SYNC_MIN_SHARE}%) in ${count} synchronizing CUDA calls (≥ ${T.SYNC_MIN_CALLS}), most in ${top?.name}` +
+    (idleAfter === null
+      ? ""
+      : `; the GPU sat idle ${ms(idleAfter)} in the gaps where those calls returned (the share: what removing them can win)`);
   const extra = [
     ...(site
       ? [
@@ -148,8 +161,14 @@ function syncRule(ctx: RuleContext, t: TorchFacts): Verdict[] {
       : []),
     "`non_blocking=True` copies and CUDA events instead of blocking reads",
   ];
-  const numbers = { syncCount: count, syncMs: round(t.syncMs, 1), scalarReads: t.scalarReads.count };
-  return [makeVerdict(ctx, "gpu-sync", rule, numbers, margin(share, T.SYNC_MIN_SHARE, 0.4), share, extra)];
+  const numbers: Record<string, number> = {
+    syncCount: count,
+    syncMs: round(t.syncMs, 1),
+    scalarReads: t.scalarReads.count,
+  };
+  if (idleAfter !== null) numbers.gpuIdleAfterSyncMs = round(idleAfter, 1);
+  const share = idleAfter === null ? blocked : idleAfter / t.windowMs;
+  return [makeVerdict(ctx, "gpu-sync", rule, numbers, margin(blocked, T.SYNC_MIN_SHARE, 0.4), share, extra)];
 }
 
 function rooflineRules(ctx: RuleContext, t: TorchFacts): Verdict[] {

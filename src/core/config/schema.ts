@@ -245,6 +245,9 @@ const gateSchema = z.strictObject({
  */
 const profileSchema = z.strictObject({
   torch: z.enum(["auto", "off"]).default("auto"),
+  /** What records the trace: `torch` (the hook above) or `nsys` (Nsight Systems, for any CUDA program,
+   *  when `nsys` is on the runner's PATH; no operators or Python lines). */
+  tool: z.enum(["torch", "nsys"]).default("torch"),
   torch_step: z
     .string()
     .regex(

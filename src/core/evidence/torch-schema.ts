@@ -11,7 +11,7 @@ const site = z.object({ file: z.string(), line: z.number(), function: z.string()
 /** `TorchFacts` as results.json holds it. */
 export const torchFactsSchema = z.object({
   file: z.string(),
-  recorder: z.enum(["kineto", "legacy"]),
+  recorder: z.enum(["kineto", "legacy", "nsys"]),
   device: z.string().nullable(),
   deviceMemBytes: z.number().nullable(),
   windowMs: z.number(),
@@ -42,6 +42,7 @@ export const torchFactsSchema = z.object({
       idleMs: z.number(),
       idlePct: z.number(),
       idle: z.object({ hostWaitMs: z.number(), kernelWaitMs: z.number(), otherMs: z.number() }),
+      idleAfterSyncMs: z.number(),
       kernelCount: z.number(),
       kernelMedianUs: z.number(),
       gapMedianUs: z.number(),

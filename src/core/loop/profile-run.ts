@@ -16,6 +16,7 @@ import { SITECUSTOMIZE_DIR as PROFILER_DIR, pythonImportedTorch } from "../profi
 import type { TorchFacts } from "../profile/torch-facts.ts";
 import type { HotSpot } from "../types.ts";
 import { commandLog, type LoopContext, patchPolicyOf, runInTree } from "./context.ts";
+import { traceNsys } from "./nsys-run.ts";
 import { keepProfiles, profilesFolderFor } from "./profile-files.ts";
 import { traceTorch } from "./torch-trace-run.ts";
 
@@ -48,8 +49,9 @@ export interface ProfiledTree {
 }
 
 /**
- * profileTree, then — when a profiled Python process imported torch and `profile.torch` is `auto`
- * — the PyTorch trace run (torch-trace-run.ts), its files in the raw profiles' folder.
+ * profileTree, then the trace run, its files in the raw profiles' folder: with `profile.tool: nsys`
+ * always under Nsight Systems (nsys-run.ts); else when a profiled Python process imported torch and
+ * `profile.torch` is `auto`, the PyTorch trace (torch-trace-run.ts).
  * @throws CancelledError when the run is stopped.
  */
 export async function profileTreeAndTorch(
@@ -59,10 +61,14 @@ export async function profileTreeAndTorch(
   env: Record<string, string> = {},
 ): Promise<ProfiledTree> {
   const run = await profileRun(ctx, tree, evidence, env);
+  const folder = profilesFolderFor(evidence.log);
+  const { tool, torch: wanted } = ctx.config.profile;
   const torch =
-    run.importedTorch && ctx.config.profile.torch === "auto"
-      ? await traceTorch(ctx, tree, profilesFolderFor(evidence.log), env)
-      : null;
+    tool === "nsys"
+      ? await traceNsys(ctx, tree, folder, env)
+      : run.importedTorch && wanted === "auto"
+        ? await traceTorch(ctx, tree, folder, env)
+        : null;
   return { hotSpots: run.hotSpots, torch };
 }
 

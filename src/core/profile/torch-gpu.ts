@@ -13,6 +13,7 @@
  * stream while another runs is not idle hardware.
  */
 import { median } from "../measure/stats.ts";
+import { SYNC_CALLS } from "./torch-copies.ts";
 import type { CallSite } from "./torch-sites.ts";
 import { endOf, numberArg, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
 
@@ -43,6 +44,9 @@ export interface GpuTimeline {
   idleMs: number;
   idlePct: number;
   idle: { hostWaitMs: number; kernelWaitMs: number; otherMs: number };
+  /** Idle time in the gaps during which a synchronizing call returned (SYNC_CALLS): after a sync
+   *  the device is empty until the host launches again — what removing the syncs can win. */
+  idleAfterSyncMs: number;
   kernelCount: number;
   /** Median kernel duration, µs. */
   kernelMedianUs: number;
@@ -109,6 +113,15 @@ export function gpuTimeline(
     }
   }
   const activeUs = end - origin;
+  const syncEnds = trace.runtime
+    .filter((r) => SYNC_CALLS.has(r.name))
+    .map(endOf)
+    .sort((a, b) => a - b);
+  let idleAfterSyncUs = 0;
+  for (const g of gaps) {
+    const i = firstAtOrAfter(syncEnds, g.startUs);
+    if (i < syncEnds.length && (syncEnds[i] as number) <= g.endUs) idleAfterSyncUs += g.endUs - g.startUs;
+  }
   const kernels = trace.kernels.filter((k) => firstDevice === null || numberArg(k, "device") === firstDevice);
   const launches = trace.runtime.filter((r) => LAUNCHES.test(r.name));
   const longest = [...gaps].sort((a, b) => b.durMs - a.durMs);
@@ -120,6 +133,7 @@ export function gpuTimeline(
     idleMs,
     idlePct: activeUs > 0 ? (100 * (activeUs - busy)) / activeUs : 0,
     idle,
+    idleAfterSyncMs: idleAfterSyncUs / 1000,
     kernelCount: kernels.length,
     kernelMedianUs: kernels.length ? median(kernels.map((k) => k.dur)) : 0,
     gapMedianUs: gaps.length ? median(gaps.map((g) => g.durMs * 1000)) : 0,
@@ -158,4 +172,16 @@ function hostWork(
     .map(([name, ms]) => ({ name, ms }))
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 5);
+}
+
+/** Index of the first value ≥ `x` in the ascending `sorted` (its length when none). */
+function firstAtOrAfter(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -30,8 +30,9 @@ export interface TraceDevice {
 
 /** A parsed trace, events by kind (each list sorted by start). */
 export interface TorchTrace {
-  /** `kineto` (a real torch.profiler export) or `legacy` (CPU operators of the autograd profiler). */
-  recorder: "kineto" | "legacy";
+  /** `kineto` (a real torch.profiler export), `legacy` (CPU operators of the autograd profiler) or
+   *  `nsys` (an Nsight Systems export, profile/nsys-export.ts). */
+  recorder: "kineto" | "legacy" | "nsys";
   devices: TraceDevice[];
   /** Framework operators (`cpu_op`; legacy events). */
   ops: TraceEvent[];
@@ -107,7 +108,12 @@ export function parseTorchTrace(text: string, file: string): TorchTrace {
   if (!Array.isArray(raw))
     throw new TorchTraceError(`${file} has no "traceEvents" array: not a torch.profiler trace`);
   const trace: TorchTrace = {
-    recorder: root?.perfloopRecorder === "legacy" || Array.isArray(doc) ? "legacy" : "kineto",
+    recorder:
+      root?.perfloopRecorder === "nsys"
+        ? "nsys"
+        : root?.perfloopRecorder === "legacy" || Array.isArray(doc)
+          ? "legacy"
+          : "kineto",
     devices: readDevices(root?.deviceProperties),
     ops: [],
     python: [],
@@ -175,4 +181,47 @@ export const endOf = (e: TraceEvent): number => e.ts + e.dur;
 export function numberArg(e: TraceEvent, key: string): number | null {
   const v = e.args[key];
   return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+const CATEGORY: Record<keyof Omit<TorchTrace, "recorder" | "devices">, string> = {
+  ops: "cpu_op",
+  python: "python_function",
+  runtime: "cuda_runtime",
+  kernels: "kernel",
+  copies: "gpu_memcpy",
+  memsets: "gpu_memset",
+  annotations: "user_annotation",
+};
+
+/**
+ * `trace` as Chrome/Perfetto trace JSON in Kineto's layout (the reverse of parseTorchTrace), for
+ * keeping a trace read from elsewhere (an nsys export) in the bundle. GPU events go to pid
+ * `GPU <device>`, so the viewer shows the device as a track of its own.
+ */
+export function toChromeTrace(trace: TorchTrace): string {
+  const events: unknown[] = [];
+  for (const [kind, cat] of Object.entries(CATEGORY) as [keyof typeof CATEGORY, string][]) {
+    const gpu = kind === "kernels" || kind === "copies" || kind === "memsets";
+    for (const e of trace[kind])
+      events.push({
+        ph: "X",
+        cat,
+        name: e.name,
+        pid: gpu ? `GPU ${numberArg(e, "device") ?? 0}` : e.pid,
+        tid: e.tid,
+        ts: e.ts,
+        dur: e.dur,
+        args: e.args,
+      });
+  }
+  return JSON.stringify({
+    schemaVersion: 1,
+    perfloopRecorder: trace.recorder,
+    deviceProperties: trace.devices.map((d) => ({
+      id: d.id,
+      name: d.name,
+      totalGlobalMem: d.totalGlobalMem,
+    })),
+    traceEvents: events,
+  });
 }

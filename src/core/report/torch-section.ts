@@ -10,6 +10,12 @@ import type { CallSite } from "../profile/torch-sites.ts";
 import { clipText, codeSpan, escapeInline, escapeTableCell } from "./escape.ts";
 import { formatBytes, formatMs, formatNumber, formatPercent } from "./format.ts";
 
+const RECORDER: Record<TorchFacts["recorder"], string> = {
+  kineto: "torch.profiler",
+  legacy: "torch without Kineto: CPU operators only",
+  nsys: "Nsight Systems export: no operators or Python lines",
+};
+
 /** Rows per table. */
 const ROWS = 5;
 const NAME = 70;
@@ -25,7 +31,7 @@ export function torchSection(t: TorchFacts | null | undefined): string {
   const lines = [
     "### PyTorch trace",
     "",
-    `${codeSpan(t.file)} (${t.recorder === "legacy" ? "torch without Kineto: CPU operators only" : "torch.profiler"}, ${where}): ` +
+    `${codeSpan(t.file)} (${RECORDER[t.recorder]}, ${where}): ` +
       `${formatMs(t.windowMs)} traced, ${formatNumber(t.opCount)} operators (median top-level self time ${us(t.opMedianSelfUs)}), ` +
       `${formatNumber(t.scalarReads.count)} \`.item()\` reads. Open it in https://ui.perfetto.dev.`,
     "",
