@@ -105,6 +105,17 @@ describe("the PyTorch trace hook", () => {
     expect(docs.some((d) => d.torch === true)).toBe(true);
   }, 60_000);
 
+  it("behaviour capture tells two models of one architecture apart by their weights, not their repr", async () => {
+    const script = [
+      "import importlib.util, json, torch",
+      `spec = importlib.util.spec_from_file_location("fp", ${JSON.stringify(path.join(SITECUSTOMIZE_DIR, "_perfloop_fingerprint.py"))})`,
+      "fp = importlib.util.module_from_spec(spec); spec.loader.exec_module(fp)",
+      "torch.manual_seed(0); a = torch.nn.Linear(4, 2); b = torch.nn.Linear(4, 2)",
+      "print(json.dumps([repr(a) == repr(b), fp.fingerprint(a) == fp.fingerprint(b), fp.fingerprint(a) == fp.fingerprint(a)]))",
+    ].join("\n");
+    expect(JSON.parse(await python(["-c", script], {}))).toEqual([true, false, true]);
+  }, 60_000);
+
   it("leaves PYTHONPATH's other entries after its own, and no cProfile directory in the trace run", () => {
     const env = torchTraceEnv({ PYTHONPATH: "/a" }, "/tmp/t", { torch_steps: 5, torch_skip: 1 });
     expect(env.PYTHONPATH).toBe(`${SITECUSTOMIZE_DIR}${path.delimiter}/a`);

@@ -9,8 +9,9 @@ value, strings and bytes over 200 kept as length + sha256, reprs cut to 500 char
 arrays (duck typed) give dtype and shape plus sha256 of ``tobytes()`` (integer, bool, string,
 datetime dtypes) or up to 64 evenly spaced samples, the sum and the sum of absolute values (float
 and complex dtypes); numpy scalars are ints/floats; ``torch`` tensors are fingerprinted through
-``.detach().cpu().numpy()``; instances whose class keeps ``object.__repr__`` give their
-``__dict__``; anything else its repr without memory addresses.
+``.detach().cpu().numpy()``; a ``torch.nn.Module`` gives its ``state_dict()`` (the first 50
+entries: its repr names layers, not weights); instances whose class keeps ``object.__repr__`` give
+their ``__dict__``; anything else its repr without memory addresses.
 
 Public names: :func:`fingerprint`, :func:`args_fp`, :func:`key_of`, :func:`call_text`,
 :func:`exc_fp`.
@@ -268,6 +269,15 @@ def _fp_node(x, depth, budget):
                 items.append(_fp(item, depth + 1, budget))
             fp["items"] = items
         return _with_type(fp, x, base)
+    torch = sys.modules.get("torch")
+    if torch is not None and budget.left > 0 and depth < _MAX_DEPTH and isinstance(x, torch.nn.Module):
+        # A module's repr names its layers, not its weights: two models of one architecture would
+        # share a fingerprint. Its state (parameters and buffers, by name) tells them apart.
+        try:
+            state = dict(list(x.state_dict().items())[:_MAX_ITEMS])
+        except Exception:
+            return _repr_fp(x)
+        return {"t": "obj", "type": _type_name(t), "attrs": _fp(state, depth + 1, budget)}
     if budget.left > 0 and depth < _MAX_DEPTH and getattr(t, "__repr__", None) is object.__repr__:
         attrs = getattr(x, "__dict__", None)
         if isinstance(attrs, dict):
