@@ -21,13 +21,25 @@ const STEP = `import torch
 
 def step(x, w):
     return ((x @ w).relu().sum()).item()
+
+
+class Runner:
+    @staticmethod
+    def sstep(x, w):
+        return step(x, w)
+
+    @classmethod
+    def cstep(cls, x, w):
+        return step(x, w)
 `;
-const MAIN = `import torch
-from work.steps import step
+const MAIN = `import sys
+import torch
+from work.steps import Runner, step
 
 x = torch.ones(8, 16)
 w = torch.ones(16, 4)
-print(sum(step(x, w) for _ in range(10)))
+pick = {"s": Runner().sstep, "c": Runner().cstep}.get(sys.argv[1] if len(sys.argv) > 1 else "", step)
+print(sum(pick(x, w) for _ in range(10)))
 `;
 
 let dir = "";
@@ -83,6 +95,27 @@ describe("the PyTorch trace hook", () => {
       "t",
     );
     expect(facts.scalarReads.count).toBe(3);
+  }, 60_000);
+
+  it("keeps a staticmethod or classmethod step one, and counts its calls", async () => {
+    for (const [flag, target] of [
+      ["s", "work.steps:Runner.sstep"],
+      ["c", "work.steps:Runner.cstep"],
+    ] as const) {
+      const out = path.join(dir, `method-${flag}`);
+      const stdout = await python(
+        ["-m", "work.main", flag],
+        torchTraceEnv({}, out, { torch_step: target, torch_steps: 4, torch_skip: 0 }),
+      );
+      expect(stdout.trim()).toBe("5120.0");
+      const [name] = await traces(out);
+      const facts = torchFacts(
+        parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
+        dir,
+        "t",
+      );
+      expect(facts.scalarReads.count).toBe(4);
+    }
   }, 60_000);
 
   it("writes nothing for a program that never imports torch", async () => {

@@ -182,18 +182,13 @@ describe("on constructed traces", () => {
     const ridge = ridgeFp32(peaks as NonNullable<typeof peaks>);
     expect(ridge).toBeCloseTo(19.5e12 / 2039e9, 6);
     const shapes = (dims: number[][]) => ({ "Input Dims": dims, "Input type": dims.map(() => "float") });
-    // 4096×4096 floats in and out, no FLOPs recorded: intensity 0 < ridge.
+    // An add of two 4096×4096 float tensors: 4096² FLOPs over 3 × 64 MiB, far below the ridge.
+    const square = [
+      [4096, 4096],
+      [4096, 4096],
+    ];
     const mul = launches(60, 300, 250).map((e) =>
-      e.name === "aten::add"
-        ? {
-            ...e,
-            dur: 3,
-            args: shapes([
-              [4096, 4096],
-              [4096, 4096],
-            ]),
-          }
-        : e,
+      e.name === "aten::add" ? { ...e, dur: 3, args: { ...shapes(square), flops: 4096 ** 2 } } : e,
     );
     expect(find(classify(withTrace(facts(mul))), "gpu-bandwidth")?.remedies.join("\n")).toContain(
       "`torch.compile`",
@@ -220,11 +215,63 @@ describe("on constructed traces", () => {
     expect(v?.remedies.join("\n")).toContain("torch.autocast(dtype=torch.bfloat16)");
   });
 
+  it("a kernel whose operator recorded shapes but no FLOPs is not placed on the roofline", () => {
+    const dims = {
+      "Input Dims": [
+        [4096, 4096],
+        [4096, 4096],
+      ],
+      "Input type": ["float", "float"],
+    };
+    const attention = launches(60, 300, 250).map((e) =>
+      e.name === "aten::add" ? { ...e, name: "aten::_flash_attention_forward", args: dims } : e,
+    );
+    const vs = classify(withTrace(facts(attention)));
+    expect(find(vs, "gpu-bandwidth")).toBeUndefined();
+    expect(find(vs, "gpu-compute")).toBeUndefined();
+  });
+
+  it("splits an operator's FLOPs over the kernels of all its children, once", () => {
+    // conv2d carries the FLOPs; two child operators launch one kernel each.
+    const events: Ev[] = [
+      x("cpu_op", "aten::conv2d", 0, 100, { flops: 1000 }),
+      x("cpu_op", "aten::cudnn_convolution", 10, 30),
+      x("cuda_runtime", "cudaLaunchKernel", 12, 2, { correlation: 1 }),
+      x("cpu_op", "aten::add_", 50, 30),
+      x("cuda_runtime", "cudaLaunchKernel", 52, 2, { correlation: 2 }),
+      x("kernel", "conv_kernel", 20, 30, { correlation: 1, device: 0 }),
+      x("kernel", "bias_kernel", 60, 10, { correlation: 2, device: 0 }),
+    ];
+    const f = facts(events);
+    expect(f.kernels.reduce((s, k) => s + (k.flops ?? 0), 0)).toBeCloseTo(1000, 6);
+    expect(f.kernels.find((k) => k.name === "conv_kernel")?.flops).toBeCloseTo(750, 6);
+  });
+
+  it("device-to-device copies are not host↔device transfers", () => {
+    const copy = (i: number, t: number): Ev[] => [
+      x("gpu_memcpy", "Memcpy DtoD (Device -> Device)", t + 40, 40, {
+        bytes: 1 << 20,
+        correlation: 20_000 + i,
+        device: 0,
+      }),
+    ];
+    expect(find(classify(withTrace(facts(launches(20, 120, 20, copy)))), "gpu-transfer")).toBeUndefined();
+  });
+
   it("a GPU not in the peaks table gets no roofline verdict, never a guess", () => {
     expect(peaksOf("NVIDIA GeForce GTX 1070", null)).toBeNull();
+    const dims = {
+      "Input Dims": [
+        [4096, 4096],
+        [4096, 4096],
+      ],
+      "Input type": ["float", "float"],
+    };
     const mm = launches(60, 300, 250).map((e) =>
-      e.name === "aten::add" ? { ...e, args: { flops: 1e12 } } : e,
+      e.name === "aten::add" ? { ...e, args: { ...dims, flops: 2 * 4096 ** 3 } } : e,
     );
+    // The same trace on an A100 does give a roofline verdict: only the table decides here.
+    expect(find(classify(withTrace(facts(mm))), "gpu-compute")).toBeDefined();
     const vs = classify(
       withTrace(facts(mm, [{ id: 0, name: "NVIDIA GeForce GTX 1070", totalGlobalMem: 8e9 }])),
     );

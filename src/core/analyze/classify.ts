@@ -243,10 +243,13 @@ export function classify(s: SignalSummary): Verdict[] {
     ioRate: (s.readBytes + s.writeBytes) / (s.wallMs / 1000),
     hostF: sampleFactor(s.wallMs / T.SAMPLE_PERIOD_MS),
   };
-  // A rule read from the PyTorch trace sees kernels and gaps; nvidia-smi's means of the same
-  // category only guess at them, so the trace's verdict replaces theirs.
+  // A trace with GPU events sees kernels and gaps; nvidia-smi's means only guess at them, so its
+  // rules replace nvidia-smi's time rules (starved, launch-bound, compute) whether or not they
+  // fired. Memory capacity and throttling stay nvidia-smi's.
   const traced = torchRules(ctx);
-  const tracedCategories = new Set(traced.map((v) => v.category));
+  const tracedCategories = new Set<string>(traced.map((v) => v.category));
+  if (s.torch?.gpu)
+    for (const c of ["gpu-starved", "gpu-launch-bound", "gpu-compute"]) tracedCategories.add(c);
   const all = [
     ...throttledRule(ctx),
     ...cpuRules(ctx).map((v) => withTorchHost(v, s.torch)),

@@ -27,7 +27,11 @@ const us = (x: number): string => `${round(x, 1)} µs`;
 /** How a rule names the trace it read. */
 const source = (t: TorchFacts): string =>
   t.recorder === "nsys" ? "Nsight Systems trace" : "torch.profiler trace";
-const shortName = (name: string): string => (name.length > 80 ? `${name.slice(0, 79)}…` : name);
+/** A trace's name (untrusted: kernel templates, NVTX text) on one line, at most 80 characters. */
+const shortName = (name: string): string => {
+  const line = name.replace(/\s+/g, " ").trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+};
 
 /** The verdicts the trace supports; [] without a trace or without GPU events in it. */
 export function torchRules(ctx: RuleContext): Verdict[] {
@@ -101,18 +105,20 @@ function idleRules(ctx: RuleContext, t: TorchFacts): Verdict[] {
   return [makeVerdict(ctx, "gpu-starved", rule, numbers, conf, g.idle.hostWaitMs / t.windowMs, extra)];
 }
 
+/** gpu-transfer: host↔device copies (HtoD, DtoH; not device-to-device) ≥ TRANSFER_MIN_SHARE. */
 function transferRule(ctx: RuleContext, t: TorchFacts): Verdict[] {
-  const copyMs = t.copies.reduce((s, c) => s + c.ms, 0);
+  const hostDevice = t.copies.filter((c) => c.kind === "HtoD" || c.kind === "DtoH");
+  const copyMs = hostDevice.reduce((s, c) => s + c.ms, 0);
   const share = copyMs / t.windowMs;
   if (share < T.TRANSFER_MIN_SHARE) return [];
-  const bytes = t.copies.reduce((s, c) => s + c.bytes, 0);
-  const pageable = t.copies.reduce((s, c) => s + c.pageableBytes, 0);
+  const bytes = hostDevice.reduce((s, c) => s + c.bytes, 0);
+  const pageable = hostDevice.reduce((s, c) => s + c.pageableBytes, 0);
   const numbers: Record<string, number> = {
     copyMs: round(copyMs, 1),
     copyBytes: bytes,
     pageablePct: round(bytes ? (100 * pageable) / bytes : 0, 1),
   };
-  for (const c of t.copies) numbers[`${c.kind}Bytes`] = c.bytes;
+  for (const c of hostDevice) numbers[`${c.kind}Bytes`] = c.bytes;
   const rule =
     `${source(t)}: host↔device copies took ${ms(copyMs)}, ${round(100 * share, 1)}% of the traced window ` +
     `(≥ ${100 * T.TRANSFER_MIN_SHARE}%; HTA counts them as non-compute GPU time); ${round(numbers.pageablePct ?? 0, 0)}% of the bytes from pageable memory`;
@@ -178,9 +184,11 @@ function rooflineRules(ctx: RuleContext, t: TorchFacts): Verdict[] {
   const ridge = ridgeFp32(peaks);
   let memMs = 0;
   let compMs = 0;
-  for (const k of t.kernels) {
-    if (k.bytes === null || k.bytes <= 0) continue;
-    if ((k.flops ?? 0) / k.bytes < ridge) memMs += k.totalMs;
+  // Only kernels whose operators recorded both FLOPs (`with_flops`: matmuls, convolutions, add, mul)
+  // and shapes with types: a kernel without FLOPs is unknown, not intensity 0.
+  const placed = t.kernels.filter((k) => k.flops !== null && k.bytes !== null && k.bytes > 0);
+  for (const k of placed) {
+    if ((k.flops ?? 0) / (k.bytes ?? 1) < ridge) memMs += k.totalMs;
     else compMs += k.totalMs;
   }
   const known = (memMs + compMs) / g.kernelMs;
@@ -206,7 +214,7 @@ function rooflineRules(ctx: RuleContext, t: TorchFacts): Verdict[] {
   const base =
     `roofline on the ${peaks.model} (ridge ${round(ridge, 1)} FLOP/byte = FP32 peak / memory bandwidth, datasheet): ` +
     `kernels below the ridge take ${round((100 * memMs) / g.kernelMs, 1)}% of kernel time, above it ` +
-    `${round((100 * compMs) / g.kernelMs, 1)}% (FLOPs from \`with_flops\`, bytes estimated from the recorded shapes)`;
+    `${round((100 * compMs) / g.kernelMs, 1)}% (FLOPs from \`with_flops\`, bytes estimated from the recorded shapes and types; kernels without them are not placed)`;
   const share = (memory ? memMs : compMs) / t.windowMs;
   const conf = margin((memory ? memMs : compMs) / g.kernelMs, T.ROOFLINE_MIN_KERNEL_SHARE, 0.8);
   if (memory)

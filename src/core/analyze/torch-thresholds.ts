@@ -41,7 +41,7 @@ export const HOST_WAIT_MIN_FRAC = 0.5;
 export const TRANSFER_MIN_SHARE = 0.1;
 
 /**
- * gpu-sync: the host is blocked in synchronizing CUDA calls (copies/torch-copies.ts `SYNC_CALLS`)
+ * gpu-sync: the host is blocked in synchronizing CUDA calls (profile/torch-copies.ts `SYNC_CALLS`)
  * for at least this share of the traced window, over at least SYNC_MIN_CALLS calls. Own choices:
  * 10% as for transfers; a handful of syncs (start, end, checkpoints) is normal.
  */
@@ -50,8 +50,8 @@ export const SYNC_MIN_SHARE = 0.1;
 export const SYNC_MIN_CALLS = 10;
 
 /**
- * The roofline reading (gpu-bandwidth / gpu-compute) needs kernels whose FLOPs or bytes the trace
- * recorded to cover at least this share of kernel time, and the device in the peaks table
+ * The roofline reading (gpu-bandwidth / gpu-compute) needs kernels whose FLOPs and bytes (shapes
+ * with types) the trace recorded to cover at least this share of kernel time, and the device in the peaks table
  * (gpu-peaks.ts). Own choice: a reading about a third of the GPU's work is worth a verdict; less
  * is an anecdote.
  */

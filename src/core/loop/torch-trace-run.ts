@@ -6,16 +6,17 @@
  * https://ui.perfetto.dev or chrome://tracing), its facts to `torch_facts.json`; the facts feed the
  * GPU rules (analyze/torch-rules.ts).
  *
- * Bounds: a trace over MAX_KEPT_TRACE_BYTES is kept cut to its first events by time (a valid trace,
- * marked `perfloopNote`), under the bundle's 4 MiB text ceiling; the facts are always computed from
- * the whole trace. At most MAX_TRACES processes' traces are kept (the largest); the facts are those
- * of the process with the most events.
+ * Bounds: a trace file over TRACE_READ is not read (a note names profile.torch_step, the fix); a
+ * trace over MAX_KEPT_TRACE_BYTES is kept cut to its first events by time (a valid trace, marked
+ * `perfloopNote`), under the bundle's 4 MiB text ceiling; the facts are always computed from the
+ * whole trace. At most MAX_TRACES processes' traces are kept (the largest); the facts are those of
+ * the process with the most events. A trace that cannot be read costs itself, not the others.
  */
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CancelledError } from "../exec/cancel.ts";
-import { PROFILE_READ, readInside } from "../fs/inside.ts";
+import { readInside } from "../fs/inside.ts";
 import { SITECUSTOMIZE_DIR, torchTraceEnv } from "../profile/python.ts";
 import { type TorchFacts, torchFacts } from "../profile/torch-facts.ts";
 import { parseTorchTrace } from "../profile/torch-trace.ts";
@@ -23,6 +24,11 @@ import { commandLog, type LoopContext, runInTree } from "./context.ts";
 
 /** A kept trace is cut above this many bytes (3.5 MiB, under the 4 MiB text ceiling of cap.ts). */
 export const MAX_KEPT_TRACE_BYTES = 3.5 * 2 ** 20;
+/**
+ * A trace file larger than this is not read, bytes (128 MiB): it is parsed whole, and a Kineto trace
+ * takes several times its size in memory. Bound the window with profile.torch_step instead.
+ */
+export const TRACE_READ = { maxBytes: 128 * 2 ** 20 } as const;
 /** At most this many processes' traces are kept. */
 export const MAX_TRACES = 4;
 
@@ -58,16 +64,23 @@ export async function traceTorch(
       note(ctx, `the PyTorch trace run wrote no trace (see ${folder}/torch-trace.log)`);
       return null;
     }
-    const read = [];
+    // Each file alone: one broken trace (a killed child's) costs that trace, not the others. The
+    // text is dropped after reading and read again for the few kept, so memory holds one at a time.
+    const read: { name: string; kept: string; size: number; facts: TorchFacts }[] = [];
     for (const name of names) {
-      const text = (await readInside(dir, name, PROFILE_READ)) ?? "";
       const kept = `${folder}/${name.replace(/\.json$/, ".pt.trace.json")}`;
-      const trace = parseTorchTrace(text, name);
-      const size = trace.ops.length + trace.kernels.length + trace.runtime.length;
-      read.push({ text, kept, size, facts: torchFacts(trace, tree, kept) });
+      try {
+        const trace = parseTorchTrace((await readInside(dir, name, TRACE_READ)) ?? "", name);
+        const size = trace.ops.length + trace.kernels.length + trace.runtime.length;
+        read.push({ name, kept, size, facts: torchFacts(trace, tree, kept) });
+      } catch (error) {
+        note(ctx, `PyTorch trace ${name} left out: ${(error as Error).message}${stepHint(ctx)}`);
+      }
     }
+    if (read.length === 0) return null;
     read.sort((a, b) => b.size - a.size);
-    for (const r of read.slice(0, MAX_TRACES)) await ctx.evidence.text(r.kept, boundedTrace(r.text));
+    for (const r of read.slice(0, MAX_TRACES))
+      await ctx.evidence.text(r.kept, boundedTrace((await readInside(dir, r.name, TRACE_READ)) ?? ""));
     if (read.length > MAX_TRACES)
       note(
         ctx,
@@ -78,15 +91,19 @@ export async function traceTorch(
     return facts;
   } catch (error) {
     if (error instanceof CancelledError) throw error;
-    const hint = ctx.config.profile.torch_step
-      ? ""
-      : " (a long run makes a large trace: name the program's step function in profile.torch_step to trace a window of steps)";
-    note(ctx, `the PyTorch trace failed: ${(error as Error).message}${hint}`);
+    note(ctx, `the PyTorch trace failed: ${(error as Error).message}`);
     await ctx.evidence.audit("PyTorch trace failed", (error as Error).message);
     return null;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The fix for a trace too large to read, unless a step window is already set. */
+function stepHint(ctx: LoopContext): string {
+  return ctx.config.profile.torch_step
+    ? ""
+    : " (a long run makes a large trace: name the program's step function in profile.torch_step to trace a window of steps)";
 }
 
 function note(ctx: LoopContext, message: string): void {

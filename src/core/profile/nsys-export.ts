@@ -7,10 +7,12 @@
  * annotations), `TARGET_INFO_GPU` (the devices), and the enums `ENUM_CUDA_MEMCPY_OPER` /
  * `ENUM_CUDA_MEM_KIND` where the export has them. Runtime names lose nsys's API-version suffix
  * (`cudaLaunchKernel_v7000` → `cudaLaunchKernel`). A host thread is `globalTid`: pid = bits 24–47,
- * tid = bits 0–23. An export has no PyTorch operators or Python frames: call sites stay unknown.
+ * tid = bits 0–23; a GPU event's process is `globalPid`'s bits 24–47, kept in `args.process` to
+ * scope its correlation id. Times whose start or end is missing are skipped. An export has no
+ * PyTorch operators or Python frames: call sites stay unknown.
  */
 import { loadSqlite } from "../memory/sqlite.ts";
-import { type TorchTrace, TorchTraceError, type TraceEvent } from "./torch-trace.ts";
+import { emptyTrace, type TorchTrace, TorchTraceError, type TraceEvent } from "./torch-trace.ts";
 
 /** CUPTI's memcpy kinds (CUpti_ActivityMemcpyKind), the fallback when the export has no enum table. */
 const COPY_KINDS: Record<number, string> = {
@@ -100,92 +102,73 @@ export async function readNsysExport(file: string): Promise<TorchTrace> {
       args,
     });
     const hostThread = (globalTid: unknown): { pid: number; tid: string } => {
-      const g = BigInt(n(globalTid));
+      const g = BigInt(n(globalTid) || 0);
       return { pid: Number((g >> 24n) & 0xffffffn), tid: String(Number(g & 0xffffffn)) };
     };
-    const trace: TorchTrace = {
-      recorder: "nsys",
-      devices: tables.has("TARGET_INFO_GPU")
+    const trace = emptyTrace(
+      "nsys",
+      tables.has("TARGET_INFO_GPU")
         ? all("SELECT id, name, totalMemory FROM TARGET_INFO_GPU").map((r) => ({
             id: n(r.id),
             name: String(r.name),
             totalGlobalMem: n(r.totalMemory),
           }))
         : [],
-      ops: [],
-      python: [],
-      runtime: [],
-      kernels: [],
-      copies: [],
-      memsets: [],
-      annotations: [],
+    );
+    const put = (list: TraceEvent[], e: TraceEvent): void => {
+      if (Number.isFinite(e.ts) && Number.isFinite(e.dur)) list.push(e);
     };
-    if (tables.has("CUPTI_ACTIVITY_KIND_RUNTIME"))
-      for (const r of all(
-        "SELECT start, end, globalTid, correlationId, nameId FROM CUPTI_ACTIVITY_KIND_RUNTIME",
-      )) {
-        const t = hostThread(r.globalTid);
-        trace.runtime.push(
-          event(str(r.nameId).replace(/_v\d+$/, ""), t.pid, t.tid, r.start, r.end, {
-            correlation: n(r.correlationId),
-          }),
-        );
-      }
-    const gpuArgs = (r: Row): Record<string, unknown> => ({
-      correlation: n(r.correlationId),
-      device: n(r.deviceId),
-      stream: n(r.streamId),
-    });
-    if (tables.has("CUPTI_ACTIVITY_KIND_KERNEL"))
-      for (const r of all(
-        "SELECT start, end, deviceId, streamId, correlationId, globalPid, demangledName FROM CUPTI_ACTIVITY_KIND_KERNEL",
-      ))
-        trace.kernels.push(
-          event(
-            str(r.demangledName),
-            BigInt(n(r.globalPid)) >> 24n,
-            `stream ${n(r.streamId)}`,
-            r.start,
-            r.end,
-            gpuArgs(r),
-          ),
-        );
-    if (tables.has("CUPTI_ACTIVITY_KIND_MEMCPY"))
-      for (const r of all(
-        "SELECT start, end, deviceId, streamId, correlationId, globalPid, bytes, copyKind, srcKind, dstKind FROM CUPTI_ACTIVITY_KIND_MEMCPY",
-      )) {
-        // Kineto's name for a copy, which the copy facts read: "Memcpy HtoD (Pageable -> Device)".
-        const name = `Memcpy ${copyKinds[n(r.copyKind)] ?? "other"} (${memKinds[n(r.srcKind)] ?? "?"} -> ${memKinds[n(r.dstKind)] ?? "?"})`;
-        trace.copies.push(
-          event(name, BigInt(n(r.globalPid)) >> 24n, `stream ${n(r.streamId)}`, r.start, r.end, {
-            ...gpuArgs(r),
-            bytes: n(r.bytes),
-          }),
-        );
-      }
-    if (tables.has("CUPTI_ACTIVITY_KIND_MEMSET"))
-      for (const r of all(
-        "SELECT start, end, deviceId, streamId, correlationId, globalPid FROM CUPTI_ACTIVITY_KIND_MEMSET",
-      ))
-        trace.memsets.push(
-          event(
-            "Memset",
-            BigInt(n(r.globalPid)) >> 24n,
-            `stream ${n(r.streamId)}`,
-            r.start,
-            r.end,
-            gpuArgs(r),
-          ),
-        );
-    if (tables.has("NVTX_EVENTS"))
-      for (const r of all(
-        "SELECT start, end, globalTid, text, textId FROM NVTX_EVENTS WHERE end IS NOT NULL",
-      )) {
-        const t = hostThread(r.globalTid);
-        const text = r.text ?? (r.textId === null ? null : str(r.textId));
-        if (text !== null && text !== undefined)
-          trace.annotations.push(event(String(text), t.pid, t.tid, r.start, r.end, {}));
-      }
+    const processOf = (globalPid: unknown): number => Number((BigInt(n(globalPid) || 0) >> 24n) & 0xffffffn);
+    // `process` scopes the correlation ids, which repeat across the processes of one export.
+    const gpu = (r: Row, extra: Record<string, unknown> = {}): [number, string, Record<string, unknown>] => [
+      processOf(r.globalPid),
+      `stream ${n(r.streamId)}`,
+      {
+        correlation: n(r.correlationId),
+        device: n(r.deviceId),
+        stream: n(r.streamId),
+        process: processOf(r.globalPid),
+        ...extra,
+      },
+    ];
+    const rows = (table: string, columns: string): Row[] =>
+      tables.has(table) ? all(`SELECT ${columns} FROM ${table}`) : [];
+    for (const r of rows("CUPTI_ACTIVITY_KIND_RUNTIME", "start, end, globalTid, correlationId, nameId")) {
+      const t = hostThread(r.globalTid);
+      const name = str(r.nameId).replace(/_v\d+$/, "");
+      put(
+        trace.runtime,
+        event(name, t.pid, t.tid, r.start, r.end, { correlation: n(r.correlationId), process: t.pid }),
+      );
+    }
+    for (const r of rows(
+      "CUPTI_ACTIVITY_KIND_KERNEL",
+      "start, end, deviceId, streamId, correlationId, globalPid, demangledName",
+    )) {
+      const [pid, tid, args] = gpu(r);
+      put(trace.kernels, event(str(r.demangledName), pid, tid, r.start, r.end, args));
+    }
+    const copyColumns =
+      "start, end, deviceId, streamId, correlationId, globalPid, bytes, copyKind, srcKind, dstKind";
+    for (const r of rows("CUPTI_ACTIVITY_KIND_MEMCPY", copyColumns)) {
+      // Kineto's name for a copy, which the copy facts read: "Memcpy HtoD (Pageable -> Device)".
+      const name = `Memcpy ${copyKinds[n(r.copyKind)] ?? "other"} (${memKinds[n(r.srcKind)] ?? "?"} -> ${memKinds[n(r.dstKind)] ?? "?"})`;
+      const [pid, tid, args] = gpu(r, { bytes: n(r.bytes) });
+      put(trace.copies, event(name, pid, tid, r.start, r.end, args));
+    }
+    for (const r of rows(
+      "CUPTI_ACTIVITY_KIND_MEMSET",
+      "start, end, deviceId, streamId, correlationId, globalPid",
+    )) {
+      const [pid, tid, args] = gpu(r);
+      put(trace.memsets, event("Memset", pid, tid, r.start, r.end, args));
+    }
+    for (const r of rows("NVTX_EVENTS", "start, end, globalTid, text, textId")) {
+      const t = hostThread(r.globalTid);
+      const text = r.text ?? (r.textId === null || r.textId === undefined ? null : str(r.textId));
+      if (text !== null && r.end !== null)
+        put(trace.annotations, event(String(text), t.pid, t.tid, r.start, r.end, {}));
+    }
     for (const list of [trace.runtime, trace.kernels, trace.copies, trace.memsets, trace.annotations])
       list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
     return trace;

@@ -15,7 +15,7 @@
 import { median } from "../measure/stats.ts";
 import { SYNC_CALLS } from "./torch-copies.ts";
 import type { CallSite } from "./torch-sites.ts";
-import { endOf, numberArg, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
+import { endOf, launchIndex, launchKey, numberArg, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
 
 /** HTA's default `consecutive_kernel_delay`, µs (30 ns). */
 export const KERNEL_WAIT_US = 0.03;
@@ -79,11 +79,7 @@ export function gpuTimeline(
   const events = everything
     .filter((e) => firstDevice === null || numberArg(e, "device") === firstDevice)
     .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
-  const launchOf = new Map<number, TraceEvent>();
-  for (const r of trace.runtime) {
-    const c = numberArg(r, "correlation");
-    if (c !== null) launchOf.set(c, r);
-  }
+  const launchOf = launchIndex(trace);
   const origin = (events[0] as TraceEvent).ts;
   let busy = 0;
   let end = origin;
@@ -91,8 +87,7 @@ export function gpuTimeline(
   const idle = { hostWaitMs: 0, kernelWaitMs: 0, otherMs: 0 };
   for (const e of events) {
     if (e.ts > end) {
-      const corr = numberArg(e, "correlation");
-      const launch = corr === null ? undefined : launchOf.get(corr);
+      const launch = launchOf.get(launchKey(e));
       const gapUs = e.ts - end;
       const kind = launch && launch.ts > end ? "host-wait" : gapUs < KERNEL_WAIT_US ? "kernel-wait" : "other";
       idle[kind === "host-wait" ? "hostWaitMs" : kind === "kernel-wait" ? "kernelWaitMs" : "otherMs"] +=

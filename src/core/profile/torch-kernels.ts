@@ -9,7 +9,7 @@
 import { median } from "../measure/stats.ts";
 import type { OpInfo } from "./torch-ops.ts";
 import type { CallSite } from "./torch-sites.ts";
-import { numberArg, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
+import { launchIndex, launchKey, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
 
 /** One kernel name, summed over its launches. */
 export interface KernelFact {
@@ -41,23 +41,23 @@ export function kernelFacts(
   siteOf: (e: TraceEvent) => CallSite | null,
   n: number,
 ): KernelFact[] {
-  const launchOf = new Map<number, TraceEvent>();
-  for (const r of trace.runtime) {
-    const c = numberArg(r, "correlation");
-    if (c !== null) launchOf.set(c, r);
-  }
-  // Each kernel's launching operator; an operator's FLOPs and bytes are split over its kernels.
+  const launchOf = launchIndex(trace);
+  // Each kernel's launching operator. An operator's bytes are split over the kernels it launched,
+  // its FLOPs over the kernels launched under the call that carries them (a conv2d's FLOPs over
+  // the kernels of all its children), each in proportion to duration.
   const launched = new Map<TraceEvent, { op: OpInfo; launch: TraceEvent }>();
-  const opKernelUs = new Map<string, number>();
-  const opKey = (launch: TraceEvent, op: OpInfo): string =>
-    `${launch.pid}/${launch.tid}/${op.name}/${op.start}`;
+  const bytesUs = new Map<string, number>();
+  const flopsUs = new Map<string, number>();
+  const add = (m: Map<string, number>, key: string, us: number): void => {
+    m.set(key, (m.get(key) ?? 0) + us);
+  };
   for (const k of trace.kernels) {
-    const corr = numberArg(k, "correlation");
-    const launch = corr === null ? undefined : launchOf.get(corr);
+    const launch = launchOf.get(launchKey(k));
     const op = launch ? opOf(launch) : null;
     if (!launch || !op) continue;
     launched.set(k, { op, launch });
-    opKernelUs.set(opKey(launch, op), (opKernelUs.get(opKey(launch, op)) ?? 0) + k.dur);
+    add(bytesUs, op.key, k.dur);
+    if (op.flopsKey) add(flopsUs, op.flopsKey, k.dur);
   }
   let allUs = 0;
   type Acc = {
@@ -77,10 +77,11 @@ export function kernelFacts(
     const link = launched.get(k);
     if (link) {
       const { op, launch } = link;
-      const share = k.dur / Math.max(1e-9, opKernelUs.get(opKey(launch, op)) ?? k.dur);
-      if (op.flops !== null) s.flops = (s.flops ?? 0) + op.flops * share;
+      const part = (m: Map<string, number>, key: string): number =>
+        k.dur / Math.max(1e-9, m.get(key) ?? k.dur);
+      if (op.flops !== null && op.flopsKey) s.flops = (s.flops ?? 0) + op.flops * part(flopsUs, op.flopsKey);
       if (op.inputBytes !== null)
-        s.bytes = (s.bytes ?? 0) + (op.inputBytes + (op.largestInputBytes ?? 0)) * share;
+        s.bytes = (s.bytes ?? 0) + (op.inputBytes + (op.largestInputBytes ?? 0)) * part(bytesUs, op.key);
       const site = op.site ?? siteOf(launch);
       const prev = s.ops.get(op.name);
       s.ops.set(op.name, [{ ...op, site }, (prev?.[1] ?? 0) + k.dur]);

@@ -4,7 +4,7 @@
  * (`with_flops`), and the Python call site; plus the `.item()`-style host reads of tensor values.
  */
 import { median } from "../measure/stats.ts";
-import { type CallSite, innermostEnclosing } from "./torch-sites.ts";
+import { byThreadOf, type CallSite, nestingIndex } from "./torch-sites.ts";
 import { endOf, numberArg, type TorchTrace, type TraceEvent } from "./torch-trace.ts";
 
 /** One operator name, summed over its calls. */
@@ -14,7 +14,8 @@ export interface OperatorFact {
   /** Self time, ms, and its share of all operators' self time, %. */
   selfMs: number;
   selfPct: number;
-  /** Time with nested operators, ms (calls nested in a call of the same name counted once). */
+  /** Time with nested operators, ms (the sum of every call's duration: a call nested in a call of
+   *  the same name counts in both). */
   totalMs: number;
   /** The most frequent `Input Dims` (compact JSON, e.g. `[[256,64],[64]]`), null when not recorded. */
   shapes: string | null;
@@ -32,11 +33,13 @@ export interface ScalarReads {
 /** What the kernel facts need of the operator that launched a kernel. */
 export interface OpInfo {
   name: string;
-  /** The operator call's start, µs (with its thread, it names the call). */
-  start: number;
+  /** Names this operator call (thread, start, name). */
+  key: string;
   site: CallSite | null;
-  /** `args.flops` of the operator or its nearest enclosing operator that has them, or null. */
+  /** `args.flops` of the operator or its nearest enclosing operator that has them, or null; and
+   *  the key of the call that carries them (several launching children share one owner's FLOPs). */
   flops: number | null;
+  flopsKey: string | null;
   /** Bytes of the inputs (`Input Dims` × `Input type` sizes) of the same operator, or null when
    *  not recorded. */
   inputBytes: number | null;
@@ -113,13 +116,8 @@ export function operatorFacts(
   const selfUs = new Map<TraceEvent, number>();
   const topLevelSelf: number[] = [];
   let hostUs = 0;
-  const threads = new Map<string, TraceEvent[]>();
-  for (const op of trace.ops) {
-    const key = `${op.pid}/${op.tid}`;
-    const list = threads.get(key);
-    if (list) list.push(op);
-    else threads.set(key, [op]);
-  }
+  const threads = byThreadOf(trace.ops);
+  const indexes = new Map([...threads].map(([key, ops]) => [key, nestingIndex(ops)]));
   const topLevel = new Set<TraceEvent>();
   const parentOf = new Map<TraceEvent, TraceEvent>();
   for (const ops of threads.values()) {
@@ -201,18 +199,17 @@ export function operatorFacts(
       sites: [...reads.values()].sort((a, b) => b.count - a.count).slice(0, 5),
     },
     opOf: (e) => {
-      const threadOps = threads.get(`${e.pid}/${e.tid}`);
-      const op = threadOps ? innermostEnclosing(threadOps, e) : null;
+      const op = indexes.get(`${e.pid}/${e.tid}`)?.(e) ?? null;
       if (!op) return null;
-      let flops: number | null = null;
-      for (let o: TraceEvent | undefined = op; o && flops === null; o = parentOf.get(o))
-        flops = numberArg(o, "flops");
+      let owner: TraceEvent | undefined = op;
+      while (owner && numberArg(owner, "flops") === null) owner = parentOf.get(owner);
       const bytes = inputBytes(op);
       return {
         name: op.name,
-        start: op.ts,
+        key: `${op.pid}/${op.tid}/${op.ts}/${op.name}`,
         site: siteOf(op),
-        flops,
+        flops: owner ? numberArg(owner, "flops") : null,
+        flopsKey: owner ? `${owner.pid}/${owner.tid}/${owner.ts}/${owner.name}` : null,
         inputBytes: bytes.total,
         largestInputBytes: bytes.largest,
       };

@@ -57,14 +57,9 @@ export function siteResolver(trace: TorchTrace, root: string): (e: TraceEvent) =
     if (!frameCache.has(frame)) frameCache.set(frame, frameSite(frame, toRepo, root));
     return frameCache.get(frame) ?? null;
   };
-  const byThread = new Map<string, TraceEvent[]>();
-  for (const p of trace.python) {
-    if (site(p.name) === null) continue; // only the repository's frames can answer
-    const key = `${p.pid}/${p.tid}`;
-    const list = byThread.get(key) ?? [];
-    list.push(p);
-    byThread.set(key, list);
-  }
+  const byThread = new Map<string, (e: TraceEvent) => TraceEvent | null>();
+  for (const [key, frames] of byThreadOf(trace.python.filter((p) => site(p.name) !== null)))
+    byThread.set(key, nestingIndex(frames)); // only the repository's frames can answer
   const fromStack = (e: TraceEvent): CallSite | null => {
     const stack = e.args["Call stack"];
     if (typeof stack !== "string") return null;
@@ -75,35 +70,52 @@ export function siteResolver(trace: TorchTrace, root: string): (e: TraceEvent) =
     return null;
   };
   return (e) => {
-    const frames = byThread.get(`${e.pid}/${e.tid}`);
-    if (frames) {
-      const inner = innermostEnclosing(frames, e);
-      if (inner) return site(inner.name);
-    }
-    return fromStack(e);
+    const inner = byThread.get(`${e.pid}/${e.tid}`)?.(e);
+    return inner ? site(inner.name) : fromStack(e);
   };
 }
 
 /**
- * The innermost of `frames` (sorted by start; properly nested, as one thread's frames are) that
- * encloses `e`'s start: the latest-starting frame with start ≤ e.ts < end, found by binary search
- * for the last frame starting at or before e.ts and walking back over the frames that ended.
- * Walks at most the nesting depth plus the closed siblings in between.
+ * An index of one thread's properly nested events (sorted by start, longer first on ties, as
+ * parseTorchTrace sorts them): `enclosing(e)` is the innermost event with start ≤ e.ts < end, or
+ * null. One stack sweep gives each event its parent; a query is a binary search for the last event
+ * starting at or before e.ts, then a climb through parents past those that ended — at most the
+ * nesting depth, however many closed siblings lie in between.
  */
-export function innermostEnclosing(frames: readonly TraceEvent[], e: TraceEvent): TraceEvent | null {
-  let lo = 0;
-  let hi = frames.length - 1;
-  let last = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if ((frames[mid] as TraceEvent).ts <= e.ts) {
-      last = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
+export function nestingIndex(events: readonly TraceEvent[]): (e: TraceEvent) => TraceEvent | null {
+  const parent = new Int32Array(events.length).fill(-1);
+  const stack: number[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i] as TraceEvent;
+    while (stack.length && endOf(events[stack[stack.length - 1] as number] as TraceEvent) <= ev.ts)
+      stack.pop();
+    parent[i] = stack.length ? (stack[stack.length - 1] as number) : -1;
+    stack.push(i);
   }
-  for (let i = last, walked = 0; i >= 0 && walked < 10_000; i--, walked++) {
-    const f = frames[i] as TraceEvent;
-    if (endOf(f) >= e.ts) return f;
+  return (e) => {
+    let lo = 0;
+    let hi = events.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((events[mid] as TraceEvent).ts <= e.ts) {
+        i = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    while (i >= 0 && endOf(events[i] as TraceEvent) <= e.ts) i = parent[i] as number;
+    return i >= 0 ? (events[i] as TraceEvent) : null;
+  };
+}
+
+/** `events` grouped by thread (`pid/tid`), each group in the order given. */
+export function byThreadOf(events: readonly TraceEvent[]): Map<string, TraceEvent[]> {
+  const out = new Map<string, TraceEvent[]>();
+  for (const e of events) {
+    const key = `${e.pid}/${e.tid}`;
+    const list = out.get(key);
+    if (list) list.push(e);
+    else out.set(key, [e]);
   }
-  return null;
+  return out;
 }

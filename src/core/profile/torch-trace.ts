@@ -107,22 +107,14 @@ export function parseTorchTrace(text: string, file: string): TorchTrace {
   const raw = root && typeof root === "object" ? root.traceEvents : undefined;
   if (!Array.isArray(raw))
     throw new TorchTraceError(`${file} has no "traceEvents" array: not a torch.profiler trace`);
-  const trace: TorchTrace = {
-    recorder:
-      root?.perfloopRecorder === "nsys"
-        ? "nsys"
-        : root?.perfloopRecorder === "legacy" || Array.isArray(doc)
-          ? "legacy"
-          : "kineto",
-    devices: readDevices(root?.deviceProperties),
-    ops: [],
-    python: [],
-    runtime: [],
-    kernels: [],
-    copies: [],
-    memsets: [],
-    annotations: [],
-  };
+  const trace = emptyTrace(
+    root?.perfloopRecorder === "nsys"
+      ? "nsys"
+      : root?.perfloopRecorder === "legacy" || Array.isArray(doc)
+        ? "legacy"
+        : "kineto",
+    readDevices(root?.deviceProperties),
+  );
   let complete = 0;
   for (const item of raw) {
     const parsed = eventSchema.safeParse(item);
@@ -172,6 +164,21 @@ function readDevices(value: unknown): TraceDevice[] {
     });
   }
   return out;
+}
+
+/** A trace with no events yet. */
+export function emptyTrace(recorder: TorchTrace["recorder"], devices: TraceDevice[]): TorchTrace {
+  return {
+    recorder,
+    devices,
+    ops: [],
+    python: [],
+    runtime: [],
+    kernels: [],
+    copies: [],
+    memsets: [],
+    annotations: [],
+  };
 }
 
 /** The event's end, µs. */
@@ -224,4 +231,26 @@ export function toChromeTrace(trace: TorchTrace): string {
     })),
     traceEvents: events,
   });
+}
+
+/**
+ * The key linking GPU work to the host call that launched it: the CUPTI `correlation` id, scoped
+ * by `args.process` where a trace holds several processes (an nsys export of torchrun or DDP, whose
+ * ids repeat across processes); a Kineto trace is one process. "" when the event has no id.
+ */
+export function launchKey(e: TraceEvent): string {
+  const c = numberArg(e, "correlation");
+  if (c === null) return "";
+  const p = e.args.process;
+  return `${typeof p === "number" ? p : ""}/${c}`;
+}
+
+/** The host runtime calls of `trace` by launchKey. */
+export function launchIndex(trace: TorchTrace): Map<string, TraceEvent> {
+  const out = new Map<string, TraceEvent>();
+  for (const r of trace.runtime) {
+    const key = launchKey(r);
+    if (key) out.set(key, r);
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ Loaded by ``sitecustomize.py`` (by location, as module ``_perfloop_torch``) when
 ``PERFLOOP_TORCH_DIR`` is set. perfloop sets it only in a profiling run of its own, without
 cProfile (``PERFLOOP_PROFILE_DIR`` unset): ``with_stack`` and cProfile both need CPython's one
 profile hook per thread (torch 1.13 then fails with "Python replay stack is empty"), and cProfile's
-overhead would inflate the host time between kernels. See ``src/core/profile/torch-run.ts``.
+overhead would inflate the host time between kernels. See ``src/core/loop/torch-trace-run.ts``.
 
 What it records:
 
@@ -25,6 +25,10 @@ What it records:
     ``args["Call stack"]`` innermost frame first, as Kineto traces of torch 1.8–1.10 had it),
     marked ``"perfloopRecorder": "legacy"``.
 * A process forked from a traced one writes nothing (it holds the parent's profiler state).
+* Starting the profiler with the CUDA activity initialises CUDA in that process: a program whose
+  parent imports torch but leaves CUDA to forked children (CUDA cannot be used after a fork once
+  initialised) fails in this run; name a step function that runs in the child, or set
+  ``profile.torch: off``.
 * The legacy layout keeps at most 300,000 events (the earliest); a Kineto export is written whole,
   and perfloop refuses to read one over 512 MiB: name a step function for long programs.
 
@@ -72,20 +76,30 @@ class _Finder:
 
     def __init__(self, watch):
         self._watch = watch
+        self._asking = set()  # (thread, name) being looked up: another finder may ask back
 
     def find_spec(self, name, path=None, target=None):
         after = self._watch.get(name)
         if after is None:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Loader(spec.loader, after)
-                return spec
-        return None
+        import _thread
+
+        asking = (_thread.get_ident(), name)
+        if asking in self._asking:
+            return None
+        self._asking.add(asking)
+        try:
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                        spec.loader = _Loader(spec.loader, after)
+                    return spec
+            return None
+        finally:
+            self._asking.discard(asking)
 
 
 def _start():
@@ -132,14 +146,18 @@ def _on_step():
 
 
 def _wrap_step(module, attribute):
-    """Wraps ``module.<attribute>`` (``function`` or ``Class.method``) to count steps."""
+    """Wraps ``module.<attribute>`` (``function`` or ``Class.method``) to count steps; a
+    ``staticmethod`` or ``classmethod`` stays one."""
     import functools
+    import inspect
 
     owner = module
     *outer, last = attribute.split(".")
     for name in outer:
         owner = getattr(owner, name)
-    original = getattr(owner, last)
+    raw = inspect.getattr_static(owner, last)
+    kind = type(raw) if isinstance(raw, (staticmethod, classmethod)) else None
+    original = raw.__func__ if kind else raw
 
     @functools.wraps(original)
     def step(*args, **kwargs):
@@ -151,7 +169,7 @@ def _wrap_step(module, attribute):
             except Exception:
                 pass
 
-    setattr(owner, last, step)
+    setattr(owner, last, kind(step) if kind else step)
     if _env_int("PERFLOOP_TORCH_SKIP", 1) == 0:
         _start()
 
@@ -218,11 +236,19 @@ def _write(pid):
         return True
     directory = _state["dir"]
     os.makedirs(directory, exist_ok=True)
-    final = os.path.join(directory, "torch-%d.json" % pid)
     if _state["kineto"]:
-        tmp = os.path.join(directory, ".torch-%d.json.tmp" % pid)
-        prof.export_chrome_trace(tmp)
-        os.replace(tmp, final)
+        import time
+
+        name = "torch-%d.json" % pid
+        if os.path.exists(os.path.join(directory, name)):  # pid reuse: keep both
+            name = "torch-%d-%d.json" % (pid, time.time_ns())
+        tmp = os.path.join(directory, ".%s.tmp" % name)
+        try:
+            prof.export_chrome_trace(tmp)
+            os.replace(tmp, os.path.join(directory, name))
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     else:
         _exit.write_json_atomic(directory, "torch", pid, _legacy_doc(prof, pid, _state["cwd"]))
     return True
