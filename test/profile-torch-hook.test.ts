@@ -58,6 +58,14 @@ async function python(args: string[], env: Record<string, string>): Promise<stri
   return stdout;
 }
 
+/** The facts of the one trace the hook wrote into `out`. */
+async function traceFacts(out: string) {
+  const names = await traces(out);
+  expect(names).toHaveLength(1);
+  const text = await readFile(path.join(out, names[0] as string), "utf8");
+  return torchFacts(parseTorchTrace(text, "t"), dir, "t");
+}
+
 async function traces(out: string): Promise<string[]> {
   return (await readdir(out).catch(() => [] as string[])).filter((n) => /^torch-\d+\.json$/.test(n));
 }
@@ -70,13 +78,7 @@ describe("the PyTorch trace hook", () => {
       torchTraceEnv({}, out, { torch_steps: 5, torch_skip: 1 }),
     );
     expect(stdout.trim()).toBe("5120.0"); // 10 steps × 8·4 entries of 16
-    const [name] = await traces(out);
-    expect(name).toBeDefined();
-    const facts = torchFacts(
-      parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
-      dir,
-      "t",
-    );
+    const facts = await traceFacts(out);
     expect(facts.scalarReads.count).toBe(10);
     expect(facts.scalarReads.sites[0]?.site).toEqual({ file: "work/steps.py", line: 4, function: "step" });
     expect(facts.operators.map((o) => o.name)).toContain("aten::relu");
@@ -88,12 +90,7 @@ describe("the PyTorch trace hook", () => {
       ["-m", "work.main"],
       torchTraceEnv({}, out, { torch_step: "work.steps:step", torch_steps: 3, torch_skip: 2 }),
     );
-    const [name] = await traces(out);
-    const facts = torchFacts(
-      parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
-      dir,
-      "t",
-    );
+    const facts = await traceFacts(out);
     expect(facts.scalarReads.count).toBe(3);
   }, 60_000);
 
@@ -108,12 +105,7 @@ describe("the PyTorch trace hook", () => {
         torchTraceEnv({}, out, { torch_step: target, torch_steps: 4, torch_skip: 0 }),
       );
       expect(stdout.trim()).toBe("5120.0");
-      const [name] = await traces(out);
-      const facts = torchFacts(
-        parseTorchTrace(await readFile(path.join(out, name as string), "utf8"), "t"),
-        dir,
-        "t",
-      );
+      const facts = await traceFacts(out);
       expect(facts.scalarReads.count).toBe(4);
     }
   }, 60_000);
