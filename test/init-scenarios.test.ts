@@ -77,6 +77,11 @@ describe("perfloop init scenarios", () => {
     expect(config.benchmark.output).toBe(chosen?.output ?? "exact");
     expect(outcome.benchmarkFound).toBe(outcome.detection.benchmark !== null);
     expect(outcome.testFound).toBe(outcome.detection.test !== null);
+    // A project importing torch gets the trace's step window, commented out, with where torch is.
+    const text = await readFile(join(dir, ".github/perfloop.yml"), "utf8");
+    const torch = outcome.detection.gpu.find((g) => g.what === "torch");
+    expect(text.includes("#   torch_step:")).toBe(torch !== undefined);
+    if (torch) expect(text).toContain(`# PyTorch is imported (${torch.evidence[0]?.file}`);
 
     // Every evidence file is named in the explanation; a placeholder is announced on stderr.
     for (const b of outcome.detection.benchmarks)

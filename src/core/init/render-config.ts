@@ -97,6 +97,28 @@ function benchmarkSection(d: Detection): string[] {
   return lines;
 }
 
+/**
+ * With torch imported: the PyTorch trace, commented out (README, "GPU programs"): perfloop records
+ * one by itself; a long program should bound it to a window of steps. [] without torch.
+ */
+function torchSection(d: Detection): string[] {
+  const torch = d.gpu.find((g) => g.kind === "python-import" && g.what === "torch");
+  if (!torch) return [];
+  const where = torch.evidence[0]
+    ? ` (${torch.evidence[0].file}${torch.evidence[0].line ? `:${torch.evidence[0].line}` : ""})`
+    : "";
+  return [
+    `# PyTorch is imported${where}: perfloop records a torch.profiler trace of the benchmark in a`,
+    "# profiling run of its own, for kernel, operator and sync facts. For a long run, trace a window",
+    "# of steps: name the function one step runs, as imported (not in __main__).",
+    "# profile:",
+    "#   torch_step: mypkg.train:train_step",
+    "#   torch_skip: 1",
+    "#   torch_steps: 5",
+    "",
+  ];
+}
+
 /** `text` as comment lines of at most ~100 characters. */
 function wrap(text: string, prefix: string): string[] {
   const out: string[] = [];
@@ -142,6 +164,7 @@ export function renderConfig(d: Detection): string {
     "  # Measured runs per side: with 10 a p-value can fall well below alpha = 0.01 (5 is the floor).",
     "  runs: 10",
     "",
+    ...torchSection(d),
     "# LLM rewrites (optional; without a model perfloop tunes the knobs declared under `tune`):",
     "# model:",
     "#   name: gpt-4.1",
