@@ -19,6 +19,7 @@ import {
   profilesFolderFor,
 } from "../src/core/loop/profile-files.ts";
 import { parseFolded } from "../src/core/profile/folded.ts";
+import { readProfileDir } from "../src/core/profile/profile-dir.ts";
 import { profilesSection } from "../src/core/report/profiles.ts";
 import { renderReport } from "../src/core/report/report.ts";
 import { improved } from "./report-helpers.ts";
@@ -73,7 +74,7 @@ describe("profilesFolderFor", () => {
 describe("keepProfiles", () => {
   it("writes speedscope JSON, collapsed stacks per process and the raw .cpuprofile", async () => {
     const dir = await profileDir("baseline");
-    const kept = await keepProfiles(ctx, dir, tree, "profiles");
+    const kept = await keepProfiles(ctx, await readProfileDir(dir), tree, "profiles");
     expect(kept).toMatchObject({
       speedscope: "profiles/profile.speedscope.json",
       folded: expect.arrayContaining([
@@ -112,7 +113,7 @@ describe("keepProfiles", () => {
       "py-1.json": "{not json",
       "CPU.20260101.120001.77.0.002.cpuprofile": JSON.stringify(big),
     });
-    const kept = await keepProfiles(ctx, dir, tree, "rounds/2/profiles");
+    const kept = await keepProfiles(ctx, await readProfileDir(dir), tree, "rounds/2/profiles");
     expect(kept.notes).toEqual([
       expect.stringMatching(/^py-1\.json not kept: /),
       expect.stringMatching(
@@ -125,7 +126,12 @@ describe("keepProfiles", () => {
   });
 
   it("writes nothing for a run that left no profile", async () => {
-    const kept = await keepProfiles(ctx, path.join(work, "no-such-dir"), tree, "rounds/3/profiles");
+    const kept = await keepProfiles(
+      ctx,
+      await readProfileDir(path.join(work, "no-such-dir")),
+      tree,
+      "rounds/3/profiles",
+    );
     expect(kept).toMatchObject({ speedscope: null, folded: [], cpuprofiles: [], notes: [] });
     expect([...evidence.files().keys()].some((k) => k.startsWith("rounds/3/"))).toBe(false);
   });

@@ -5,7 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHotSpots } from "../src/core/profile/hotspots.ts";
-import { pythonProfileEnv, readPythonProfiles, SITECUSTOMIZE_DIR } from "../src/core/profile/python.ts";
+import { readProfileDir } from "../src/core/profile/profile-dir.ts";
+import { pythonProfileEnv, SITECUSTOMIZE_DIR } from "../src/core/profile/python.ts";
 import type { HotSpot } from "../src/core/types.ts";
 
 const run = promisify(execFile);
@@ -84,7 +85,7 @@ describe("pythonProfileEnv", () => {
   });
 
   it("reads a missing profile directory as no profiles", async () => {
-    expect(await readPythonProfiles(path.join(tmpdir(), "perfloop-no-such-dir"))).toEqual([]);
+    expect(await readProfileDir(path.join(tmpdir(), "perfloop-no-such-dir"))).toEqual([]);
   });
 });
 

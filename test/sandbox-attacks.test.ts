@@ -3,7 +3,7 @@
  * try to read a planted secret and other processes' environments, write outside their tree, reach a
  * host unix socket or the host's loopback, leave daemons behind, fill memory, files and /tmp, and
  * take the timing runner's descriptors. Each attack runs in the real bubblewrap sandbox (CI installs
- * it: scripts/ensure-sandbox.sh), with the network off and on, and must fail.
+ * it: scripts/ensure-tools.sh), with the network off and on, and must fail.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";

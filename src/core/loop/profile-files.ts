@@ -14,12 +14,10 @@
  * ceiling, which would cut a larger one into invalid JSON) and 16 MiB of raw .cpuprofile files per
  * bundle. What is left out is said in audit.log and in the returned notes.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { PROFILE_READ, readInside } from "../fs/inside.ts";
 import { toFolded } from "../profile/folded.ts";
 import { cpuProfileStacks } from "../profile/node-stacks.ts";
-import { parsePythonProfile } from "../profile/python.ts";
+import type { ProfileFile } from "../profile/profile-dir.ts";
 import { pythonProfileStacks } from "../profile/python-stacks.ts";
 import { toSpeedscope } from "../profile/speedscope.ts";
 import { displayPaths, type PruneOptions, pruneStacks, type StackProfile } from "../profile/stacks.ts";
@@ -63,15 +61,16 @@ interface Loaded {
 }
 
 /**
- * Reads the profiles a profiling run left in `profileDir` (`py-*.json`, `*.cpuprofile`) and writes
- * them into the bundle folder `folder` (see the module docs for names and bounds). Never throws: a
- * profile that cannot be read is skipped with a note (the hot spots report it on their own), and a
- * failure to write is noted and audited — keeping the files must not cost the profiling run.
+ * Writes the profiles a profiling run left (`files`, read once by profile/profile-dir.ts
+ * `readProfileDir`) into the bundle folder `folder` (see the module docs for names and bounds).
+ * Never throws: a profile that could not be read is skipped with a note (the hot spots report it
+ * on their own), and a failure to write is noted and audited — keeping the files must not cost the
+ * profiling run.
  * @param tree the profiled tree: files inside it are shown relative to it.
  */
 export async function keepProfiles(
   ctx: LoopContext,
-  profileDir: string,
+  files: readonly ProfileFile[],
   tree: string,
   folder: string,
 ): Promise<KeptProfiles> {
@@ -84,7 +83,7 @@ export async function keepProfiles(
     notes: [],
   };
   try {
-    const loaded = await loadProfiles(profileDir, tree, kept.notes);
+    const loaded = loadProfiles(files, tree, kept.notes);
     loaded.sort((a, b) => b.stacks.totalUs - a.stacks.totalUs || (a.file < b.file ? -1 : 1));
     if (loaded.length > MAX_PROCESSES)
       kept.notes.push(
@@ -129,35 +128,22 @@ export async function keepProfiles(
   return kept;
 }
 
-/** Every readable profile of `profileDir` as stacks; unreadable ones are noted and skipped. */
-async function loadProfiles(profileDir: string, tree: string, notes: string[]): Promise<Loaded[]> {
-  let names: string[];
-  try {
-    names = (await readdir(profileDir)).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+/** Every readable profile as stacks; unreadable ones and those whose stacks fail are noted and skipped. */
+function loadProfiles(files: readonly ProfileFile[], tree: string, notes: string[]): Loaded[] {
   const file = displayPaths(tree);
   const out: Loaded[] = [];
-  for (const name of names) {
-    const python = /^py-.*\.json$/.test(name);
-    if (!python && !name.endsWith(".cpuprofile")) continue;
+  for (const f of files) {
     try {
-      const text = (await readInside(profileDir, name, PROFILE_READ)) ?? "";
-      const json: unknown = JSON.parse(text);
-      if (python) {
-        const stacks = pythonProfileStacks(parsePythonProfile(json, name), {
-          file,
-          minShare: PRUNE.minShare,
-        });
-        out.push({ file: name, stem: name.replace(/\.json$/, ""), stacks, raw: null });
+      if (f.kind === "unreadable") throw f.error;
+      if (f.kind === "python") {
+        const stacks = pythonProfileStacks(f.profile, { file, minShare: PRUNE.minShare });
+        out.push({ file: f.name, stem: f.name.replace(/\.json$/, ""), stacks, raw: null });
       } else {
-        const stacks = cpuProfileStacks(json, { file, name: nodeProcessName(name), source: name });
-        out.push({ file: name, stem: name.replace(/\.cpuprofile$/, ""), stacks, raw: text });
+        const stacks = cpuProfileStacks(f.json, { file, name: nodeProcessName(f.name), source: f.name });
+        out.push({ file: f.name, stem: f.name.replace(/\.cpuprofile$/, ""), stacks, raw: f.text });
       }
     } catch (error) {
-      notes.push(`${name} not kept: ${(error as Error).message}`);
+      notes.push(`${f.name} not kept: ${(error as Error).message}`);
     }
   }
   return out;

@@ -11,8 +11,9 @@ import os from "node:os";
 import path from "node:path";
 import { CancelledError } from "../exec/cancel.ts";
 import { checkPatchPolicy } from "../patch/policy.ts";
-import { profileEnv, readHotSpots } from "../profile/hotspots.ts";
-import { SITECUSTOMIZE_DIR as PROFILER_DIR, pythonImportedTorch } from "../profile/python.ts";
+import { hotSpotsOf, profileEnv } from "../profile/hotspots.ts";
+import { importedTorch, type ProfileFile, readProfileDir } from "../profile/profile-dir.ts";
+import { SITECUSTOMIZE_DIR as PROFILER_DIR } from "../profile/python.ts";
 import type { TorchFacts } from "../profile/torch-facts.ts";
 import type { HotSpot } from "../types.ts";
 import { commandLog, type LoopContext, patchPolicyOf, runInTree } from "./context.ts";
@@ -79,6 +80,7 @@ async function profileRun(
   env: Record<string, string>,
 ): Promise<{ hotSpots: HotSpot[]; importedTorch: boolean }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-profile-"));
+  let files: ProfileFile[] = [];
   try {
     const result = await runInTree(ctx, ctx.config.benchmark.command, tree, {
       env: profileEnv({ ...ctx.baseEnv, ...env }, dir),
@@ -87,10 +89,11 @@ async function profileRun(
       extra: { writable: [dir], readOnly: [PROFILER_DIR] },
     });
     await ctx.evidence.text(evidence.log, commandLog(result));
+    // Read once: the bundle's files, the torch question and the hot spots all use these.
+    files = await readProfileDir(dir);
     // Before the hot spots: a malformed profile costs them, not the files of the others.
-    await keepProfiles(ctx, dir, tree, profilesFolderFor(evidence.log));
-    const importedTorch = await pythonImportedTorch(dir);
-    const hotSpots = await editableOnly(ctx, tree, await readHotSpots(dir, tree));
+    await keepProfiles(ctx, files, tree, profilesFolderFor(evidence.log));
+    const hotSpots = await editableOnly(ctx, tree, hotSpotsOf(files, tree));
     await ctx.evidence.json(evidence.json, hotSpots);
     if (hotSpots.length === 0)
       ctx.emit({
@@ -98,12 +101,12 @@ async function profileRun(
         message:
           "profiling found no hot spot in the repository's own Python or Node code that a candidate may edit",
       });
-    return { hotSpots, importedTorch };
+    return { hotSpots, importedTorch: importedTorch(files) };
   } catch (error) {
     if (error instanceof CancelledError) throw error;
     ctx.emit({ type: "note", message: `profiling failed: ${(error as Error).message}` });
     await ctx.evidence.audit("profiling failed", (error as Error).message);
-    return { hotSpots: [], importedTorch: false };
+    return { hotSpots: [], importedTorch: importedTorch(files) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

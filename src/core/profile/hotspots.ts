@@ -6,8 +6,9 @@
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import type { HotSpot } from "../types.ts";
-import { nodeProfileEnv, readNodeProfiles } from "./node.ts";
-import { pythonProfileEnv, readPythonProfiles } from "./python.ts";
+import { cpuProfileFunctionTimes, nodeProfileEnv } from "./node.ts";
+import { type ProfileFile, readProfileDir } from "./profile-dir.ts";
+import { pythonFunctionTimes, pythonProfileEnv } from "./python.ts";
 
 /**
  * Times of one function in one profiled process (or thread), as a profiler reports them.
@@ -139,16 +140,29 @@ export function profileEnv(baseEnv: Record<string, string>, profileDir: string):
 }
 
 /**
- * Reads every Python (`py-*.json`) and Node (`*.cpuprofile`) profile in `profileDir` and
- * returns the repository's hot spots (toHotSpots). Call it after the command has exited: files
- * are written at process exit. Throws PythonProfileReadError / NodeProfileReadError for a
- * malformed profile file.
+ * The repository's hot spots (toHotSpots) of a profiling run's profiles (profile-dir.ts).
+ * @throws PythonProfileReadError / NodeProfileReadError for the first profile that could not be
+ *   read: a malformed profile costs the hot spots, rather than silently leaving a process out.
  */
+export function hotSpotsOf(
+  files: readonly ProfileFile[],
+  repoRoot: string,
+  opts: HotSpotOptions = {},
+): HotSpot[] {
+  const raw: RawFunctionTimes[] = [];
+  for (const f of files) {
+    if (f.kind === "unreadable") throw f.error;
+    if (f.kind === "python") raw.push(...pythonFunctionTimes(f.profile));
+    else raw.push(...cpuProfileFunctionTimes(f.json, f.file));
+  }
+  return toHotSpots(raw, repoRoot, opts);
+}
+
+/** readProfileDir then hotSpotsOf: the hot spots of the profiles in `profileDir`. */
 export async function readHotSpots(
   profileDir: string,
   repoRoot: string,
   opts: HotSpotOptions = {},
 ): Promise<HotSpot[]> {
-  const [python, node] = await Promise.all([readPythonProfiles(profileDir), readNodeProfiles(profileDir)]);
-  return toHotSpots([...python, ...node], repoRoot, opts);
+  return hotSpotsOf(await readProfileDir(profileDir), repoRoot, opts);
 }

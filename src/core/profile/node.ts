@@ -1,13 +1,6 @@
-/**
- * Node profiling for any command: `NODE_OPTIONS=--cpu-prof --cpu-prof-dir=…` makes every Node
- * process (and worker thread) of the command write a V8 `.cpuprofile` at exit; this module sets
- * that up and turns the profiles into per-function times. docs/design.md, "Profiling".
- */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { PROFILE_READ, readInside } from "../fs/inside.ts";
 import type { RawFunctionTimes } from "./hotspots.ts";
 
 /** Thrown when a `.cpuprofile` cannot be read or is not in V8's CPU profile format. */
@@ -180,31 +173,4 @@ export function cpuProfileFunctionTimes(json: unknown, source = "<cpuprofile>"):
       cumulativeMs: (cumulativeUs.get(key) ?? 0) / 1000,
     };
   });
-}
-
-/**
- * Reads every `*.cpuprofile` in `profileDir` (one per Node process or worker thread) and returns
- * their per-function times (see cpuProfileFunctionTimes), all profiles concatenated, unmerged.
- * A missing directory gives []. Throws NodeProfileReadError for an unreadable or malformed file.
- */
-export async function readNodeProfiles(profileDir: string): Promise<RawFunctionTimes[]> {
-  let names: string[];
-  try {
-    names = await readdir(profileDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new NodeProfileReadError(profileDir, { cause: error });
-  }
-  const out: RawFunctionTimes[] = [];
-  for (const name of names.filter((n) => n.endsWith(".cpuprofile")).sort()) {
-    const file = path.join(profileDir, name);
-    let json: unknown;
-    try {
-      json = JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? "");
-    } catch (error) {
-      throw new NodeProfileReadError(file, { cause: error });
-    }
-    for (const entry of cpuProfileFunctionTimes(json, file)) out.push(entry);
-  }
-  return out;
 }

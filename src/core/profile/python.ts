@@ -1,14 +1,6 @@
-/**
- * Python profiling for any command: every Python process the command starts imports the
- * `sitecustomize.py` shipped next to this file (found through `PYTHONPATH`), which runs cProfile
- * for the whole process and writes `py-<pid>.json` into the profile directory at exit.
- * docs/design.md, "Profiling".
- */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { PROFILE_READ, readInside } from "../fs/inside.ts";
 import type { RawFunctionTimes } from "./hotspots.ts";
 
 /** Absolute directory holding perfloop's `sitecustomize.py`. */
@@ -98,12 +90,14 @@ const PyProfileSchema = z.object({
   pid: z.number().int(),
   argv: z.array(z.string()),
   total_s: z.number(),
+  /** Whether the process had imported torch by its exit; absent in files of older hooks. */
+  torch: z.boolean().optional(),
   functions: z.array(PyFunctionSchema),
 });
 
 /**
  * One Python process's profile as `sitecustomize.py` writes it: `pid`, `argv`, `total_s` (Σ
- * tottime, s) and `functions` (file, 1-based line, name, calls, primitive calls, tottime_s and
+ * tottime, s), `torch` (imported by exit) and `functions` (file, 1-based line, name, calls, primitive calls, tottime_s and
  * cumtime_s in s, and optionally `callers`: `[caller index, calls, primitive calls, tottime_s,
  * cumtime_s]` per caller edge).
  */
@@ -122,64 +116,17 @@ export function parsePythonProfile(json: unknown, source = "<py profile>"): Pyth
 }
 
 /**
- * Reads every `py-*.json` profile in `profileDir` (one per Python process) and returns their
- * function entries, all processes concatenated, unmerged: `selfMs` = cProfile tottime,
- * `cumulativeMs` = cumtime (recursion counted once, by cProfile), `calls` = total calls.
- * Built-ins keep cProfile's file `~` and line 0. A missing directory gives [].
- * Throws PythonProfileReadError for a file that is not valid JSON of the expected shape.
+ * A profile's function entries, unmerged: `selfMs` = cProfile tottime, `cumulativeMs` = cumtime
+ * (recursion counted once, by cProfile), `calls` = total calls. Built-ins keep cProfile's file `~`
+ * and line 0.
  */
-export async function readPythonProfiles(profileDir: string): Promise<RawFunctionTimes[]> {
-  let names: string[];
-  try {
-    names = await readdir(profileDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new PythonProfileReadError(profileDir, { cause: error });
-  }
-  const out: RawFunctionTimes[] = [];
-  for (const name of names.filter((n) => /^py-.*\.json$/.test(n)).sort()) {
-    const file = path.join(profileDir, name);
-    let parsed: z.infer<typeof PyProfileSchema>;
-    try {
-      parsed = PyProfileSchema.parse(JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? ""));
-    } catch (error) {
-      throw new PythonProfileReadError(file, { cause: error });
-    }
-    for (const f of parsed.functions) {
-      out.push({
-        file: f.file,
-        line: f.line,
-        function: f.function,
-        calls: f.calls,
-        selfMs: f.tottime_s * 1000,
-        cumulativeMs: f.cumtime_s * 1000,
-      });
-    }
-  }
-  return out;
-}
-
-/**
- * Whether any Python process profiled into `profileDir` had imported `torch` by its exit (the
- * `torch` field of `py-*.json`; files of hooks older than the field count as no). Files that cannot
- * be read or parsed count as no: this only decides whether a PyTorch trace is worth a run.
- */
-export async function pythonImportedTorch(profileDir: string): Promise<boolean> {
-  let names: string[];
-  try {
-    names = await readdir(profileDir);
-  } catch {
-    return false;
-  }
-  for (const name of names.filter((n) => /^py-.*\.json$/.test(n))) {
-    try {
-      const doc = JSON.parse((await readInside(profileDir, name, PROFILE_READ)) ?? "null") as {
-        torch?: unknown;
-      } | null;
-      if (doc?.torch === true) return true;
-    } catch {
-      // an unreadable profile is reported by readPythonProfiles
-    }
-  }
-  return false;
+export function pythonFunctionTimes(profile: PythonProfile): RawFunctionTimes[] {
+  return profile.functions.map((f) => ({
+    file: f.file,
+    line: f.line,
+    function: f.function,
+    calls: f.calls,
+    selfMs: f.tottime_s * 1000,
+    cumulativeMs: f.cumtime_s * 1000,
+  }));
 }
