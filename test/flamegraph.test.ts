@@ -8,6 +8,7 @@ import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { type FoldedStack, parseFolded, toFolded } from "../src/core/profile/folded.ts";
+import { parseCpuProfile } from "../src/core/profile/node.ts";
 import { cpuProfileStacks } from "../src/core/profile/node-stacks.ts";
 import { parsePythonProfile } from "../src/core/profile/python.ts";
 import { pythonProfileStacks } from "../src/core/profile/python-stacks.ts";
@@ -141,7 +142,7 @@ describe("renderFlameGraph on hand-made stacks", () => {
 
 describe("renderFlameGraph on the recorded profiles", () => {
   const node = cpuProfileStacks(
-    JSON.parse(readFileSync(path.join(FIXTURES, "shared-callee.cpuprofile"), "utf8")),
+    parseCpuProfile(JSON.parse(readFileSync(path.join(FIXTURES, "shared-callee.cpuprofile"), "utf8"))),
     {
       file: displayPaths("/__FIXTURE_DIR__"),
       name: "node (pid 1, thread 0)",

@@ -6,7 +6,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readHotSpots, toHotSpots } from "../src/core/profile/hotspots.ts";
-import { cpuProfileFunctionTimes, NodeProfileReadError, nodeProfileEnv } from "../src/core/profile/node.ts";
+import {
+  cpuProfileFunctionTimes,
+  NodeProfileReadError,
+  nodeProfileEnv,
+  parseCpuProfile,
+} from "../src/core/profile/node.ts";
 import type { HotSpot } from "../src/core/types.ts";
 
 const run = promisify(execFile);
@@ -156,7 +161,7 @@ describe("cpuProfileFunctionTimes on a recorded profile", () => {
     });
     expect(maxDepth).toBeGreaterThan(5); // the fixture really recurses
 
-    const raw = cpuProfileFunctionTimes(profile);
+    const raw = cpuProfileFunctionTimes(parseCpuProfile(profile));
     const totalMs = raw.reduce((s, r) => s + r.selfMs, 0);
     expect(totalMs * 1000).toBeCloseTo(
       d.reduce((s, x) => s + x, 0),
@@ -178,6 +183,6 @@ describe("cpuProfileFunctionTimes on a recorded profile", () => {
   });
 
   it("rejects a file that is not a V8 CPU profile", () => {
-    expect(() => cpuProfileFunctionTimes({ nodes: "x" }, "bad.cpuprofile")).toThrow(NodeProfileReadError);
+    expect(() => parseCpuProfile({ nodes: "x" }, "bad.cpuprofile")).toThrow(NodeProfileReadError);
   });
 });

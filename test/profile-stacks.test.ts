@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseFolded, roundToTotal, toFolded } from "../src/core/profile/folded.ts";
-import { cpuProfileFunctionTimes, NodeProfileReadError } from "../src/core/profile/node.ts";
+import { cpuProfileFunctionTimes, NodeProfileReadError, parseCpuProfile } from "../src/core/profile/node.ts";
 import { cpuProfileStacks } from "../src/core/profile/node-stacks.ts";
 import {
   type PythonProfile,
@@ -86,10 +86,14 @@ function expectSpeedscopeShape(file: unknown): void {
 }
 
 describe("Node: a recorded .cpuprofile", () => {
-  const stacks = cpuProfileStacks(nodeFixture(), { file: fileUrlRelative, name: "node (pid 1, thread 0)" });
+  const stacks = cpuProfileStacks(parseCpuProfile(nodeFixture()), {
+    file: fileUrlRelative,
+    name: "node (pid 1, thread 0)",
+  });
 
   it("keeps every sample's time: the stacks sum to the hot spots' total", () => {
-    const hotSpotTotalUs = sum(cpuProfileFunctionTimes(nodeFixture()).map((r) => r.selfMs)) * 1000;
+    const hotSpotTotalUs =
+      sum(cpuProfileFunctionTimes(parseCpuProfile(nodeFixture())).map((r) => r.selfMs)) * 1000;
     expect(stacks.totalUs).toBeCloseTo(hotSpotTotalUs, 3);
     expect(sum(stacks.stacks.map((s) => s.weightUs))).toBeCloseTo(stacks.totalUs, 3);
     expect(stacks.origin).toBe("sampled");
@@ -139,7 +143,7 @@ describe("Node: a recorded .cpuprofile", () => {
   });
 
   it("rejects what is not a V8 CPU profile", () => {
-    expect(() => cpuProfileStacks({ nodes: 1 }, { source: "x.cpuprofile" })).toThrow(NodeProfileReadError);
+    expect(() => parseCpuProfile({ nodes: 1 }, "x.cpuprofile")).toThrow(NodeProfileReadError);
   });
 });
 

@@ -8,15 +8,14 @@
  * `torch_facts.json`. `nsys` must be on the runner's PATH under a directory the sandbox shows
  * (docs/sandbox.md); a missing nsys or export costs the trace with a note, never the run.
  */
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import os from "node:os";
+import { stat } from "node:fs/promises";
 import path from "node:path";
-import { CancelledError } from "../exec/cancel.ts";
 import { readNsysExport } from "../profile/nsys-export.ts";
 import { type TorchFacts, torchFacts } from "../profile/torch-facts.ts";
 import { toChromeTrace } from "../profile/torch-trace.ts";
-import { commandLog, type LoopContext, runInTree } from "./context.ts";
+import type { LoopContext } from "./context.ts";
 import { boundedTrace } from "./torch-trace-run.ts";
+import { traceRun } from "./trace-run.ts";
 
 /** `text` quoted for POSIX sh as one word. */
 export const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
@@ -41,38 +40,29 @@ export async function traceNsys(
   folder: string,
   env: Record<string, string> = {},
 ): Promise<TorchFacts | null> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-nsys-"));
-  const note = (message: string): void => ctx.emit({ type: "note", message });
-  try {
-    ctx.emit({ type: "phase", phase: "Nsight Systems trace", detail: "nsys profile in a run of its own" });
-    const result = await runInTree(ctx, nsysCommand(ctx.config.benchmark.command, dir), tree, {
-      env: { ...ctx.baseEnv, ...env },
-      access: "ro",
-      timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3,
-      extra: { writable: [dir] },
-    });
-    await ctx.evidence.text(`${folder}/nsys-trace.log`, commandLog(result));
-    const exported = path.join(dir, "perfloop.sqlite");
-    if (!(await stat(exported).catch(() => null))) {
-      note(
-        result.exitCode === 127
-          ? "profile.tool is nsys, but nsys is not on the runner's PATH (install Nsight Systems, or set profile.tool: torch)"
-          : `nsys wrote no SQLite export (see ${folder}/nsys-trace.log)`,
-      );
-      return null;
-    }
-    const trace = await readNsysExport(exported);
-    const kept = `${folder}/nsys.trace.json`;
-    await ctx.evidence.text(kept, boundedTrace(toChromeTrace(trace)));
-    const facts = torchFacts(trace, tree, kept);
-    await ctx.evidence.json(`${folder}/torch_facts.json`, facts);
-    return facts;
-  } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    note(`the Nsight Systems trace failed: ${(error as Error).message}`);
-    await ctx.evidence.audit("nsys trace failed", (error as Error).message);
-    return null;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const log = `${folder}/nsys-trace.log`;
+  return traceRun(ctx, tree, folder, env, {
+    name: "Nsight Systems trace",
+    detail: "nsys profile in a run of its own",
+    log,
+    command: (dir) => nsysCommand(ctx.config.benchmark.command, dir),
+    env: (_dir, base) => base,
+    read: async (dir, result) => {
+      const exported = path.join(dir, "perfloop.sqlite");
+      if (!(await stat(exported).catch(() => null))) {
+        ctx.emit({
+          type: "note",
+          message:
+            result.exitCode === 127
+              ? "profile.tool is nsys, but nsys is not on the runner's PATH (install Nsight Systems, or set profile.tool: torch)"
+              : `nsys wrote no SQLite export (see ${log})`,
+        });
+        return null;
+      }
+      const trace = await readNsysExport(exported);
+      const kept = `${folder}/nsys.trace.json`;
+      await ctx.evidence.text(kept, boundedTrace(toChromeTrace(trace)));
+      return torchFacts(trace, tree, kept);
+    },
+  });
 }

@@ -139,7 +139,7 @@ function loadProfiles(files: readonly ProfileFile[], tree: string, notes: string
         const stacks = pythonProfileStacks(f.profile, { file, minShare: PRUNE.minShare });
         out.push({ file: f.name, stem: f.name.replace(/\.json$/, ""), stacks, raw: null });
       } else {
-        const stacks = cpuProfileStacks(f.json, { file, name: nodeProcessName(f.name), source: f.name });
+        const stacks = cpuProfileStacks(f.profile, { file, name: nodeProcessName(f.name) });
         out.push({ file: f.name, stem: f.name.replace(/\.cpuprofile$/, ""), stacks, raw: f.text });
       }
     } catch (error) {

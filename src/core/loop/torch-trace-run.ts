@@ -12,15 +12,13 @@
  * whole trace. At most MAX_TRACES processes' traces are kept (the largest); the facts are those of
  * the process with the most events. A trace that cannot be read costs itself, not the others.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { CancelledError } from "../exec/cancel.ts";
+import { readdir } from "node:fs/promises";
 import { readInside } from "../fs/inside.ts";
 import { SITECUSTOMIZE_DIR, torchTraceEnv } from "../profile/python.ts";
 import { type TorchFacts, torchFacts } from "../profile/torch-facts.ts";
 import { parseTorchTrace } from "../profile/torch-trace.ts";
-import { commandLog, type LoopContext, runInTree } from "./context.ts";
+import type { LoopContext } from "./context.ts";
+import { traceRun } from "./trace-run.ts";
 
 /** A kept trace is cut above this many bytes (3.5 MiB, under the 4 MiB text ceiling of cap.ts). */
 export const MAX_KEPT_TRACE_BYTES = 3.5 * 2 ** 20;
@@ -45,58 +43,44 @@ export async function traceTorch(
   folder: string,
   env: Record<string, string> = {},
 ): Promise<TorchFacts | null> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "perfloop-torch-"));
-  try {
-    ctx.emit({
-      type: "phase",
-      phase: "PyTorch trace",
-      detail: "torch.profiler in a run of its own (cProfile off)",
-    });
-    const result = await runInTree(ctx, ctx.config.benchmark.command, tree, {
-      env: torchTraceEnv({ ...ctx.baseEnv, ...env }, dir, ctx.config.profile),
-      access: "ro",
-      timeoutMs: ctx.config.timeouts.benchmark * 1000 * 3, // the profiler slows programs down
-      extra: { writable: [dir], readOnly: [SITECUSTOMIZE_DIR] },
-    });
-    await ctx.evidence.text(`${folder}/torch-trace.log`, commandLog(result));
-    const names = (await readdir(dir)).filter((n) => /^torch-\d+(-\d+)?\.json$/.test(n));
-    if (names.length === 0) {
-      note(ctx, `the PyTorch trace run wrote no trace (see ${folder}/torch-trace.log)`);
-      return null;
-    }
-    // Each file alone: one broken trace (a killed child's) costs that trace, not the others. The
-    // text is dropped after reading and read again for the few kept, so memory holds one at a time.
-    const read: { name: string; kept: string; size: number; facts: TorchFacts }[] = [];
-    for (const name of names) {
-      const kept = `${folder}/${name.replace(/\.json$/, ".pt.trace.json")}`;
-      try {
-        const trace = parseTorchTrace((await readInside(dir, name, TRACE_READ)) ?? "", name);
-        const size = trace.ops.length + trace.kernels.length + trace.runtime.length;
-        read.push({ name, kept, size, facts: torchFacts(trace, tree, kept) });
-      } catch (error) {
-        note(ctx, `PyTorch trace ${name} left out: ${(error as Error).message}${stepHint(ctx)}`);
+  const log = `${folder}/torch-trace.log`;
+  return traceRun(ctx, tree, folder, env, {
+    name: "PyTorch trace",
+    detail: "torch.profiler in a run of its own (cProfile off)",
+    log,
+    command: () => ctx.config.benchmark.command,
+    env: (dir, base) => torchTraceEnv(base, dir, ctx.config.profile),
+    readOnly: [SITECUSTOMIZE_DIR],
+    read: async (dir) => {
+      const names = (await readdir(dir)).filter((n) => /^torch-\d+(-\d+)?\.json$/.test(n));
+      if (names.length === 0) {
+        note(ctx, `the PyTorch trace run wrote no trace (see ${log})`);
+        return null;
       }
-    }
-    if (read.length === 0) return null;
-    read.sort((a, b) => b.size - a.size);
-    for (const r of read.slice(0, MAX_TRACES))
-      await ctx.evidence.text(r.kept, boundedTrace((await readInside(dir, r.name, TRACE_READ)) ?? ""));
-    if (read.length > MAX_TRACES)
-      note(
-        ctx,
-        `${read.length - MAX_TRACES} of ${read.length} PyTorch traces (the smallest) are not in ${folder}/`,
-      );
-    const facts = (read[0] as (typeof read)[number]).facts;
-    await ctx.evidence.json(`${folder}/torch_facts.json`, facts);
-    return facts;
-  } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    note(ctx, `the PyTorch trace failed: ${(error as Error).message}`);
-    await ctx.evidence.audit("PyTorch trace failed", (error as Error).message);
-    return null;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+      // Each file alone: one broken trace (a killed child's) costs that trace, not the others. The
+      // text is dropped after reading and read again for the few kept: one in memory at a time.
+      const read: { name: string; kept: string; size: number; facts: TorchFacts }[] = [];
+      for (const name of names) {
+        const kept = `${folder}/${name.replace(/\.json$/, ".pt.trace.json")}`;
+        try {
+          const trace = parseTorchTrace((await readInside(dir, name, TRACE_READ)) ?? "", name);
+          const size = trace.ops.length + trace.kernels.length + trace.runtime.length;
+          read.push({ name, kept, size, facts: torchFacts(trace, tree, kept) });
+        } catch (error) {
+          note(ctx, `PyTorch trace ${name} left out: ${(error as Error).message}${stepHint(ctx)}`);
+        }
+      }
+      read.sort((a, b) => b.size - a.size);
+      for (const r of read.slice(0, MAX_TRACES))
+        await ctx.evidence.text(r.kept, boundedTrace((await readInside(dir, r.name, TRACE_READ)) ?? ""));
+      if (read.length > MAX_TRACES)
+        note(
+          ctx,
+          `${read.length - MAX_TRACES} of ${read.length} PyTorch traces (the smallest) are not in ${folder}/`,
+        );
+      return read[0]?.facts ?? null;
+    },
+  });
 }
 
 /** The fix for a trace too large to read, unless a step window is already set. */

@@ -153,7 +153,7 @@ export function hotSpotsOf(
   for (const f of files) {
     if (f.kind === "unreadable") throw f.error;
     if (f.kind === "python") raw.push(...pythonFunctionTimes(f.profile));
-    else raw.push(...cpuProfileFunctionTimes(f.json, f.file));
+    else raw.push(...cpuProfileFunctionTimes(f.profile));
   }
   return toHotSpots(raw, repoRoot, opts);
 }

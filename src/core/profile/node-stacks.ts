@@ -12,12 +12,10 @@ export interface CpuProfileStackOptions {
   name?: string;
   /** Maps a file (absolute path or `node:…`) to what the stacks show (default: unchanged). */
   file?: (file: string) => string;
-  /** Where `json` came from, for the error (default `<cpuprofile>`). */
-  source?: string;
 }
 
 /**
- * The sampled stacks of one V8 CPU profile (parsed JSON), weights in µs.
+ * The sampled stacks of one V8 CPU profile (checked by node.ts `parseCpuProfile`), weights in µs.
  *
  * Each node with samples gives one stack: its path from V8's `(root)`, which is left out (the root of
  * every stack; kept alone only for samples on the root itself). A node's weight is its samples'
@@ -25,10 +23,8 @@ export interface CpuProfileStackOptions {
  * same total as theirs. Frames: `functionName` (`(anonymous)` when empty), the file of the script's
  * URL (mapped by `opts.file`), V8's 0-based `lineNumber` + 1 (0 for V8's pseudo-frames
  * `(program)`, `(idle)`, `(garbage collector)`).
- * @throws NodeProfileReadError when `json` is not a V8 CPU profile.
  */
-export function cpuProfileStacks(json: unknown, opts: CpuProfileStackOptions = {}): StackProfile {
-  const profile: CpuProfile = parseCpuProfile(json, opts.source);
+export function cpuProfileStacks(profile: CpuProfile, opts: CpuProfileStackOptions = {}): StackProfile {
   const mapFile = opts.file ?? ((f: string) => f);
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);

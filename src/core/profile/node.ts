@@ -116,10 +116,9 @@ export function urlToFile(url: string): string {
  * Cumulative time counts each sample once per function even when the function is on the stack
  * several times (recursion): a node's subtree time is added only at the outermost occurrence of
  * its function on the path from the root. `calls` is null (sampling has no call counts).
- * Throws NodeProfileReadError (with `source` as its file) when the shape is not V8's.
+ * Takes a profile checked by parseCpuProfile.
  */
-export function cpuProfileFunctionTimes(json: unknown, source = "<cpuprofile>"): RawFunctionTimes[] {
-  const profile = parseCpuProfile(json, source);
+export function cpuProfileFunctionTimes(profile: CpuProfile): RawFunctionTimes[] {
   const byId = new Map<number, CpuNode>(profile.nodes.map((n) => [n.id, n]));
   const selfUs = nodeSelfTimesUs(profile);
 

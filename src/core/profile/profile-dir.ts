@@ -8,7 +8,7 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { PROFILE_READ, readInside } from "../fs/inside.ts";
-import { NodeProfileReadError } from "./node.ts";
+import { type CpuProfile, NodeProfileReadError, parseCpuProfile } from "./node.ts";
 import { type PythonProfile, PythonProfileReadError, parsePythonProfile } from "./python.ts";
 
 /**
@@ -17,7 +17,7 @@ import { type PythonProfile, PythonProfileReadError, parsePythonProfile } from "
  */
 export type ProfileFile = { name: string; file: string } & (
   | { kind: "python"; profile: PythonProfile }
-  | { kind: "node"; text: string; json: unknown }
+  | { kind: "node"; text: string; profile: CpuProfile }
   | { kind: "unreadable"; error: PythonProfileReadError | NodeProfileReadError }
 );
 
@@ -45,7 +45,13 @@ export async function readProfileDir(profileDir: string): Promise<ProfileFile[]>
       out.push(
         python
           ? { kind: "python", name, file, profile: parsePythonProfile(json, file) }
-          : { kind: "node", name, file, text, json },
+          : {
+              kind: "node",
+              name,
+              file,
+              text,
+              profile: parseCpuProfile(json, file),
+            },
       );
     } catch (error) {
       const wrapped =
