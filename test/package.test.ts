@@ -38,7 +38,7 @@ function perfloop(node: string, ...args: string[]) {
 }
 
 describe("the npm package", () => {
-  it("holds the bin, the CLI bundle and the Python helpers, and no sources or tests", () => {
+  it("holds the bin, the CLI bundle and the Python helpers, and no sources, tests or Action bundle", () => {
     expect(files).toEqual(
       expect.arrayContaining([
         "bin/perfloop.js",
@@ -52,6 +52,7 @@ describe("the npm package", () => {
       ]),
     );
     expect(files.filter((f) => f.startsWith("src/") || f.startsWith("test/"))).toEqual([]);
+    expect(files).not.toContain("dist/index.js");
   });
 
   it("starts outside the repository, without node_modules: version from package.json, help", async () => {
@@ -77,7 +78,7 @@ describe("the npm package", () => {
   it.skipIf(!oldNode)("on a Node older than 22, says which version it needs and how to get it", () => {
     const r = perfloop(oldNode as string, "--version");
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^perfloop needs Node\.js 22 or later; this is Node\.js 2\d\./);
+    expect(r.stderr).toMatch(/^perfloop needs Node\.js 22\.13 or later; this is Node\.js 2\d\./);
     expect(r.stderr).toMatch(/https:\/\/nodejs\.org/);
   });
 });

@@ -7,8 +7,10 @@
  * section, so the CLI and the Action accept the same file.
  * The file is read from the default branch through Probot's config loader (docs/design.md, "GitHub behaviour").
  */
+
 import { z } from "zod";
 import { CONFIG_PATH, ConfigError, yamlSyntaxProblem } from "../core/config/load.ts";
+import { suggest } from "../core/config/suggest.ts";
 
 /** Default label that starts a run when added to a pull request. */
 export const DEFAULT_LABEL = "perfloop:optimize";
@@ -129,7 +131,7 @@ function describeAppIssue(issue: z.core.$ZodIssue, rawApp: unknown): string {
   const key = ["app", ...issue.path.map(String)].join(".");
   if (issue.code === "unrecognized_keys") {
     const names = issue.keys.map((k) => {
-      const near = APP_KEYS.find((known) => closeTo(k, known));
+      const near = suggest(k, APP_KEYS);
       return `\`${k}\`${near ? ` (did you mean \`${near}\`?)` : ""}`;
     });
     return `unknown key${issue.keys.length > 1 ? "s" : ""} ${names.join(", ")} in \`${key}\`: the keys are ${APP_KEYS.join(", ")}`;
@@ -148,23 +150,4 @@ function describeValue(value: unknown): string {
   if (value === undefined) return "nothing";
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
-
-/** True when `a` is one or two edits away from `b` (a likely typo), case-insensitively. */
-function closeTo(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  if (Math.abs(x.length - y.length) > 2) return false;
-  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= y.length; j++)
-      next[j] = Math.min(
-        (row[j] ?? 0) + 1,
-        (next[j - 1] ?? 0) + 1,
-        (row[j - 1] ?? 0) + (x[i - 1] === y[j - 1] ? 0 : 1),
-      );
-    row = next;
-  }
-  return (row[y.length] ?? 99) <= 2;
 }

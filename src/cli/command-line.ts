@@ -3,7 +3,9 @@
  * (node:util parseArgs, strict). A mistake gets one line naming it, a "did you mean" when a known
  * name is close, and where the help is — never the whole usage (that is for --help).
  */
+
 import { parseArgs } from "node:util";
+import { suggest } from "../core/config/suggest.ts";
 import { COMMAND_NAMES, type CommandName } from "./usage.ts";
 
 type OptionSpec = { type: "string" | "boolean"; short?: string };
@@ -58,15 +60,19 @@ export type CommandLine =
  * @returns what to do; mistakes are `{ kind: "error" }` with a one-line message (never throws).
  */
 export function readCommandLine(argv: readonly string[]): CommandLine {
-  const first = argv.find((a) => !a.startsWith("-"));
-  if (first === undefined) {
+  const first = argv[0];
+  if (first === undefined) return { kind: "help", command: null };
+  if (first.startsWith("-")) {
+    // The command comes first: an option's value must never be read as the command.
     if (argv.includes("--version") || argv.includes("-v")) return { kind: "version" };
-    if (argv.length === 0 || argv.includes("--help") || argv.includes("-h"))
-      return { kind: "help", command: null };
+    if (argv.includes("--help") || argv.includes("-h")) return { kind: "help", command: null };
+    const command = argv.find(isCommand);
     return {
       kind: "error",
-      message: `${describeUnknown(argv[0] ?? "", ["--help", "--version"])}`,
-      command: null,
+      message: command
+        ? `the command comes first: perfloop ${command} ${argv.filter((a) => a !== command).join(" ")}`
+        : describeUnknown(first, ["--help", "--version"]),
+      command: command ?? null,
     };
   }
   if (!isCommand(first)) {
@@ -78,8 +84,7 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
     };
   }
   const command = first;
-  const rest = [...argv];
-  rest.splice(argv.indexOf(first), 1);
+  const rest = argv.slice(1);
   const options = { ...COMMON, ...OPTIONS[command] };
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -95,7 +100,24 @@ export function readCommandLine(argv: readonly string[]): CommandLine {
       message: `perfloop ${command} takes one directory; also got ${extra.map((e) => `"${e}"`).join(", ")}.`,
       command,
     };
-  return { kind: "run", command, dir, values: parsed.values as OptionValues };
+  const values = parsed.values as OptionValues;
+  const conflict = misuse(command, values);
+  if (conflict) return { kind: "error", message: conflict, command };
+  return { kind: "run", command, dir, values };
+}
+
+/** Options that are required, or exclude each other, for `command`; null when all is well. */
+function misuse(command: CommandName, values: OptionValues): string | null {
+  if (command === "gate" && !values.base)
+    return "gate needs --base REF (the commit to compare the head with, e.g. origin/main).";
+  const pairs: [string, string][] = [
+    ["file", "ref"],
+    ["json", "mermaid"],
+  ];
+  for (const [a, b] of pairs)
+    if (command === "history" && values[a] !== undefined && values[b] !== undefined)
+      return `--${a} and --${b} exclude each other: give one.`;
+  return null;
 }
 
 function isCommand(word: string): word is CommandName {
@@ -117,36 +139,4 @@ function explainParseError(error: Error, known: string[]): string {
 function describeUnknown(option: string, known: string[]): string {
   const hint = suggest(option, known);
   return `unknown option "${option}".${hint ? ` Did you mean "${hint}"?` : ""}`;
-}
-
-/**
- * The known word nearest to `word` by edit distance (insertions, deletions, substitutions and
- * transpositions of neighbours: optimal string alignment), when it is at most 2 and less than half
- * of the word's length; null otherwise.
- */
-export function suggest(word: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of known) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return bestDistance <= 2 && bestDistance * 2 < word.length ? best : null;
-}
-
-/** Optimal string alignment distance between `a` and `b` (characters, O(|a|·|b|)). */
-export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  const at = (i: number, j: number) => rows[i]?.[j] ?? Number.POSITIVE_INFINITY;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, at(i - 2, j - 2) + 1);
-      (rows[i] as number[])[j] = d;
-    }
-  return at(a.length, b.length);
 }

@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import { type HistoryRecord, parseHistory } from "../core/history/record.ts";
+import { HISTORY_BRANCH, HISTORY_FILE, type HistoryRecord, parseHistory } from "../core/history/record.ts";
 import { type Trend, trendMermaid, trendsOf } from "../core/history/trend.ts";
 import { trendSvg } from "../core/history/trend-svg.ts";
 import { formatPct } from "../core/report/format.ts";
@@ -41,13 +41,13 @@ export async function loadHistory(
     });
     return { ...parseHistory(text), source: file };
   }
-  const ref = opts.ref ?? "origin/perfloop-data";
-  const shown = await execa("git", ["show", `${ref}:history.jsonl`], { cwd: opts.dir, reject: false });
+  const ref = opts.ref ?? `origin/${HISTORY_BRANCH}`;
+  const shown = await execa("git", ["show", `${ref}:${HISTORY_FILE}`], { cwd: opts.dir, reject: false });
   if (shown.exitCode !== 0)
     throw new HistoryReadError(
-      `no history at ${ref}:history.jsonl in ${opts.dir}: fetch the data branch first (\`git fetch origin perfloop-data\`), or pass --file PATH`,
+      `no history at ${ref}:${HISTORY_FILE} in ${opts.dir}: fetch the data branch first (\`git fetch origin ${HISTORY_BRANCH}\`), or pass --file PATH`,
     );
-  return { ...parseHistory(shown.stdout), source: `${ref}:history.jsonl` };
+  return { ...parseHistory(shown.stdout), source: `${ref}:${HISTORY_FILE}` };
 }
 
 /** A series as text for a terminal: header, the newest points, the change points. */

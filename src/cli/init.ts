@@ -71,18 +71,8 @@ export async function runInit(options: InitOptions, io: InitIo): Promise<InitOut
   if (options.workflows) files.push({ rel: WORKFLOW_PATH, text: initWorkflow() });
   const written = await writeProjectFiles(options.dir, files, options.force);
 
+  // The explanation lists what is missing ("To fill in"); what comes next is main.ts's to say.
   io.out.write(explainDetection(detection, options.dir, written));
-  if (detection.test === null)
-    io.err.write(
-      `perfloop init: no test command was found: \`test\` in ${CONFIG_PATH} is a placeholder that fails until you replace it\n`,
-    );
-  if (detection.benchmark === null)
-    io.err.write(
-      `perfloop init: no benchmark was found: \`benchmark.command\` in ${CONFIG_PATH} is a placeholder that fails until you replace it\n`,
-    );
-  io.out.write(
-    `\nNext: review ${CONFIG_PATH}; \`perfloop profile ${options.dir}\` measures the baseline with it.\n`,
-  );
   if (options.workflows)
     io.out.write(
       `In ${WORKFLOW_PATH}: set runs-on to your runner's labels and add the OPENAI_API_KEY secret for LLM rewrites (docs/action.md).\n`,

@@ -4,7 +4,7 @@
  */
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError, loadConfig } from "../core/config/load.ts";
+import { CONFIG_PATH, ConfigError, loadConfig } from "../core/config/load.ts";
 import { applyOverrides } from "../core/config/overrides.ts";
 import { type Config, configSchema } from "../core/config/schema.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
@@ -92,14 +92,8 @@ export async function main(
   // The gate compares two commits, exported from git into trees of their own (docs/gate.md).
   let trees: GateTrees | null = null;
   if (command === "gate") {
-    if (!values.base) {
-      io.err.write(
-        "perfloop: gate needs --base REF (the commit to compare the head with, e.g. origin/main)\n",
-      );
-      return EXIT.usage;
-    }
     try {
-      trees = await exportGateTrees(repoDir, values.base, values.head ?? "HEAD");
+      trees = await exportGateTrees(repoDir, values.base ?? "", values.head ?? "HEAD");
     } catch (error) {
       if (!(error instanceof GateRefError)) throw error;
       io.err.write(`perfloop: ${error.message}\n`);
@@ -192,10 +186,15 @@ async function init(repoDir: string, values: CliValues, io: CliIo): Promise<numb
     io.err.write(`perfloop: ${error.message}\n`);
     return error.code === "io" ? EXIT.error : EXIT.usage;
   }
-  if (values["no-profile"]) return EXIT.ok;
+  if (values["no-profile"]) {
+    io.err.write(
+      `\nNext: review ${CONFIG_PATH}; \`perfloop profile ${repoDir}\` measures the baseline with it.\n`,
+    );
+    return EXIT.ok;
+  }
   if (!outcome.testFound || !outcome.benchmarkFound) {
     io.err.write(
-      "perfloop init: not profiling yet: replace the placeholder command(s) first, then run `perfloop profile`.\n",
+      `\nperfloop init: not profiling yet: replace the placeholder ${[outcome.testFound ? "" : "`test`", outcome.benchmarkFound ? "" : "`benchmark.command`"].filter(Boolean).join(" and ")} in ${CONFIG_PATH} (see "To fill in"), then run \`perfloop profile ${repoDir}\`.\n`,
     );
     return EXIT.ok;
   }

@@ -4,12 +4,16 @@
  * Git Data API (blob, tree, commit, ref), so nothing outside GitHub is needed and the repository
  * owns its data. The branch has its own root commit and shares no history with the code.
  */
-import { appendHistory, type HistoryRecord, parseHistory } from "../core/history/record.ts";
+import {
+  appendHistory,
+  HISTORY_BRANCH,
+  HISTORY_FILE,
+  type HistoryRecord,
+  parseHistory,
+} from "../core/history/record.ts";
 import type { GitHubClient, RepoRef } from "./types.ts";
 
-/** The data branch and the file on it. */
-export const HISTORY_BRANCH = "perfloop-data";
-export const HISTORY_FILE = "history.jsonl";
+export { HISTORY_BRANCH, HISTORY_FILE };
 
 /** Attempts at updating the branch when another job moved it in between (422 "not a fast forward"). */
 const APPEND_ATTEMPTS = 3;

@@ -9,6 +9,10 @@ import { z } from "zod";
 import type { Results } from "../evidence/results-schema.ts";
 import type { SampleStats } from "../types.ts";
 
+/** Where the history lives: the file `history.jsonl` on the data branch `perfloop-data`. */
+export const HISTORY_BRANCH = "perfloop-data";
+export const HISTORY_FILE = "history.jsonl";
+
 /** The format of a history line; a change of fields is a new version. */
 export const HISTORY_SCHEMA = "perfloop.history/v1";
 

@@ -2,6 +2,7 @@
  * Evidence helpers: finding the line a guess came from, and keeping evidence lists short. Lines are
  * 1-based, as editors and `grep -n` number them.
  */
+import { clipText } from "../report/escape.ts";
 import { type Evidence, MAX_EVIDENCE } from "./types.ts";
 
 /** Characters of a line kept in evidence. */
@@ -9,8 +10,7 @@ const MAX_TEXT = 120;
 
 /** A line of text as evidence shows it: trimmed, control characters as spaces, cut to 120 characters. */
 export function clipLine(line: string): string {
-  const shown = line.trim().replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, " ");
-  return shown.length > MAX_TEXT ? `${shown.slice(0, MAX_TEXT - 1)}…` : shown;
+  return clipText(line.trim().replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, " "), MAX_TEXT);
 }
 
 /** The lines of `text`, split on \n, \r\n or \r. */
@@ -61,9 +61,4 @@ export function capEvidence(items: Evidence[]): { evidence: Evidence[]; omitted?
   const evidence = unique.slice(0, MAX_EVIDENCE);
   const omitted = unique.length - evidence.length;
   return omitted > 0 ? { evidence, omitted } : { evidence };
-}
-
-/** Quotes `word` for POSIX sh when it holds anything but safe characters. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

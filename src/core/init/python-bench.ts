@@ -4,8 +4,10 @@
  * command is chosen to do a fixed amount of work: a harness that calibrates its rounds to fill a
  * time budget would take the same wall time however fast the code became.
  */
+
+import { shellQuote } from "../exec/shell-quote.ts";
 import { baseName, type DetectContext, dirName } from "./context.ts";
-import { capEvidence, firstLine, lineAt, shellQuote } from "./evidence.ts";
+import { capEvidence, firstLine, lineAt } from "./evidence.ts";
 import { findPythonDependency } from "./python-deps.ts";
 import type { PythonTestFile } from "./python-tests.ts";
 import type { BenchmarkFinding, Evidence } from "./types.ts";

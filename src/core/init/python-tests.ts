@@ -6,8 +6,10 @@
  * the directory holding the unittest tests. Both run through `python3 -m` so the project directory
  * is on sys.path, as it is for the benchmark.
  */
+
+import { shellQuote } from "../exec/shell-quote.ts";
 import { baseName, type DetectContext, dirName } from "./context.ts";
-import { capEvidence, firstLine, shellQuote } from "./evidence.ts";
+import { capEvidence, firstLine } from "./evidence.ts";
 import { byCodeUnit } from "./files.ts";
 import { valueAt } from "./manifests.ts";
 import { findPythonDependency } from "./python-deps.ts";

@@ -3,6 +3,7 @@
  * it against the contract, writes every bundle file, and (only when asked and verified) applies the
  * best state to the user's tree.
  */
+
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 // Bundled into dist/ by esbuild; read by Node from the sources otherwise.
@@ -14,6 +15,7 @@ import {
   type Results,
   type SandboxSummary,
 } from "../evidence/results-schema.ts";
+import { shellQuote } from "../exec/shell-quote.ts";
 import { readInside } from "../fs/inside.ts";
 import { countedRuns } from "../measure/protocol.ts";
 import type { RunRecord } from "../measure/run-once.ts";
@@ -279,11 +281,6 @@ async function applyToRepo(ctx: LoopContext, files: string[]): Promise<void> {
       await ctx.evidence.audit("apply failed", `${file}: ${(error as Error).message}`);
     }
   }
-}
-
-/** Single-quotes a shell word. */
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 /** results.json `behaviour`: the functions recorded on the baseline and their distinct calls. */

@@ -8,17 +8,16 @@
  * `torch_facts.json`. `nsys` must be on the runner's PATH under a directory the sandbox shows
  * (docs/sandbox.md); a missing nsys or export costs the trace with a note, never the run.
  */
+
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { shellQuote } from "../exec/shell-quote.ts";
 import { readNsysExport } from "../profile/nsys-export.ts";
 import { type TorchFacts, torchFacts } from "../profile/torch-facts.ts";
 import { toChromeTrace } from "../profile/torch-trace.ts";
 import type { LoopContext } from "./context.ts";
 import { boundedTrace } from "./torch-trace-run.ts";
 import { traceRun } from "./trace-run.ts";
-
-/** `text` quoted for POSIX sh as one word. */
-export const shellQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
 
 /** The nsys command line that profiles `benchmark` into `<dir>/perfloop.sqlite`. */
 export function nsysCommand(benchmark: string, dir: string): string {

@@ -1,10 +1,11 @@
 /**
  * DOT → SVG with Graphviz compiled to WebAssembly (@hpcc-js/wasm-graphviz: the WASM module is
  * inlined in its JavaScript, so no system `dot`, no file beside the bundle and no network). The
- * module is loaded once per process and kept. Graphviz escapes XML itself (`<`, `&`, `"` in labels
+ * module (815 KB of JavaScript) is imported on the first render, not when perfloop starts
+ * (`--help`, `init`, the Action's start-up need none of it), and kept. Graphviz escapes XML itself (`<`, `&`, `"` in labels
  * and tooltips become entities), so untrusted label text cannot become SVG markup.
  */
-import { Graphviz } from "@hpcc-js/wasm-graphviz";
+import type { Graphviz } from "@hpcc-js/wasm-graphviz";
 
 /** The DOT could not be rendered: the WASM module did not load, or Graphviz refused the graph. `cause` is the original error. */
 export class SvgRenderError extends Error {
@@ -22,7 +23,7 @@ let graphviz: Promise<Graphviz> | null = null;
 export async function renderSvg(dot: string): Promise<string> {
   let gv: Graphviz;
   try {
-    graphviz ??= Graphviz.load();
+    graphviz ??= import("@hpcc-js/wasm-graphviz").then((m) => m.Graphviz.load());
     gv = await graphviz;
   } catch (error) {
     graphviz = null;
