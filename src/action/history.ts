@@ -4,7 +4,7 @@
  * own line appended there afterwards (src/publish/history-store.ts). Both need the step's token;
  * appending needs `contents: write`. A failure is a warning: the history is never the run's failure.
  */
-import { historyRecordSchema } from "../core/history/record.ts";
+import type { HistoryRecord } from "../core/history/record.ts";
 import type { RunHistory } from "../core/loop/trend.ts";
 import { appendHistoryStore, type GitHubClient, type RepoRef, readHistoryStore } from "../publish/index.ts";
 import type { ActionCore } from "./deps.ts";
@@ -27,22 +27,20 @@ export async function readActionHistory(
 }
 
 /**
- * Appends the run's line (history-record.json from the bundle's in-memory copy) to the store.
+ * Appends the run's line (core/history/record.ts `historyRecordOf` of its results) to the store.
  * @returns the data commit's SHA, or null when there was nothing to append or it failed (warned).
  */
 export async function saveActionHistory(
   client: GitHubClient,
   repo: RepoRef,
-  recordText: string | undefined,
+  record: HistoryRecord | null,
   core: Pick<ActionCore, "warning" | "info">,
 ): Promise<string | null> {
-  if (!recordText) return null;
-  const parsed = historyRecordSchema.safeParse(JSON.parse(recordText));
-  if (!parsed.success) return null;
+  if (!record) return null;
   try {
-    const sha = await appendHistoryStore(client, repo, [parsed.data]);
+    const sha = await appendHistoryStore(client, repo, [record]);
     core.info(
-      `performance history: appended ${parsed.data.commit.slice(0, 12)} to perfloop-data (${sha.slice(0, 12)})`,
+      `performance history: appended ${record.commit.slice(0, 12)} to perfloop-data (${sha.slice(0, 12)})`,
     );
     return sha;
   } catch (error) {

@@ -167,7 +167,7 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
         return;
       }
       const done = output("perfloop finished");
-      done.summary = `The run has ended; its verdict and report are in the \`perfloop\` check run and the pull request's comment.\n\n${done.summary}`;
+      done.summary = `The run has ended; its verdict and report are in the \`${target.checkName ?? "perfloop"}\` check run and the pull request's comment.\n\n${done.summary}`;
       await concludeCheckRun(target.client, target.repo, checkRunId, {
         conclusion: "neutral",
         output: done,

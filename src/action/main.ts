@@ -16,6 +16,7 @@ import type { Results } from "../core/evidence/results-schema.ts";
 import { type EvidenceWriter, type RestoredBundle, restoreBundle } from "../core/evidence/writer.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
 import { exportGateTrees, type GateTrees, gateOptionsOf } from "../core/gate/trees.ts";
+import { historyRecordOf } from "../core/history/record.ts";
 import type { GitHubClient, RunLinks } from "../publish/index.ts";
 import { artifactName, type BundleUpload, uploadBundle } from "./artifact.ts";
 import { type Checkout, prepareCheckout, removeCheckout, repositoryRemote } from "./checkout.ts";
@@ -242,7 +243,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
       // `publish: app` (its runner holds no write token).
       const keepsHistory = inputs.mode === "gate" || inputs.mode === "scan";
       const repoRef = { owner: ctx.owner, repo: ctx.repo };
-      const reader = keepsHistory ? (client ?? progressClient) : null;
+      const reader = keepsHistory ? progressClient : null;
       const history = reader ? await readActionHistory(reader, repoRef, current.sha, core) : undefined;
       const { results, evidence } = await runLoop({
         deps,
@@ -263,7 +264,7 @@ export async function main(deps: ActionDeps = defaultDeps()): Promise<void> {
 
       const uploadError = await deliver(deps, { inputs, ctx, results, sha: current.sha, links, evidence });
       if (keepsHistory && client)
-        await saveActionHistory(client, repoRef, evidence.files().get("history-record.json"), core);
+        await saveActionHistory(client, repoRef, historyRecordOf(results, current.sha), core);
       if (client)
         await inGroup(core, "perfloop ▸ publish", () =>
           publishRun({

@@ -4,16 +4,17 @@
  * carrying the checklist as phases and rounds pass, the last state written at stop, and a GitHub
  * failure reported as a warning, never thrown.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { startLiveProgress } from "../../src/action/live-progress.ts";
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const client = new Octokit({ auth: "test-token", log: quiet, request: { retries: 0 } });
 const REPO = "/repos/o/r";
 const SHA = "0123456789abcdef0123456789abcdef01234567";
+/** How long a test waits for a write it expects (a generous bound: a busy runner is slow). */
+const WAIT = { timeout: 10_000, interval: 10 };
 
 /** Starts live progress on PR 7 of o/r with short intervals; `over` sets the rest. */
 function start(over: Partial<Parameters<typeof startLiveProgress>[0]> & { requestId: string }) {
@@ -74,11 +75,15 @@ describe("live progress", () => {
       warn: (m) => warnings.push(m),
     });
     expect(live.checkRunId).toBe(55);
+    // Each event's write is awaited (not slept for): what is asserted is that the checklist is
+    // written between events, whatever the machine's load.
+    const written = (text: string) =>
+      vi.waitFor(() => expect(comments.some((c) => c.includes(text))).toBe(true), WAIT);
     live.onEvent({ type: "phase", phase: "setup", detail: "make" });
-    await sleep(80);
+    await written("- [ ] setup: make");
     live.onEvent({ type: "phase", phase: "baseline measurement", detail: "bench" });
     live.onEvent({ type: "round-start", n: 1, total: 3, strategy: "tune", description: "cache 64 → 256" });
-    await sleep(80);
+    await written("round 1/3 [tune] cache 64 → 256");
     live.onEvent({
       type: "round-end",
       n: 1,
@@ -128,7 +133,10 @@ describe("live progress", () => {
       warn: (m) => warnings.push(m),
     });
     live.onEvent({ type: "phase", phase: "setup", detail: "make" });
-    await sleep(80);
+    await vi.waitFor(
+      () => expect(updates.some((u) => u.output?.text === "- [ ] setup: make")).toBe(true),
+      WAIT,
+    );
     live.onEvent({ type: "phase", phase: "baseline measurement", detail: "bench" });
     await live.stop();
 

@@ -2,11 +2,22 @@
  * The Action's parts without a loop run: the environment handed to the loop, the scan's
  * stored history (untrusted), the trend words, the open-PR limit, branch names, and log groups.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createGroupedProgress } from "../../src/action/progress.ts";
 import { refusal, scanBranch } from "../../src/action/scan/follow-up.ts";
-import { decodeHistory, encodeHistory, type ScanEntry, trendWords } from "../../src/action/scan/trend.ts";
+import {
+  decodeHistory,
+  encodeHistory,
+  type ScanEntry,
+  scanEntry,
+  trendWords,
+} from "../../src/action/scan/trend.ts";
 import { loopEnv } from "../../src/action/secrets.ts";
+import { parseResults } from "../../src/core/evidence/results-schema.ts";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/github");
 
 const SHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
@@ -70,6 +81,20 @@ describe("scan history (stored in the issue, untrusted)", () => {
       expect(read.history).toEqual([]);
       expect(read.note).toMatch(/^The stored numbers of earlier scans were ignored/);
     }
+  });
+
+  it("keeps the primary metric's own baseline: CPU time for a `measure: cpu` scan, not wall time", () => {
+    const results = parseResults(
+      JSON.parse(readFileSync(path.join(FIXTURES, "results.improved.json"), "utf8")),
+    );
+    const sha = "a".repeat(40);
+    expect(scanEntry(results, sha).baseline).toBe(results.baseline?.wallMs.median);
+    const cpu = { ...results, benchmark: { ...results.benchmark, metric: "CPU time" } };
+    expect(scanEntry(cpu, sha)).toMatchObject({
+      metric: "CPU time",
+      baseline: results.baseline?.cpuMs.median,
+    });
+    expect(results.baseline?.cpuMs.median).not.toBe(results.baseline?.wallMs.median);
   });
 
   it("words the trend: better, worse only where the medians' intervals part; noise; not comparable", () => {

@@ -12,7 +12,8 @@
 import { z } from "zod";
 import type { Results } from "../../core/evidence/results-schema.ts";
 import { RESULTS_STATUSES } from "../../core/evidence/results-schema.ts";
-import { medianInterval } from "../../core/history/record.ts";
+import { baselineStatsOf, medianInterval } from "../../core/history/record.ts";
+import { intervalsApart } from "../../core/history/trend.ts";
 import { codeSpan, escapeTableCell } from "../../core/report/escape.ts";
 import { formatPct, formatValue } from "../../core/report/format.ts";
 
@@ -59,7 +60,8 @@ export interface StoredHistory {
 
 /** The key numbers of `results` for commit `sha`. */
 export function scanEntry(results: Results, sha: string): ScanEntry {
-  const stats = results.baseline ? (results.baseline.metric ?? results.baseline.wallMs) : null;
+  // The primary metric's own samples (CPU time for `measure: cpu`), as the history records them.
+  const stats = baselineStatsOf(results);
   const env = results.environment;
   return {
     at: results.finishedAt,
@@ -131,8 +133,8 @@ export function trendWords(current: ScanEntry, previous: ScanEntry | undefined):
   const change = ((current.baseline - previous.baseline) / previous.baseline) * 100;
   if (!current.ci || !previous.ci)
     return `${formatPct(change)} (not judged: an earlier scan stored no interval)`;
-  const apart = current.ci[0] > previous.ci[1] || current.ci[1] < previous.ci[0];
-  if (!apart) return `${formatPct(change)}, within the intervals (no change shown)`;
+  if (!intervalsApart(previous.ci, current.ci))
+    return `${formatPct(change)}, within the intervals (no change shown)`;
   const better = current.direction === "lower" ? change < 0 : change > 0;
   return `${formatPct(change)} (${better ? "better" : "worse"}: the intervals do not overlap)`;
 }

@@ -70,21 +70,25 @@ export function machineOf(env: Results["environment"]): { machine: string; machi
 }
 
 /**
+ * The baseline's statistics of the primary metric (a declared metric, CPU time or wall time, as
+ * `benchmark.metric` names it); null without a baseline, or for a metric the baseline does not
+ * keep (instructions).
+ */
+export function baselineStatsOf(results: Results): SampleStats | null {
+  const b = results.baseline;
+  if (!b) return null;
+  const metric = results.benchmark.metric;
+  return b.metric ?? (metric === "CPU time" ? b.cpuMs : metric === "wall time" ? b.wallMs : null);
+}
+
+/**
  * The history line a run adds, or null when it measured nothing usable: a gate adds its head's
  * primary metric (side B of the base-against-head comparison), any other run its baseline's.
  * @param commit the measured commit (the head of a gate; the checked-out commit of a run).
  */
 export function historyRecordOf(results: Results, commit: string): HistoryRecord | null {
   if (!/^[0-9a-f]{40}$/.test(commit)) return null;
-  const primary = results.final?.primary;
-  let stats: SampleStats | null = null;
-  if (results.mode === "gate") stats = primary?.b ?? null;
-  else if (results.baseline) {
-    const b = results.baseline;
-    const metric = results.benchmark.metric;
-    // The primary metric's own samples; a metric the baseline does not keep is not recorded.
-    stats = b.metric ?? (metric === "CPU time" ? b.cpuMs : metric === "wall time" ? b.wallMs : null);
-  }
+  const stats = results.mode === "gate" ? (results.final?.primary.b ?? null) : baselineStatsOf(results);
   if (!stats || !(stats.n > 0) || !Number.isFinite(stats.median)) return null;
   return historyRecordSchema.parse({
     schema: HISTORY_SCHEMA,

@@ -82,14 +82,18 @@ export function trendsOf(records: readonly HistoryRecord[]): Trend[] {
   return [...keys.values()].flatMap((k) => trendOf(records, k) ?? []);
 }
 
+/** Whether two 95% intervals of medians lie apart (McGill, Tukey & Larsen's notch rule). */
+export function intervalsApart(a: readonly [number, number], b: readonly [number, number]): boolean {
+  return b[0] > a[1] || b[1] < a[0];
+}
+
 /** Steps between consecutive points whose intervals do not overlap. */
 export function changePoints(points: readonly TrendPoint[], direction: "lower" | "higher"): ChangePoint[] {
   const changes: ChangePoint[] = [];
   for (let i = 1; i < points.length; i++) {
     const a = points[i - 1] as TrendPoint;
     const b = points[i] as TrendPoint;
-    const apart = b.ci[0] > a.ci[1] || b.ci[1] < a.ci[0];
-    if (!apart || a.median === 0) continue;
+    if (!intervalsApart(a.ci, b.ci) || a.median === 0) continue;
     const changePct = (b.median / a.median - 1) * 100;
     const worse = direction === "lower" ? changePct > 0 : changePct < 0;
     changes.push({ from: a.commit, to: b.commit, changePct, direction: worse ? "worse" : "better" });
