@@ -57,6 +57,9 @@ export async function followRun(
   run: WorkflowRunInfo,
   phase: "queued" | "running",
 ): Promise<void> {
+  // The runner's live checklist is shown (progress-mirror.ts): a phase line would replace it, and
+  // the request is active while it is copied (`/optimize cancel` stops the copy first).
+  if (isMirroring(deps, deps.memory?.mirrors, id.requestId)) return;
   const state = await readCommitState(deps, id.headSha, Number.POSITIVE_INFINITY, checkNameOf(id.requestId));
   const mine = state.all.filter((r) => r.externalId === id.requestId);
   const active = mine.filter(isActive);
@@ -67,8 +70,6 @@ export async function followRun(
   }
   // Events arrive out of order; and a dispatch that returned the run link already showed "queued".
   if (phase === "queued" && active.some((r) => r.status === "in_progress" || r.detailsUrl !== null)) return;
-  // The runner's live checklist is shown (progress-mirror.ts): a phase line would replace it.
-  if (isMirroring(deps, deps.memory?.mirrors, id.requestId)) return;
   const pull: PullTarget = { number: id.pr, headSha: id.headSha, headRef: "", isFork: false };
   const target = requestTarget(deps, id, pull, mine, active, run.htmlUrl);
   // A gate runs on every push: its phases stay in its check run, the comment waits for the report.

@@ -4,6 +4,7 @@
  * medians, the verdict rule that turns them into "faster" / "slower" / "no significant change" /
  * "inconclusive", and the run count that would settle an inconclusive one. No stats library: every formula is here, with its source.
  */
+import { formatPct as signedPct } from "../report/format.ts";
 import type { Comparison, ComparisonVerdict, SampleStats } from "../types.ts";
 import { mannWhitneyU } from "./mann-whitney.ts";
 import { estimateRunsNeeded, runsText } from "./runs-needed.ts";
@@ -164,22 +165,6 @@ function honestDecimals(xs: readonly number[], limits: readonly number[], from: 
   const keeps = (x: number, t: number) => Math.sign(+x.toFixed(d) - t) === Math.sign(x - t);
   while (d < 12 && !xs.every((x) => limits.every((t) => keeps(x, t)))) d++;
   return d;
-}
-
-/** "95% CI [0.930, 0.970]": a ratio interval with `decimals` decimals (default 3), labelled with its coverage. */
-export function formatCi(ci: readonly [number, number], confidence: number, decimals = 3): string {
-  return `${+(confidence * 100).toFixed(2)}% CI [${ci[0].toFixed(decimals)}, ${ci[1].toFixed(decimals)}]`;
-}
-
-/**
- * A change in % with a sign and `decimals` decimals: "+2.0%", "−46.53%", "0.0%". The sign convention
- * is the report's "change %" column ((ratio − 1)·100, src/core/report/format.ts `formatPct`), so the
- * reasons and the tables give one interval in one format.
- */
-function signedPct(pct: number, decimals: number): string {
-  const text = Math.abs(pct).toFixed(decimals);
-  if (Number(text) === 0) return `${(0).toFixed(decimals)}%`;
-  return `${pct < 0 ? "−" : "+"}${text}%`;
 }
 
 /**

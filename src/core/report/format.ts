@@ -82,13 +82,14 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * A signed percentage with one decimal: "+12.3%", "−4.1%"; "0.0%" when it rounds to zero (no
- * "−0.0%"). Input is already in % (12.3 means 12.3%). NaN/Infinity give "n/a".
+ * A signed percentage with `decimals` decimals (default 1): "+12.3%", "−4.1%"; "0.0%" when it rounds
+ * to zero (no "−0.0%"). Input is already in % (12.3 means 12.3%). NaN/Infinity give "n/a". The
+ * verdict reasons (measure/stats.ts) use more decimals where one would put a bound on the wrong side.
  */
-export function formatPct(pct: number): string {
+export function formatPct(pct: number, decimals = 1): string {
   if (!Number.isFinite(pct)) return "n/a";
-  const text = Math.abs(pct).toFixed(1);
-  if (Number(text) === 0) return "0.0%";
+  const text = Math.abs(pct).toFixed(decimals);
+  if (Number(text) === 0) return `${(0).toFixed(decimals)}%`;
   return `${pct < 0 ? MINUS : "+"}${text}%`;
 }
 
