@@ -39,6 +39,22 @@ describe("the gate's rule", () => {
     expect(d.reason).toMatch(/neither a pass nor a regression/);
   });
 
+  it("a small slowdown whose interval ends inside the threshold passes, though the comparison itself is inconclusive", () => {
+    // +4% with some spread: the A/B cannot tell it from the 5% minimum, but it rules out +10%.
+    const a = [100, 97, 103, 99, 101, 98, 102, 100, 96, 104];
+    const c = compareSamples(
+      a,
+      a.map((x, i) => x * 1.04 * (1 + (i % 2 ? 0.01 : -0.01))),
+      { ...wall, maxCvPct: 50 },
+    );
+    expect(c.verdict).toBe("inconclusive");
+    expect(c.reason).toMatch(/CV A/); // what the gate once matched to mean "noise"
+    expect(c.untrusted).toBeUndefined();
+    const d = gateDecision(c, 10);
+    expect(d.ciPct[1]).toBeLessThan(10);
+    expect(d.verdict).toBe("passed");
+  });
+
   it("noise above max_cv claims nothing, even for a large median change", () => {
     const a = [100, 60, 140, 80, 120, 70, 130, 90, 110, 100];
     const c = compareSamples(
@@ -46,6 +62,7 @@ describe("the gate's rule", () => {
       a.map((x) => x * 1.5),
       { ...wall, maxCvPct: 5 },
     );
+    expect(c.untrusted).toMatch(/CV .*% > 5% limit/);
     expect(gateDecision(c, 10).verdict).toBe("inconclusive");
   });
 

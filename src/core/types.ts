@@ -241,6 +241,13 @@ export interface Comparison {
   /** Why this verdict, in words (thresholds included). */
   reason: string;
   /**
+   * Only when the measurement itself is not trusted — a side's CV above `statistics.max_cv`, or a
+   * measurement compromised (contention that differed between the sides, GPU throttling) — the
+   * doubts, in words; the verdict is then "inconclusive" whatever the numbers say. Readers that
+   * apply a rule of their own to the interval (the gate, src/core/gate/verdict.ts) test this field.
+   */
+  untrusted?: string;
+  /**
    * Only on an "inconclusive" comparison whose CI was too wide: counted runs per side that would likely
    * settle it at the observed ratio and noise (`estimateRunsNeeded` in src/core/measure/stats.ts; at
    * most `RUNS_NEEDED_CAP`, which means "that many or more").

@@ -41,6 +41,7 @@ export const comparisonSchema = z.object({
   improvementPct: z.number(),
   verdict: z.enum(["faster", "slower", "no significant change", "inconclusive"]),
   reason: z.string(),
+  untrusted: z.string().optional(),
   runsNeeded: z.number().int().positive().optional(),
   crossCheck: z.string().optional(),
 });

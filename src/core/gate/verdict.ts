@@ -16,7 +16,8 @@
  * α/2 when head and base are equal (the CI misses the truth on that side at most that often).
  */
 import picomatch from "picomatch";
-import { formatPct } from "../report/format.ts";
+import { formatP } from "../measure/stats.ts";
+import { formatCi, formatPct } from "../report/format.ts";
 import type { Comparison } from "../types.ts";
 
 /** What the gate concludes. */
@@ -49,15 +50,16 @@ export function gateDecision(c: Comparison, thresholdPct: number): GateDecision 
   // The interval of the slowdown in the metric's worse direction, %: positive = worse.
   const worse: [number, number] = lower ? ciPct : [-ciPct[1], -ciPct[0]];
   const alpha = c.alpha ?? 0.01;
-  const interval = `${Math.round(c.confidence * 100)}% CI ${formatPct(ciPct[0])} … ${formatPct(ciPct[1])}`;
-  const what = `${c.metric} ${formatPct(changePct)} (${interval}, p = ${c.pValue < 1e-4 ? c.pValue.toExponential(1) : +c.pValue.toPrecision(2)}, n = ${c.a.n}+${c.b.n})`;
+  const interval = `${Math.round(c.confidence * 100)}% CI ${formatCi(c.ci)}`;
+  const what = `${c.metric} ${formatPct(changePct)} (${interval}, p = ${formatP(c.pValue, alpha)}, n = ${c.a.n}+${c.b.n})`;
   const base = { changePct, ciPct, thresholdPct };
   const limit = `${lower ? "+" : "−"}${thresholdPct}%`;
-  if (c.verdict === "inconclusive" && /CV|compromised|contention/i.test(c.reason))
+  // Only the measurement's own doubts void the gate's rule; a merely wide interval is judged below.
+  if (c.untrusted)
     return {
       ...base,
       verdict: "inconclusive",
-      reason: `${what}: no claim either way — ${c.reason}`,
+      reason: `${what}: no claim either way — ${c.untrusted}`,
     };
   if (c.pValue < alpha && worse[0] >= thresholdPct)
     return {

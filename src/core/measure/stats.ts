@@ -343,6 +343,7 @@ export function compareSamples(
     improvementPct,
     verdict,
     reason,
+    ...(doubts.length > 0 ? { untrusted: doubts.join("; ") } : {}),
     ...(runsNeeded !== undefined ? { runsNeeded } : {}),
   };
 }
