@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ChangedLinesError,
+  changedLinesBetween,
   changedLinesFromGit,
   countChangedLines,
   mergeRanges,
@@ -238,6 +239,17 @@ describe("changedLinesFromGit", () => {
       "staged.js": [[1, 2]],
       "fresh.py": [[1, 3]],
       ".gitignore": [[1, 1]],
+    });
+  });
+
+  it("between two commits (a gate's head), counts what they committed, not the working tree", async () => {
+    const fork = git("merge-base", "main", "feature").trim();
+    expect(await changedLinesBetween(repo, fork, git("rev-parse", "feature").trim())).toEqual({
+      "app.py": [
+        [3, 3],
+        [11, 12],
+      ],
+      "new name.py": [[7, 7]],
     });
   });
 

@@ -9,7 +9,12 @@ import { applyOverrides } from "../core/config/overrides.ts";
 import { type Config, configSchema } from "../core/config/schema.ts";
 import { abortOnSignals } from "../core/exec/cancel.ts";
 import { SandboxUnavailableError } from "../core/exec/isolation.ts";
-import { type ChangedLines, ChangedLinesError, changedLinesFromGit } from "../core/focus/changed-lines.ts";
+import {
+  type ChangedLines,
+  ChangedLinesError,
+  changedLinesBetween,
+  changedLinesFromGit,
+} from "../core/focus/changed-lines.ts";
 import { exportGateTrees, GateRefError, type GateTrees, gateOptionsOf } from "../core/gate/trees.ts";
 import { PERFLOOP_VERSION } from "../core/loop/finish.ts";
 import { runPerfloop } from "../core/loop/run.ts";
@@ -102,7 +107,11 @@ export async function main(
   }
   let changedLines: ChangedLines | undefined;
   try {
-    if (values.base) changedLines = await changedLinesFromGit(repoDir, values.base);
+    // A gate measures the head as committed: its changed lines are those of the commits, not of
+    // the working tree (which changedLinesFromGit reads, for optimize and profile).
+    if (trees)
+      changedLines = await changedLinesBetween(repoDir, trees.mergeBase ?? trees.base.sha, trees.head.sha);
+    else if (values.base) changedLines = await changedLinesFromGit(repoDir, values.base);
   } catch (error) {
     if (!(error instanceof ChangedLinesError)) throw error;
     io.err.write(`perfloop: --base ${values.base}: ${error.message}\n`);

@@ -333,6 +333,26 @@ export async function changedLinesFromGit(repoDir: string, base: string): Promis
       { cause: mergeBase },
     );
   }
+  const changed = await pinnedDiff(repoDir, [String(mergeBase.stdout).trim()]);
+  for (const [file, ranges] of Object.entries(await untrackedLines(repoDir))) {
+    changed[file] = mergeRanges([...(changed[file] ?? []), ...ranges]);
+  }
+  return changed;
+}
+
+/**
+ * The lines changed from commit `from` to commit `to` as committed (`git diff -U0 -M --relative
+ * from to`, pinned as changedLinesFromGit pins it): what a gate measures, whatever the working tree
+ * holds. Paths relative to `repoDir` (POSIX).
+ * @throws ChangedLinesError when `git diff` fails (an unknown commit, no git work tree).
+ */
+export async function changedLinesBetween(repoDir: string, from: string, to: string): Promise<ChangedLines> {
+  return pinnedDiff(repoDir, [from, to]);
+}
+
+/** `git diff -U0` of `revs` (one: against the working tree; two: between commits), parsed. */
+async function pinnedDiff(repoDir: string, revs: string[]): Promise<ChangedLines> {
+  // The user's configuration cannot change the output's shape (prefixes, drivers, quoting, colour).
   const diff = await git(repoDir, [
     "-c",
     "core.quotePath=false",
@@ -350,15 +370,11 @@ export async function changedLinesFromGit(repoDir: string, base: string): Promis
     "--ignore-submodules=all",
     "--src-prefix=a/",
     "--dst-prefix=b/",
-    String(mergeBase.stdout).trim(),
+    ...revs,
     "--",
   ]);
   if (diff.exitCode !== 0) {
     throw new ChangedLinesError(`git diff failed in ${repoDir}: ${stderrTail(diff)}`, { cause: diff });
   }
-  const changed = parseUnifiedDiff(String(diff.stdout));
-  for (const [file, ranges] of Object.entries(await untrackedLines(repoDir))) {
-    changed[file] = mergeRanges([...(changed[file] ?? []), ...ranges]);
-  }
-  return changed;
+  return parseUnifiedDiff(String(diff.stdout));
 }

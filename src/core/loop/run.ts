@@ -185,6 +185,21 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     exclusive: createLock(),
     changedLines: options.changedLines,
   };
+  // No scratch copy (the user's tree is only read): for a run that ends before it measures.
+  const none: Workspace = {
+    root: "",
+    baseline: options.repoDir,
+    best: options.repoDir,
+    dependencies: [],
+    dependencyMode: "link",
+    droppedLinks: [],
+  };
+  // A gate whose change touches no file under `paths` answers before the trees are copied.
+  const skip = options.gate ? gateSkipReason(options.gate.changedFiles, options.config.paths) : null;
+  if (skip) {
+    stop.dispose();
+    return await finish({ ...baseCtx, workspace: none }, { ...done, status: "passed", message: skip });
+  }
   let workspace: Workspace;
   try {
     const dependencyMode = isolation.mode === "bwrap" ? "mount" : "link";
@@ -194,14 +209,6 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
   } catch (error) {
     stop.dispose();
     // No scratch copy, no run: say why in results.json (the user's tree was only read).
-    const none: Workspace = {
-      root: "",
-      baseline: options.repoDir,
-      best: options.repoDir,
-      dependencies: [],
-      dependencyMode: "link",
-      droppedLinks: [],
-    };
     await evidence.audit("error", (error as Error).stack ?? String(error));
     return await finish(
       { ...baseCtx, workspace: none },
@@ -231,8 +238,6 @@ export async function runPerfloop(options: PerfloopOptions): Promise<Results> {
     return finish(ctx, { ...done, ...(stopped ?? outcome) });
   };
   try {
-    const skip = options.gate ? gateSkipReason(options.gate.changedFiles, options.config.paths) : null;
-    if (skip) return await end({ status: "passed", message: skip });
     const baseline = await prepareBaseline(ctx);
     if (!baseline.ok) return await end({ status: "baseline-failed", message: baseline.message });
     recordings.baseline = baseline;
