@@ -4,9 +4,9 @@
  * trend. A record carries its own median's confidence interval and the machine it was measured on,
  * because results from different machines are never compared (trend.ts).
  */
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import type { Results } from "../evidence/results-schema.ts";
+import { describeHardware, hardwareFingerprint } from "../memory/fingerprint.ts";
 import type { SampleStats } from "../types.ts";
 
 /** Where the history lives: the file `history.jsonl` on the data branch `perfloop-data`. */
@@ -57,16 +57,13 @@ export function medianInterval(s: Pick<SampleStats, "median" | "iqr" | "n">): [n
   return [s.median - half, s.median + half];
 }
 
-/** The machine fingerprint and its description, from results.json's `environment`. */
+/**
+ * The machine fingerprint and its description, from results.json's `environment`: the memory
+ * store's (memory/fingerprint.ts) — CPU, cores, memory in whole GiB, GPU models without their
+ * driver — so a kernel, OS image or driver update on the same hardware keeps its series.
+ */
 export function machineOf(env: Results["environment"]): { machine: string; machineName: string } {
-  const gib = (env.memoryBytes / 1024 ** 3).toFixed(1);
-  const gpus = env.gpus.length > 0 ? ` · ${env.gpus.join(", ")}` : "";
-  const machineName = `${env.cpu} · ${env.cores} cores · ${gib} GiB${gpus} · ${env.os}`.slice(0, 300);
-  const machine = createHash("sha256")
-    .update(JSON.stringify([env.cpu, env.cores, env.memoryBytes, [...env.gpus].sort(), env.os]))
-    .digest("hex")
-    .slice(0, 12);
-  return { machine, machineName };
+  return { machine: hardwareFingerprint(env), machineName: describeHardware(env).slice(0, 300) };
 }
 
 /**
