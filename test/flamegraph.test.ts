@@ -13,7 +13,8 @@ import { cpuProfileStacks } from "../src/core/profile/node-stacks.ts";
 import { parsePythonProfile } from "../src/core/profile/python.ts";
 import { pythonProfileStacks } from "../src/core/profile/python-stacks.ts";
 import { displayPaths, pruneStacks } from "../src/core/profile/stacks.ts";
-import { colour, escapeXml, renderFlameGraph } from "../src/core/report/flamegraph.ts";
+import { escapeXml } from "../src/core/report/escape.ts";
+import { colour, renderFlameGraph } from "../src/core/report/flamegraph.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures/profiles");
 const WIDTH = 1200;
@@ -84,7 +85,7 @@ describe("renderFlameGraph on hand-made stacks", () => {
 
   it("gives each frame a tooltip with function, file:line and share", () => {
     const b = all.find((f) => f.title.startsWith("b\n"));
-    expect(b?.title).toBe("b\napp.py:9\n37.50% of the total, 3.0 ms");
+    expect(b?.title).toBe("b\napp.py:9\n37.50% of the total, 3.00 ms");
   });
 
   it("escapes every name for XML: a parser reads back exactly the original text", () => {

@@ -117,7 +117,7 @@ describe("keepProfiles", () => {
     expect(kept.notes).toEqual([
       expect.stringMatching(/^py-1\.json not kept: /),
       expect.stringMatching(
-        /^CPU\.20260101\.120001\.77\.0\.002\.cpuprofile \(3\.0 MiB\) not kept raw: over 3\.0 MiB$/,
+        /^CPU\.20260101\.120001\.77\.0\.002\.cpuprofile \(3\.\d\d MiB\) not kept raw: over 3\.00 MiB$/,
       ),
     ]);
     expect(kept.folded).toContain("rounds/2/profiles/CPU.20260101.120001.77.0.002.folded");

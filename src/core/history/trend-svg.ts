@@ -3,7 +3,7 @@
  * a line, each median's 95% interval as a vertical bar, change points (trend.ts) as triangles, the
  * short commit hashes on the x axis. No script; every text is XML-escaped.
  */
-import { escapeXml } from "../report/flamegraph.ts";
+import { escapeXml } from "../report/escape.ts";
 import { short, type Trend } from "./trend.ts";
 
 const WIDTH = 900;

@@ -7,13 +7,15 @@
  * - `<name>.cpuprofile`: Node's raw V8 profiles, as written.
  *
  * Python stacks are rebuilt from cProfile's caller edges, not sampled (profile/python-stacks.ts).
- * Bounds, so that a bundle stays small (the App takes artifacts up to 64 MiB): call paths under 0.1%
+ * Bounds, so that a bundle stays small (the App takes artifacts up to 64 MiB); all per profiling
+ * run but the raw .cpuprofile budget, which is per bundle: call paths under 0.1%
  * of a process's time are folded into an `[other: …]` frame, at most 1,000 stacks of 128 frames per
  * process, 16 processes (the longest), a speedscope file of 2 MiB and a folded file of 1 MiB (the
  * cut-off is raised until they fit), a raw .cpuprofile of 3 MiB (under the bundle's 4 MiB text
  * ceiling, which would cut a larger one into invalid JSON) and 16 MiB of raw .cpuprofile files per
  * bundle. What is left out is said in audit.log and in the returned notes.
  */
+
 import path from "node:path";
 import { toFolded } from "../profile/folded.ts";
 import { cpuProfileStacks } from "../profile/node-stacks.ts";
@@ -21,6 +23,7 @@ import type { ProfileFile } from "../profile/profile-dir.ts";
 import { pythonProfileStacks } from "../profile/python-stacks.ts";
 import { toSpeedscope } from "../profile/speedscope.ts";
 import { displayPaths, type PruneOptions, pruneStacks, type StackProfile } from "../profile/stacks.ts";
+import { formatBytes } from "../report/format.ts";
 import type { LoopContext } from "./context.ts";
 
 /** The speedscope file's name in a profiles folder. */
@@ -158,12 +161,14 @@ async function keepCpuProfiles(ctx: LoopContext, chosen: Loaded[], kept: KeptPro
     if (l.raw === null) continue;
     const bytes = Buffer.byteLength(l.raw);
     if (bytes > MAX_CPUPROFILE_BYTES) {
-      kept.notes.push(`${l.file} (${mib(bytes)}) not kept raw: over ${mib(MAX_CPUPROFILE_BYTES)}`);
+      kept.notes.push(
+        `${l.file} (${formatBytes(bytes)}) not kept raw: over ${formatBytes(MAX_CPUPROFILE_BYTES)}`,
+      );
       continue;
     }
     if (bundleBytes + bytes > MAX_CPUPROFILE_BUNDLE_BYTES) {
       kept.notes.push(
-        `${l.file} not kept raw: the bundle holds ${mib(MAX_CPUPROFILE_BUNDLE_BYTES)} of .cpuprofile files`,
+        `${l.file} not kept raw: the bundle holds ${formatBytes(MAX_CPUPROFILE_BUNDLE_BYTES)} of .cpuprofile files`,
       );
       continue;
     }
@@ -178,10 +183,6 @@ async function keepCpuProfiles(ctx: LoopContext, chosen: Loaded[], kept: KeptPro
 export function nodeProcessName(file: string): string {
   const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(path.basename(file));
   return m ? `node (pid ${m[1]}, thread ${m[2]})` : `node (${path.basename(file)})`;
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /**

@@ -3,8 +3,9 @@
  * Node), merged, as shares of the whole profiled time, restricted to the repository's own files.
  * docs/design.md, "Profiling".
  */
-import { realpathSync } from "node:fs";
+
 import path from "node:path";
+import { realPathSync } from "../fs/inside.ts";
 import type { HotSpot } from "../types.ts";
 import { cpuProfileFunctionTimes, nodeProfileEnv } from "./node.ts";
 import { type ProfileFile, readProfileDir } from "./profile-dir.ts";
@@ -37,12 +38,9 @@ export interface HotSpotOptions {
 /** Directory names whose contents are third-party code even inside the repository. */
 const THIRD_PARTY_DIRS = new Set(["node_modules", "site-packages", "dist-packages", "__pypackages__"]);
 
+/** `file` with its links resolved (fs/inside.ts realPathSync), else as given. */
 function realpathOr(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
+  return realPathSync(file) ?? path.resolve(file);
 }
 
 /**

@@ -4,7 +4,7 @@
  * V8's samples (node-stacks.ts); Python's are rebuilt from cProfile's caller edges
  * (python-stacks.ts). {@link pruneStacks} bounds a profile's size for the evidence bundle.
  */
-import { realpathSync } from "node:fs";
+import { realPathSync } from "../fs/inside.ts";
 
 /** One frame of a call stack. */
 export interface StackFrame {
@@ -178,10 +178,7 @@ export function displayPaths(tree: string): (file: string) => string {
   };
 }
 
+/** `file` with its links resolved (fs/inside.ts realPathSync), else as given. */
 function realpathOr(file: string): string {
-  try {
-    return realpathSync(file);
-  } catch {
-    return file;
-  }
+  return realPathSync(file) ?? file;
 }

@@ -12,6 +12,8 @@
  * (function, file:line, share of the total and time).
  */
 import type { FoldedStack } from "../profile/folded.ts";
+import { escapeXml } from "./escape.ts";
+import { formatMs } from "./format.ts";
 
 /** Options of {@link renderFlameGraph}. */
 export interface FlameGraphOptions {
@@ -116,7 +118,7 @@ function frameSvg(
   unit: "us" | "count",
 ): string {
   const pct = total > 0 ? (100 * node.weight) / total : 0;
-  const amount = unit === "us" ? `${formatMs(node.weight / 1000)} ms` : `${node.weight} samples`;
+  const amount = unit === "us" ? formatMs(node.weight / 1000) : `${node.weight} samples`;
   const tooltip = `${tooltipName(node.label)}\n${pct.toFixed(2)}% of the total, ${amount}`;
   const fit = Math.floor((w - 6) / (fontSize * 0.59));
   const chars = Array.from(node.label);
@@ -149,28 +151,6 @@ export function colour(label: string, level: number): string {
   const v2 = ((h >>> 8) & 0xff) / 255;
   const v3 = ((h >>> 16) & 0xff) / 255;
   return `rgb(${Math.round(205 + 50 * v3)},${Math.round(230 * v1)},${Math.round(55 * v2)})`;
-}
-
-/**
- * `text` safe as XML character data or attribute value: `& < > " '` as entities, and characters XML
- * 1.0 does not allow (C0 controls but tab/newline/return, U+FFFE/U+FFFF, unpaired surrogates) as U+FFFD.
- */
-export function escapeXml(text: string): string {
-  return (
-    text
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 forbids
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "\ufffd")
-      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
-      .replace(/&/g, "&amp;")
-      .replace(/</g, "&lt;")
-      .replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;")
-      .replace(/'/g, "&apos;")
-  );
-}
-
-function formatMs(ms: number): string {
-  return ms >= 100 ? ms.toFixed(0) : ms >= 1 ? ms.toFixed(1) : ms.toFixed(3);
 }
 
 /** Two decimals, no trailing zeros: small, stable numbers in the SVG. */
