@@ -8,7 +8,7 @@
  * Every expected API call must happen, and no other.
  */
 
-import nock from "nock";
+import type nock from "nock";
 import type { Probot } from "probot";
 import { describe, expect, it } from "vitest";
 import { createAppMemory } from "../../src/app/app-memory.ts";
@@ -26,7 +26,7 @@ import {
   REPO,
   zip,
 } from "./helpers.ts";
-import { BLOB_HOST, RUN_URL, results } from "./results-mocks.ts";
+import { artifact, finish, RUN_URL, results } from "./results-mocks.ts";
 
 const DELIVERY = "3a4b5c6d-7e8f-11f1-9a0b-1c2d3e4f5a6b";
 const GATE_ID = `gate-${DELIVERY}`;
@@ -221,29 +221,8 @@ describe("workflow_run of a gate", () => {
       "results.json": JSON.stringify(gateResults),
       "final.patch": fixtureText("final.patch"),
     });
-    scope
-      .get(`${REPO}/actions/runs/30433642/artifacts`)
-      .query({ name: `perfloop-${GATE_ID}`, per_page: "10" })
-      .reply(200, {
-        total_count: 1,
-        artifacts: [{ id: 778, name: `perfloop-${GATE_ID}`, size_in_bytes: body.length, expired: false }],
-      });
-    scope
-      .get(`${REPO}/actions/artifacts/778/zip`)
-      .reply(302, "", { Location: `${BLOB_HOST}/artifact/778.zip?sig=secret` });
-    nock(BLOB_HOST)
-      .get("/artifact/778.zip")
-      .query(true)
-      .reply(200, body, { "Content-Type": "application/zip" });
-    const end = patchCapture(scope, 501);
-    scope.get(`${REPO}/issues/2/comments`).query({ per_page: "100" }).reply(200, []);
-    let sticky = "";
-    scope
-      .post(`${REPO}/issues/2/comments`, (b: { body: string }) => {
-        sticky = b.body;
-        return true;
-      })
-      .reply(201, { id: 78, html_url: "u" });
+    artifact(scope, body, body.length, GATE_ID);
+    const got = finish(scope);
     // The head's line joins the performance history: no data branch yet, so a root commit.
     let appended = "";
     scope.get(`${REPO}/git/ref/heads%2Fperfloop-data`).reply(404, { message: "Not Found" });
@@ -261,8 +240,8 @@ describe("workflow_run of a gate", () => {
     const payload = fixture("workflow_run.completed.json");
     payload.workflow_run.display_title = title;
     await probot.receive({ id: "a1b2c3d4-0000-11f1-8000-000000000009", name: "workflow_run", payload });
-    expect(end.body).toMatchObject({ status: "completed", conclusion: "success" });
-    expect(sticky).toContain(GATE_ID);
+    expect(got.check).toMatchObject({ status: "completed", conclusion: "success" });
+    expect(got.sticky).toContain(GATE_ID);
     expect(JSON.parse(appended.trim())).toMatchObject({ commit: HEAD, kind: "gate", pr: 2 });
   });
 });

@@ -39,14 +39,22 @@ export function start(scope: nock.Scope) {
   mockConfig(scope);
 }
 
-/** Lists the artifact (with `size`) and serves `body` through the redirect GitHub answers with. */
-export function artifact(scope: nock.Scope, body: Buffer | null, size = body?.length ?? 0) {
+/**
+ * Lists the artifact of request `requestId` (with `size`) and serves `body` through the redirect
+ * GitHub answers with.
+ */
+export function artifact(
+  scope: nock.Scope,
+  body: Buffer | null,
+  size = body?.length ?? 0,
+  requestId = REQUEST_ID,
+) {
   scope
     .get(`${REPO}/actions/runs/30433642/artifacts`)
-    .query({ name: `perfloop-${REQUEST_ID}`, per_page: "10" })
+    .query({ name: `perfloop-${requestId}`, per_page: "10" })
     .reply(200, {
       total_count: 1,
-      artifacts: [{ id: 777, name: `perfloop-${REQUEST_ID}`, size_in_bytes: size, expired: false }],
+      artifacts: [{ id: 777, name: `perfloop-${requestId}`, size_in_bytes: size, expired: false }],
     });
   if (body === null) return;
   scope
