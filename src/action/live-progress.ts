@@ -26,8 +26,8 @@ import {
   type GitHubClient,
   type RepoRef,
   type RunLinks,
-  stickyBody,
   updateCheckRun,
+  updateStickyComment,
   upsertStickyComment,
 } from "../publish/index.ts";
 
@@ -104,11 +104,7 @@ export async function startLiveProgress(target: LiveProgressTarget): Promise<Liv
       commentId = (await upsertStickyComment(target.client, target.repo, target.pr, body)).id;
       return;
     }
-    await target.client.rest.issues.updateComment({
-      ...target.repo,
-      comment_id: commentId,
-      body: stickyBody(body),
-    });
+    await updateStickyComment(target.client, target.repo, commentId, body);
   };
   const output = (title: string) => {
     const list = checklist.render();

@@ -117,6 +117,7 @@ export async function mirrorProgress(
 ): Promise<string> {
   const endAt = deps.now() + timing.maxMs;
   let shown: string | null = null;
+  let commentId: number | null = null;
   while (deps.now() < endAt) {
     const waited = await sleep(timing.intervalMs, true, { signal }).catch(() => false);
     if (!waited || signal.aborted) return "stopped";
@@ -150,7 +151,7 @@ export async function mirrorProgress(
     };
     if (isGateRequest(target.requestId))
       await publishGatePhase(deps.client, phaseTarget, "running", checklist);
-    else await publishPhase(deps.client, phaseTarget, "running", checklist);
+    else commentId = await publishPhase(deps.client, phaseTarget, "running", checklist, commentId);
     shown = checklist;
   }
   return "time-limit";

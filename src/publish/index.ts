@@ -43,7 +43,13 @@ export {
   publishPhase,
   publishResults,
 } from "./publish.ts";
-export { findStickyComment, STICKY_MARKER, stickyBody, upsertStickyComment } from "./sticky-comment.ts";
+export {
+  findStickyComment,
+  STICKY_MARKER,
+  stickyBody,
+  updateStickyComment,
+  upsertStickyComment,
+} from "./sticky-comment.ts";
 export type { CheckConclusion, GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
 export { applyFileDiff, type FileDiff, PatchApplyError, parseUnifiedDiff } from "./unified-diff.ts";
 export {

@@ -31,7 +31,7 @@ import {
   runningMarkdown,
 } from "./messages.ts";
 import { patchPolicyFromConfig } from "./policy-config.ts";
-import { upsertStickyComment } from "./sticky-comment.ts";
+import { updateStickyComment, upsertStickyComment } from "./sticky-comment.ts";
 import type { GitHubClient, PullTarget, RepoRef, RunLinks } from "./types.ts";
 import { BundleRefusedError, claimsOf } from "./verify.ts";
 
@@ -76,6 +76,8 @@ export interface PublishOptions {
 /**
  * Shows a phase: check runs get the title and run link (status `in_progress` when running), the
  * sticky comment the phase; both get the runner's live `checklist` when one is given.
+ * @param commentId the sticky comment this caller wrote before (edited by id), or null to find it.
+ * @returns the sticky comment's id, for the next call.
  * @throws RequestError when GitHub refuses an update.
  */
 export async function publishPhase(
@@ -83,10 +85,26 @@ export async function publishPhase(
   target: PublishTarget,
   phase: "queued" | "running",
   checklist?: string,
-): Promise<void> {
+  commentId: number | null = null,
+): Promise<number> {
   const title = phase === "queued" ? "Queued on the GPU runner" : "Running on the GPU runner";
   const output = phaseCheckOutput(title, target.info, target.links, checklist);
-  await Promise.all([
+  const markdown =
+    phase === "queued"
+      ? queuedMarkdown(target.info, target.links)
+      : runningMarkdown(target.info, target.links, checklist);
+  // A known comment is edited by id (no listing of the PR's comments); a deleted one is found again.
+  const comment = async () => {
+    if (commentId !== null)
+      try {
+        return (await updateStickyComment(client, target.repo, commentId, markdown)).id;
+      } catch (error) {
+        if ((error as { status?: number }).status !== 404) throw error;
+      }
+    return (await upsertStickyComment(client, target.repo, target.pull.number, markdown)).id;
+  };
+  const [id] = await Promise.all([
+    comment(),
     ...target.checkRunIds.map((id) =>
       updateCheckRun(client, target.repo, id, {
         ...(phase === "running" ? { status: "in_progress" as const } : {}),
@@ -94,15 +112,8 @@ export async function publishPhase(
         output,
       }),
     ),
-    upsertStickyComment(
-      client,
-      target.repo,
-      target.pull.number,
-      phase === "queued"
-        ? queuedMarkdown(target.info, target.links)
-        : runningMarkdown(target.info, target.links, checklist),
-    ),
   ]);
+  return id;
 }
 
 /**

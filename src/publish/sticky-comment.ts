@@ -66,6 +66,26 @@ export async function upsertStickyComment(
   return { id: data.id, htmlUrl: data.html_url, created: true };
 }
 
+/**
+ * Rewrites the sticky comment `commentId` (found earlier by upsertStickyComment) with `markdown`,
+ * without listing the pull request's comments again: for updates that follow one another (a live
+ * checklist). `markdown` must already be safe, as for upsertStickyComment.
+ * @throws RequestError from Octokit when GitHub refuses (404 when the comment was deleted).
+ */
+export async function updateStickyComment(
+  client: GitHubClient,
+  repo: RepoRef,
+  commentId: number,
+  markdown: string,
+): Promise<StickyResult> {
+  const { data } = await client.rest.issues.updateComment({
+    ...repo,
+    comment_id: commentId,
+    body: stickyBody(markdown),
+  });
+  return { id: data.id, htmlUrl: data.html_url, created: false };
+}
+
 /** The full comment body: marker, then `markdown` truncated to fit GitHub's comment limit. */
 export function stickyBody(markdown: string, truncatedNotice = "(truncated)"): string {
   const room = COMMENT_MAX_CHARS - SAFETY_MARGIN_CHARS - STICKY_MARKER.length - 1;

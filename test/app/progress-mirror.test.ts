@@ -62,23 +62,23 @@ async function mirrorsEnded(): Promise<void> {
   expect(memory.mirrors.size).toBe(0);
 }
 
-/** One copy of a checklist: the App's check runs listed, its check run and the comment written. */
-function expectCopy(writes: { check: string[]; comment: string[] }, commentExists: boolean) {
+/**
+ * One copy of a checklist: the App's check runs listed, its check run and the comment written —
+ * the first copy finds (lists) the sticky comment and creates it, later ones edit it by id without
+ * listing the pull request's comments again.
+ */
+function expectCopy(writes: { check: string[]; comment: string[] }, comment: "first" | "known") {
   const scope = api();
   scope
     .get(`${REPO}/commits/${HEAD}/check-runs`)
     .query(CHECKS_QUERY)
     .reply(200, checkRuns(checkRun(501, { status: "in_progress", details_url: RUN_URL })));
   scope.patch(`${REPO}/check-runs/501`).reply(200, {});
-  scope
-    .get(`${REPO}/issues/2/comments`)
-    .query({ per_page: "100" })
-    .reply(
-      200,
-      commentExists ? [{ id: 9, user: { type: "Bot" }, body: "<!-- perfloop:sticky -->\nold" }] : [],
-    );
-  if (commentExists) scope.patch(`${REPO}/issues/comments/9`).reply(200, { id: 9, html_url: "u" });
-  else scope.post(`${REPO}/issues/2/comments`).reply(201, { id: 9, html_url: "u" });
+  if (comment === "known") scope.patch(`${REPO}/issues/comments/9`).reply(200, { id: 9, html_url: "u" });
+  else {
+    scope.get(`${REPO}/issues/2/comments`).query({ per_page: "100" }).reply(200, []);
+    scope.post(`${REPO}/issues/2/comments`).reply(201, { id: 9, html_url: "u" });
+  }
   // Bodies are read from the scope's request events (a body matcher may be tried on other requests).
   scope.on("request", (_req: unknown, _interceptor: unknown, body: string) => {
     if (!body) return; // the GETs
@@ -96,12 +96,12 @@ describe("live progress in App mode", () => {
     const get = api().get(`${REPO}/check-runs/${PROGRESS_ID}`);
     get.reply(200, progress(null)); // created, no checklist yet: nothing to copy
     api().get(`${REPO}/check-runs/${PROGRESS_ID}`).reply(200, progress(first));
-    expectCopy(writes, false);
+    expectCopy(writes, "first");
     api().get(`${REPO}/check-runs/${PROGRESS_ID}`).times(2).reply(200, progress(first)); // unchanged
     api()
       .get(`${REPO}/check-runs/${PROGRESS_ID}`)
       .reply(200, progress(`${second}<!-- perfloop:sticky -->`));
-    expectCopy(writes, true);
+    expectCopy(writes, "known");
     api().get(`${REPO}/check-runs/${PROGRESS_ID}`).reply(200, progress(second, "completed"));
 
     await probot.receive({ id: "progress-1", name: "check_run", payload: fixture("check_run.created.json") });

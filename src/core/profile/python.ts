@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import type { ProfileConfig } from "../config/schema.ts";
 import type { RawFunctionTimes } from "./hotspots.ts";
 
 /** Absolute directory holding perfloop's `sitecustomize.py`. */
@@ -40,11 +41,7 @@ export function pythonProfileEnv(
 }
 
 /** The `profile` config keys the PyTorch trace run reads (config/schema.ts). */
-export interface TorchTraceSettings {
-  torch_step?: string | undefined;
-  torch_steps: number;
-  torch_skip: number;
-}
+export type TorchTraceSettings = Pick<ProfileConfig, "torch_step" | "torch_steps" | "torch_skip">;
 
 /**
  * Environment for the PyTorch trace run: perfloop's `sitecustomize` directory first on
