@@ -5,8 +5,9 @@
  * told of it by `check_run.created`, polls it and copies each new checklist into its `perfloop`
  * check run and the sticky comment. GitHub sends no event when a check run's output changes, hence
  * the polling: one GET every {@link MIRROR_TIMING}.intervalMs per active run (240 an hour at 15 s,
- * against an installation's 5,000 an hour: docs.github.com, "Rate limits for the REST API"), and
- * writes only when the checklist changed.
+ * against an installation's 5,000 an hour: docs.github.com, "Rate limits for the REST API"). A
+ * changed checklist costs a listing of the commit's check runs (is the request still active?), a
+ * check-run update and a comment edit by id (the comment is found once, at the first copy).
  *
  * A mirror stops when the progress check run completes (the runner concludes it before uploading
  * its results), when the request is no longer active, after `maxMs`, or when the results arrive
