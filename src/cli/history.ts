@@ -31,7 +31,7 @@ export class HistoryReadError extends Error {
  * Reads the history from `--file`, else from `git show <ref>:history.jsonl` in `dir`.
  * @throws HistoryReadError when the file or the ref cannot be read.
  */
-export async function loadHistory(
+async function loadHistory(
   opts: HistoryOptions,
 ): Promise<{ records: HistoryRecord[]; skipped: number; source: string }> {
   if (opts.file) {
@@ -51,7 +51,7 @@ export async function loadHistory(
 }
 
 /** A series as text for a terminal: header, the newest points, the change points. */
-export function formatTrend(t: Trend, shown = 20): string {
+function formatTrend(t: Trend, shown = 20): string {
   const unit = t.unit ? ` ${t.unit}` : "";
   const lines = [
     `${t.benchmark} · ${t.metric} (${t.direction} is better) · ${t.machineName}`,

@@ -19,7 +19,7 @@ export function suggest(word: string, known: readonly string[]): string | null {
 }
 
 /** Optimal string alignment distance between `a` and `b` (characters, O(|a|·|b|)). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );

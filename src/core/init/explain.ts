@@ -6,7 +6,7 @@
 import type { BenchmarkFinding, Detection, Evidence } from "./types.ts";
 
 /** Something the config needs that detection could not find, and how to fill it in. */
-export interface MissingItem {
+interface MissingItem {
   /** The config key concerned. */
   key: "test" | "benchmark.command" | "benchmark.metric";
   message: string;
@@ -25,7 +25,7 @@ function evidenceLines(items: { evidence: Evidence[]; omitted?: number }, indent
 }
 
 /** What the user must fill in before `perfloop profile` can work, or should, given what was found. */
-export function missingItems(d: Detection): MissingItem[] {
+function missingItems(d: Detection): MissingItem[] {
   const missing: MissingItem[] = [];
   if (d.test === null)
     missing.push({

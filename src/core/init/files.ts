@@ -15,7 +15,7 @@ import type { InitNote } from "./types.ts";
  * Directory names never entered: installed dependencies, virtual environments, build outputs,
  * caches and VCS data hold no project code and can hold hundreds of thousands of files.
  */
-export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   "node_modules",
   ".git",
   ".hg",
@@ -40,9 +40,9 @@ export const MAX_FILES = 4000;
 /** Directory depth entered at most (the project directory is depth 0). */
 export const MAX_DEPTH = 16;
 /** Bytes read of one file at most (512 KiB); a larger file is skipped with a note. */
-export const MAX_FILE_BYTES = 512 * 1024;
+const MAX_FILE_BYTES = 512 * 1024;
 /** Bytes read in all at most (32 MiB); past it, reads return null with one note. */
-export const MAX_TOTAL_BYTES = 32 * 1024 * 1024;
+const MAX_TOTAL_BYTES = 32 * 1024 * 1024;
 
 /** A listed project and a cached, bounded reader of its files. */
 export interface ProjectTree {

@@ -9,7 +9,7 @@ import { tableOf, valueAt } from "./manifests.ts";
 import type { BenchmarkFinding, Evidence, TestFinding } from "./types.ts";
 
 /** Iterations of each Go benchmark (`-benchtime=Nx`): fixed work, unlike the default 1 s budget. */
-export const GO_BENCH_ITERATIONS = 100;
+const GO_BENCH_ITERATIONS = 100;
 
 /** `go test ./...` when go.mod is at the top; null otherwise. */
 export async function detectGoTests(ctx: DetectContext): Promise<TestFinding | null> {

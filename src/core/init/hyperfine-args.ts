@@ -50,7 +50,7 @@ const TWO_VALUES = new Set(["-L", "--parameter-list"]);
 const THREE_VALUES = new Set(["-P", "--parameter-scan"]);
 
 /** What a hyperfine call benchmarks. */
-export interface HyperfineCall {
+interface HyperfineCall {
   /** The commands benchmarked, in order, placeholders filled with each parameter's first value. */
   commands: string[];
   /** `--setup` (once before all runs) when given: a candidate for the config's `setup`. */

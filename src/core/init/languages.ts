@@ -17,7 +17,7 @@ const MANIFESTS: Record<Language, (name: string) => boolean> = {
 };
 
 /** The order languages are listed in (and their test commands joined in). */
-export const LANGUAGE_ORDER: readonly Language[] = ["python", "node", "go", "rust"];
+const LANGUAGE_ORDER: readonly Language[] = ["python", "node", "go", "rust"];
 
 /** Depth of a project-relative path: 0 for a top-level file. */
 function depth(rel: string): number {

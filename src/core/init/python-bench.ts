@@ -16,7 +16,7 @@ import type { BenchmarkFinding, Evidence } from "./types.ts";
 const BENCHMARK_FIXTURE = /^[ \t]*(?:async[ \t]+)?def[ \t]+test\w*[ \t]*\(([^)]*)\)/gm;
 
 /** Rounds every pytest-benchmark benchmark runs (fixed, see {@link PYTEST_BENCHMARK_FLAGS}). */
-export const PYTEST_BENCHMARK_ROUNDS = 20;
+const PYTEST_BENCHMARK_ROUNDS = 20;
 
 /**
  * pytest-benchmark's defaults calibrate rounds to fill `--benchmark-max-time` (1 s) each, so the
@@ -26,7 +26,7 @@ export const PYTEST_BENCHMARK_ROUNDS = 20;
  * calibration floor (about 10 timer ticks), so the work is fixed. `--benchmark-only` skips the
  * other tests: they are the `test` command's job.
  */
-export const PYTEST_BENCHMARK_FLAGS = `--benchmark-only --benchmark-min-time=0 --benchmark-max-time=0 --benchmark-min-rounds=${PYTEST_BENCHMARK_ROUNDS} -q`;
+const PYTEST_BENCHMARK_FLAGS = `--benchmark-only --benchmark-min-time=0 --benchmark-max-time=0 --benchmark-min-rounds=${PYTEST_BENCHMARK_ROUNDS} -q`;
 
 /** Where each test file uses the `benchmark` fixture. */
 function fixtureUses(tests: PythonTestFile[]): Evidence[] {

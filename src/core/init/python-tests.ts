@@ -22,7 +22,7 @@ const MAX_TEST_FILES_READ = 400;
  * Whether `rel` looks like a Python test file: pytest's default names (`test_*.py`, `*_test.py`)
  * or any module under a `test`/`tests` directory (unittest's `test*.py` included).
  */
-export function isPythonTestFile(rel: string): boolean {
+function isPythonTestFile(rel: string): boolean {
   if (!rel.endsWith(".py")) return false;
   const name = baseName(rel);
   if (name === "__init__.py" || name === "conftest.py") return false;

@@ -10,7 +10,7 @@ import { formatEvidence } from "./explain.ts";
 import type { BenchmarkFinding, Detection, Evidence } from "./types.ts";
 
 /** A shell command that fails, telling the user to replace `key` (single quotes: nothing is expanded). */
-export function placeholderCommand(key: string, what: string): string {
+function placeholderCommand(key: string, what: string): string {
   return `echo 'perfloop: ${what} was found by perfloop init: replace ${key} in ${CONFIG_PATH} (README.md, Configuration)' >&2; exit 1`;
 }
 

@@ -99,7 +99,11 @@ export async function runGate(
       ? await grownFunctions(
           ctx,
           baseline.hotSpots,
-          scale?.unit === "ms" ? [scale.a.median, scale.b.median] : [1, 1],
+          // Profile shares weighed by each side's amount of work: time or instructions; a declared
+          // metric (a throughput, say) says nothing of the work, so shares are compared as they are.
+          scale && (scale.unit === "ms" || scale.unit === "instructions")
+            ? [scale.a.median, scale.b.median]
+            : [1, 1],
         )
       : [];
   const reason = rows.length === 1 || !worst ? primary.reason : `${worst.name}: ${worst.reason}`;

@@ -17,7 +17,7 @@ export interface FoldedStack {
  * for V8's pseudo-frames, perfloop's markers and cProfile's built-ins (file `~`). `;` (the separator)
  * becomes `,` and control characters a space, since the format has no escapes.
  */
-export function frameLabel(frame: StackFrame): string {
+function frameLabel(frame: StackFrame): string {
   const where =
     frame.file === "" || frame.file === "~"
       ? ""

@@ -3,7 +3,7 @@
  * is a node of V8's call tree, so a node's path from the root is a real, sampled stack.
  */
 
-import { type CpuProfile, nodeSelfTimesUs, parseCpuProfile, urlToFile } from "./node.ts";
+import { type CpuProfile, nodeSelfTimesUs, urlToFile } from "./node.ts";
 import { FrameTable, type StackProfile, type WeightedStack } from "./stacks.ts";
 
 /** Options of {@link cpuProfileStacks}. */

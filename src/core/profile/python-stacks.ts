@@ -134,7 +134,7 @@ function largest(shares: number[]): number {
 }
 
 /** `python3 app.py --x (pid 41)`: the interpreter's base name and the arguments, cut to 80 characters. */
-export function pythonProcessName(profile: Pick<PythonProfile, "argv" | "pid">): string {
+function pythonProcessName(profile: Pick<PythonProfile, "argv" | "pid">): string {
   const [exe = "python", ...args] = profile.argv;
   const command = [exe.split(/[\\/]/).pop() || "python", ...args].join(" ");
   const short = command.length > 80 ? `${command.slice(0, 79)}…` : command;
